@@ -1,0 +1,3 @@
+export * from './heap-sys.js';
+export * from './frames.js';
+export * from './oom.js';
