@@ -26,6 +26,13 @@ export interface Aggregate<Command, Event, State> {
   evolve(state: State, event: Event): State;
   /** 16 hex digits over the whole state (incremental in big aggregates). */
   stateHash(state: State): string;
+  /**
+   * What the caller of a command gets back: for a command another service sent as a Need,
+   * the answer that service's decide() reads from `answers` (frames: AllocReply, oom:
+   * OomVerdict, vma: a system call's result). Computed from the events the command produced
+   * and the state after them. Absent: the events themselves are the answer.
+   */
+  answer?(command: Command, events: readonly Event[], stateAfter: State): unknown;
 }
 
 /**
