@@ -2,3 +2,4 @@
 export * from './common/index.js';
 export * from './contracts/index.js';
 export * from './machine/config.js';
+export * from './machine/in-process.js';
