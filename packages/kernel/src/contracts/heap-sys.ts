@@ -64,3 +64,45 @@ export interface HeapSys {
   /** The allocator or the program loaded `length` bytes at `addr` (a never-written anonymous page maps the zero page). */
   read(addr: number, length: number): void;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The commands the heap sends to vma (added by the vm engineer). A Need('vma', ...) carries one
+// of these; vma's answer() gives back the reply named on each.
+
+/** [addr, addr + length) in the process's address space. */
+export interface AddrRange {
+  readonly addr: number;
+  readonly length: number;
+}
+
+/** One system call of process `pid`. Reply: SyscallResult (an address, 0, the break, or -errno). */
+export interface SyscallRequest {
+  readonly type: 'Syscall';
+  readonly pid: number;
+  readonly call: Syscall;
+}
+
+/**
+ * Loads and stores of process `pid` since the last request: vma faults in what they need, in
+ * address order (a page both read and written counts as written). Reply: TouchResult.
+ */
+export interface TouchRequest {
+  readonly type: 'Touch';
+  readonly pid: number;
+  readonly writes: readonly AddrRange[];
+  readonly reads: readonly AddrRange[];
+}
+
+/**
+ * ok: every page is mapped. Otherwise the process got a signal and is gone: SIGKILL (the OOM
+ * killer chose it, or it shared an mm with the victim) or SIGSEGV (an address with no mapping,
+ * or a store to a mapping without PROT_WRITE). `blocked`: an OOM could not be resolved now
+ * ('oom-wait': an earlier victim has not exited yet; 'oom-none': nothing killable in the memcg);
+ * the pages before `addr` were mapped and the process is still alive: retry later.
+ */
+export type TouchResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly signal: 'SIGKILL' | 'SIGSEGV'; readonly addr: number }
+  | { readonly ok: false; readonly blocked: 'oom-wait' | 'oom-none'; readonly addr: number };
+
+export type VmaRequest = SyscallRequest | TouchRequest;
