@@ -169,7 +169,7 @@ describe('oom linux-6.18: no new kill while the last victim is not reaped; the o
   });
 
   it('VictimExited lets the next OOM kill at once', () => {
-    const events = given(oom, [oomInitialized('linux-6.18'), ...killed, { type: 'VictimExited', pid: 80 }])
+    const events = given(oom, [oomInitialized('linux-6.18'), ...killed, { type: 'VictimExited', pid: 80 } as const])
       .when(oomRequest({ tasks: [small], nowNs: 1_200_000_000 }))
       .events();
     expect(only(events, 'OomKillDecided').chosen).toBe(81);
