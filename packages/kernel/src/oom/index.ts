@@ -21,3 +21,8 @@ export {
 export { OOM_SCORE_ADJ_MIN, OOM_SCORE_ADJ_MAX, OOM_DISABLE, OOM_ADJUST_MIN, OOM_ADJUST_MAX, comparePoints, formatPoints } from './points.js';
 export { oomAdjFromScoreAdj, scoreAdjFromOomAdj } from './legacy-adj.js';
 export { EARLYOOM_DEFAULTS, OOMD_DEFAULTS, normalizeKillerOptions } from './userspace/options.js';
+export { explainKill, formulaText, SKIP_TEXT, type OomExplanation, type ExplainRow, type ExplainColumn, type OomDecisionEvent } from './explain/explain.js';
+export { formatExplainTable } from './explain/format.js';
+export { scoresTable, formatScoresTable, type ScoreRow } from './explain/scores-table.js';
+export { whatIf, whatIfFromEvent, parseWhatIfChange, describeChange, type WhatIfBase, type WhatIfChange, type WhatIfOutcome, type WhatIfResult } from './what-if.js';
+export { machineConfig, oomInitialized, oomRequest, type RequestInit } from './testing.js';
