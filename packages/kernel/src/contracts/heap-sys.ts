@@ -98,11 +98,18 @@ export interface TouchRequest {
  * killer chose it, or it shared an mm with the victim) or SIGSEGV (an address with no mapping,
  * or a store to a mapping without PROT_WRITE). `blocked`: an OOM could not be resolved now
  * ('oom-wait': an earlier victim has not exited yet; 'oom-none': nothing killable in the memcg);
- * the pages before `addr` were mapped and the process is still alive: retry later.
+ * the pages before `addr` were mapped and the process is still alive: retry later. 'panic':
+ * panic_on_oom stopped the machine.
  */
 export type TouchResult =
   | { readonly ok: true }
   | { readonly ok: false; readonly signal: 'SIGKILL' | 'SIGSEGV'; readonly addr: number }
-  | { readonly ok: false; readonly blocked: 'oom-wait' | 'oom-none'; readonly addr: number };
+  | { readonly ok: false; readonly blocked: 'oom-wait' | 'oom-none' | 'panic'; readonly addr: number };
 
 export type VmaRequest = SyscallRequest | TouchRequest;
+
+/**
+ * The reply to a system call during which the process was killed (an OOM kill while MAP_POPULATE
+ * or mlock faulted pages in): it never returns to user space. Just outside the errno range.
+ */
+export const SYSCALL_KILLED = -4096;
