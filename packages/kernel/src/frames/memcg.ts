@@ -1,0 +1,81 @@
+// Memory cgroups (cgroup v2, mm/memcontrol.c) as far as frames needs them: a tree of memcgs,
+// memory.current (pages charged to the memcg and its descendants), memory.max, and
+// memory.events (hierarchical) / memory.events.local. Index 0 is the root (id 0), which has
+// no limit. Each memcg has its own LRU lists (lru.ts), so reclaim can target a subtree.
+import { invalid } from '../common/index.js';
+import { MEMCG_EVENTS, MS, M_CURRENT, M_EV, M_EVL, M_ID, M_MAX, M_PARENT, T_MEMCGS, type MemcgEventKind } from './counters.js';
+import type { FramesState } from './state.js';
+
+export const UNLIMITED = -1;
+export const MAX_MEMCGS = 65535;
+
+export const memcgCount = (s: FramesState): number => s.ctr[T_MEMCGS];
+export const memcgParent = (s: FramesState, m: number): number => s.mcg[m * MS + M_PARENT];
+export const memcgId = (s: FramesState, m: number): number => s.mcg[m * MS + M_ID];
+export const memcgCurrent = (s: FramesState, m: number): number => s.mcg[m * MS + M_CURRENT];
+export const memcgMax = (s: FramesState, m: number): number => s.mcg[m * MS + M_MAX];
+
+export function validMemcgId(id: number): boolean {
+  return Number.isInteger(id) && id >= 0 && id < 2 ** 32;
+}
+
+/** Adds a memcg row. */
+export function createMemcg(s: FramesState, id: number, parent: number, max: number): number {
+  const m = s.ctr[T_MEMCGS];
+  if (m >= MAX_MEMCGS) throw invalid('frames.TOO_MANY_MEMCGS', `at most ${MAX_MEMCGS} memcgs`);
+  s.ensureMemcgCapacity(m + 1);
+  s.initMemcgRow(m, id, parent, max);
+  s.ctr[T_MEMCGS] = m + 1;
+  s.memcgIdx.set(id, m);
+  s.undo(() => s.memcgIdx.delete(id));
+  return m;
+}
+
+/** The index of memcg `id`; a memcg seen for the first time is created under the root with no limit. */
+export function memcgIndex(s: FramesState, id: number): number {
+  const m = s.memcgIdx.get(id);
+  if (m !== undefined) return m;
+  return createMemcg(s, id, 0, UNLIMITED);
+}
+
+/** The lowest memcg from m up that charging n more pages would push over memory.max, or -1. */
+export function overLimit(s: FramesState, m: number, n: number): number {
+  for (let a = m; a >= 0; a = s.mcg[a * MS + M_PARENT]) {
+    const max = s.mcg[a * MS + M_MAX];
+    if (max >= 0 && s.mcg[a * MS + M_CURRENT] + n > max) return a;
+  }
+  return -1;
+}
+
+/** page_counter_charge / uncharge up the tree (including the root). */
+export function chargeMemcg(s: FramesState, m: number, n: number): void {
+  for (let a = m; a >= 0; a = s.mcg[a * MS + M_PARENT]) s.addM(a * MS + M_CURRENT, n);
+}
+
+/** Is memcg a in the subtree of t? */
+export function inSubtree(s: FramesState, a: number, t: number): boolean {
+  for (let x = a; x >= 0; x = s.mcg[x * MS + M_PARENT]) if (x === t) return true;
+  return false;
+}
+
+/** mem_cgroup_iter() order: the subtree of t, parents before children, siblings by creation. */
+export function subtree(s: FramesState, t: number): number[] {
+  const n = s.ctr[T_MEMCGS];
+  const children: number[][] = Array.from({ length: n }, () => []);
+  for (let m = 1; m < n; m++) children[s.mcg[m * MS + M_PARENT]].push(m);
+  const out: number[] = [];
+  const walk = (m: number): void => {
+    out.push(m);
+    for (const c of children[m]) walk(c);
+  };
+  walk(t);
+  return out;
+}
+
+/** memcg_memory_event(): counts in the memcg's memory.events.local, and in memory.events of it and its ancestors below the root. */
+export function memcgEvent(s: FramesState, m: number, kind: MemcgEventKind): void {
+  const e = MEMCG_EVENTS.indexOf(kind);
+  s.addM(m * MS + M_EVL + e, 1);
+  for (let a = m; a > 0; a = s.mcg[a * MS + M_PARENT]) s.addM(a * MS + M_EV + e, 1);
+  if (m === 0) s.addM(M_EV + e, 1);
+}

@@ -1,0 +1,132 @@
+// Putting a frame to use and taking it back: the bookkeeping every user page and kernel page
+// goes through (LRU, counters, page cache, swap cache, memcg charge, owner handle).
+import { LRU_UNEVICTABLE, NR_KERNEL_KINDS } from './constants.js';
+import { E_PGFREE, MS, M_K_HEAD, M_K_SIZE, N_ANON, N_BDEV, N_FILE_PAGES, N_KERNEL, N_MLOCK, N_SHMEM, ZF_MLOCK, ZS, Z0 } from './counters.js';
+import { freeOnePage, zoneOf } from './buddy.js';
+import { F_SWAPCACHE, handleOf, kernelWord, lruOf, pageIndexOf, stateOf, ST_KERNEL, ST_USER, userWord } from './frame-word.js';
+import { lruAdd, lruDel } from './lru.js';
+import { chargeMemcg } from './memcg.js';
+import { K_ANON, K_BDEV, K_SHMEM, isPageCache, refHandle } from './owners.js';
+import { pcSet } from './page-cache.js';
+import { swapCacheDel } from './swap.js';
+import type { FramesState } from './state.js';
+
+function countKind(s: FramesState, kind: number, d: number): void {
+  if (kind === K_ANON) {
+    s.ctr[N_ANON] += d;
+    return;
+  }
+  s.ctr[N_FILE_PAGES] += d;
+  if (kind === K_SHMEM) s.ctr[N_SHMEM] += d;
+  else if (kind === K_BDEV) s.ctr[N_BDEV] += d;
+}
+
+/**
+ * Makes frame i (fresh from the buddy allocator, word 0) a user page of handle h at `pageIndex`,
+ * on list `lru` of memcg m (the charge is the caller's), and enters it in the page cache if
+ * it is a file/shmem/bdev page.
+ */
+export function installUserPage(s: FramesState, i: number, h: number, m: number, pageIndex: number, lru: number, flags: number): void {
+  const kind = s.handleKind[h];
+  s.setWord(i, userWord(h, lru, flags, pageIndex));
+  s.setIndex(i, pageIndex % 2 ** 32);
+  refHandle(s, h, 1);
+  lruAdd(s, m, lru, i);
+  countKind(s, kind, 1);
+  if (lru === LRU_UNEVICTABLE) {
+    s.ctr[N_MLOCK]++;
+    s.ctr[Z0 + zoneOf(s, i) * ZS + ZF_MLOCK]++;
+  }
+  if (isPageCache(kind)) pcSet(s, s.handleFile[h], pageIndex, i + 1);
+}
+
+export interface RemovedPage {
+  readonly kind: number;
+  readonly owner: number;
+  readonly index: number;
+  readonly memcg: number;
+  readonly file: number;
+}
+
+/**
+ * Takes user frame i off everything: its LRU list (unless the caller isolated it already), the
+ * counters, the page cache (cacheEntry: what the page cache keeps for it: 0 nothing, or a
+ * shmem swap entry), the swap cache, the memcg charge and the handle; then frees it to the buddy
+ * allocator. The caller updates swap counts.
+ */
+export function removeUserPage(s: FramesState, i: number, onLru: boolean, cacheEntry: number): RemovedPage {
+  const w = s.word[i];
+  const h = handleOf(w);
+  const kind = s.handleKind[h];
+  const m = s.handleMemcg[h];
+  const index = pageIndexOf(w, s.index[i]);
+  const lru = lruOf(w);
+  const file = s.handleFile[h];
+  const removed: RemovedPage = { kind, owner: s.handleOwner[h], index, memcg: m, file };
+  if (onLru) lruDel(s, m, lru, i);
+  countKind(s, kind, -1);
+  if (lru === LRU_UNEVICTABLE) {
+    s.ctr[N_MLOCK]--;
+    s.ctr[Z0 + zoneOf(s, i) * ZS + ZF_MLOCK]--;
+  }
+  if (isPageCache(kind)) pcSet(s, file, index, cacheEntry);
+  if ((w & F_SWAPCACHE) !== 0) swapCacheDel(s, i);
+  chargeMemcg(s, m, -1);
+  refHandle(s, h, -1);
+  s.setWord(i, 0);
+  s.setIndex(i, 0);
+  freeOnePage(s, i, 0, zoneOf(s, i), false);
+  s.ctr[E_PGFREE]++;
+  return removed;
+}
+
+export const isUserFrame = (s: FramesState, i: number): boolean => stateOf(s.word[i]) === ST_USER;
+
+// ---- kernel pages: per memcg and kind, a circular list (head = most recent) -------------------
+
+export function installKernelPage(s: FramesState, i: number, m: number, kind: number): void {
+  s.setWord(i, kernelWord(m, kind));
+  const hk = m * MS + M_K_HEAD + kind;
+  const h = s.mcg[hk];
+  if (h < 0) {
+    s.setNext(i, i);
+    s.setPrev(i, i);
+  } else {
+    const t = s.prev[h];
+    s.setNext(i, h);
+    s.setPrev(i, t);
+    s.setNext(t, i);
+    s.setPrev(h, i);
+  }
+  s.setM(hk, i);
+  s.addM(m * MS + M_K_SIZE + kind, 1);
+  s.ctr[N_KERNEL + kind]++;
+}
+
+/** Frees the kernel page at the head (newest) or the tail (oldest) of memcg m's list of `kind`; returns its frame or -1. */
+export function freeKernelPage(s: FramesState, m: number, kind: number, oldest: boolean): number {
+  const hk = m * MS + M_K_HEAD + kind;
+  const h = s.mcg[hk];
+  if (h < 0) return -1;
+  const i = oldest ? s.prev[h] : h;
+  const n = s.next[i];
+  if (n === i) {
+    s.setM(hk, -1);
+  } else {
+    const p = s.prev[i];
+    s.setNext(p, n);
+    s.setPrev(n, p);
+    if (h === i) s.setM(hk, n);
+  }
+  s.addM(m * MS + M_K_SIZE + kind, -1);
+  s.ctr[N_KERNEL + kind]--;
+  chargeMemcg(s, m, -1);
+  s.setWord(i, 0);
+  freeOnePage(s, i, 0, zoneOf(s, i), false);
+  s.ctr[E_PGFREE]++;
+  return i;
+}
+
+export const kernelPages = (s: FramesState, m: number, kind: number): number => s.mcg[m * MS + M_K_SIZE + kind];
+export const isKernelFrame = (s: FramesState, i: number): boolean => stateOf(s.word[i]) === ST_KERNEL;
+
