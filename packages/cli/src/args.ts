@@ -1,3 +1,5 @@
+import { parseNumber } from '@mmsim/sdk';
+
 // A small, strict argument parser: every command declares its options and positionals, and
 // anything else is an error that names the command and points at its --help.
 
@@ -97,15 +99,4 @@ export function parseArgs(
   }
   if (k < pos.length) throw new UsageError(`mmsim ${command}: unexpected argument "${pos[k]}" ${hint}`);
   return { options: out, positionals: named, rest };
-}
-
-/** Accepts plain integers and sizes with a binary suffix (4k, 64M, 2G, 1T); decimals like 0.5 too. */
-export function parseNumber(s: string): number | undefined {
-  const m = /^(-?\d+(?:\.\d+)?)([kKmMgGtT]i?[bB]?)?$/.exec(s.trim());
-  if (!m) return undefined;
-  const base = Number(m[1]);
-  const unit = (m[2] ?? '').charAt(0).toLowerCase();
-  const mult = unit === 'k' ? 2 ** 10 : unit === 'm' ? 2 ** 20 : unit === 'g' ? 2 ** 30 : unit === 't' ? 2 ** 40 : 1;
-  const v = base * mult;
-  return Number.isFinite(v) ? v : undefined;
 }
