@@ -26,3 +26,4 @@ export { formatExplainTable } from './explain/format.js';
 export { scoresTable, formatScoresTable, type ScoreRow } from './explain/scores-table.js';
 export { whatIf, whatIfFromEvent, parseWhatIfChange, describeChange, type WhatIfBase, type WhatIfChange, type WhatIfOutcome, type WhatIfResult } from './what-if.js';
 export { machineConfig, oomInitialized, oomRequest, type RequestInit } from './testing.js';
+export * from './snapshot/index.js';
