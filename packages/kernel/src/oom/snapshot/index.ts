@@ -12,3 +12,4 @@ export {
   type MirroredMachine,
   type MirroredProcess,
 } from './mirror.js';
+export { parseOomReports, oomReportToRequest, type OomReport, type OomReportTask, type ReportRequestOptions } from './oom-report.js';
