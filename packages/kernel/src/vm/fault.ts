@@ -1,0 +1,458 @@
+// Demand paging: the page faults a touch (loads and stores) causes, in address order.
+//   mm/memory.c handle_mm_fault(): do_anonymous_page (a read maps the zero page, a write a new
+//   zeroed page), do_read_fault / do_cow_fault / do_shared_fault (file and shmem pages through
+//   the page cache), do_swap_page (major), do_wp_page (COW copy, or reuse of an exclusive page);
+//   mm/mmap.c expand_stack() below the stack VMA.
+// Pages are gathered into batches of one kind of frames request (new anonymous pages, page-cache
+// pages, swap-ins); each batch first gets its page tables (PTE/PMD/PUD pages, also from frames),
+// then the pages. A failed allocation runs the OOM killer and the rest of the batch is retried.
+import type { TouchResult } from '../contracts/heap-sys.js';
+import { ENOMEM } from '../contracts/heap-sys.js';
+import { PAGE_SIZE, PTRS_PER_TABLE, STACK_GUARD_GAP, VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_READ, VM_SHARED, VM_WRITE } from './constants.js';
+import type { Ctx, Step } from './ctx.js';
+import { allocPageTables, allocUserPages, getFilePage, swapIn, type EvictedRun, type Granted, type OwnerRun } from './frames-port.js';
+import { emptyRelease, mergeRelease, missingTables, type Release } from './mm-ops.js';
+import { outOfMemory } from './oom-flow.js';
+import { PTE_ANON, PTE_LAZY, PTE_WRITE, PTE_ZERO, isPresent, isSwap, pteBits, ptePfn, pteIndex, swapSlot } from './page-table.js';
+import { settle } from './settle.js';
+import type { TouchSpan } from './spans.js';
+import { exitGroup } from './task-exit.js';
+import type { FaultHow, Mm, Task, Vma } from './types.js';
+import { findVmaIndex } from './vma-list.js';
+import { chargeOk } from './charge.js';
+import { SIGKILL, SIGSEGV } from './constants.js';
+
+// What a page needs.
+const A_NONE = 0;
+const A_ZERO = 1;
+const A_ANON = 2;
+const A_COW = 3;
+const A_REUSE = 4;
+const A_REDIRTY = 5;
+const A_FILE = 6;
+const A_SHMEM = 7;
+const A_FILECOW = 8;
+const A_SWAPIN = 9;
+
+// Which frames request a batch is for.
+const K_NONE = 0;
+const K_ALLOC = 1;
+const K_FILE = 2;
+const K_SWAP = 3;
+
+const kindOf = (a: number): number =>
+  a === A_ANON || a === A_COW || a === A_FILECOW ? K_ALLOC : a === A_FILE || a === A_SHMEM ? K_FILE : a === A_SWAPIN ? K_SWAP : K_NONE;
+
+export interface FaultOptions {
+  /** What the faults are for, in the OOM report: 'page-fault', 'mmap-populate', 'mlock', 'exec'. */
+  readonly context: string;
+  /** mm_populate(): skip inaccessible VMAs; write faults only where the mapping is private and writable. */
+  readonly populate?: boolean;
+  /** FOLL_FORCE (exec's loader writing RELRO before it is made read-only): writes to private read-only mappings are allowed. */
+  readonly force?: boolean;
+}
+
+/** A batch of pages in address order, with what each needs and its rmap/page-cache index. */
+class Batch {
+  kind = K_NONE;
+  readonly vpns: number[] = [];
+  readonly acts: number[] = [];
+  /** anon: linear page index; file/shmem: file page index; swap: the slot. */
+  readonly aux: number[] = [];
+  /** file/shmem: the file id; swap: the rmap index. */
+  readonly aux2: number[] = [];
+  readonly writes: boolean[] = [];
+  readonly locked: boolean[] = [];
+  get size(): number {
+    return this.vpns.length;
+  }
+  clear(): void {
+    this.kind = K_NONE;
+    this.vpns.length = 0;
+    this.acts.length = 0;
+    this.aux.length = 0;
+    this.aux2.length = 0;
+    this.writes.length = 0;
+    this.locked.length = 0;
+  }
+}
+
+type FlushResult = { readonly status: 'ok' } | { readonly status: 'restart'; readonly vpn: number } | { readonly status: 'stop'; readonly result: TouchResult };
+
+const OK: FlushResult = { status: 'ok' };
+
+/**
+ * Faults in the pages of `spans` for task `pid`. Returns the touch's result; the events (and
+ * the frames and oom requests) are in ctx.
+ */
+export function* faultIn(ctx: Ctx, pid: number, spans: readonly TouchSpan[], opts: FaultOptions): Step<TouchResult> {
+  const batch = new Batch();
+  let si = 0;
+  let vpn = spans.length ? spans[0].start : 0;
+  let vma: Vma | undefined;
+  while (si < spans.length) {
+    const span = spans[si];
+    if (vpn >= span.end) {
+      si++;
+      if (si < spans.length) vpn = Math.max(vpn, spans[si].start);
+      continue;
+    }
+    if (vpn < span.start) vpn = span.start;
+    const task = ctx.w.task(pid) as Task;
+    if (task.state !== 'running' || task.killPending) return { ok: false, signal: 'SIGKILL', addr: vpn * PAGE_SIZE };
+    const mm = ctx.w.mm(task.mmId) as Mm;
+    const addr = vpn * PAGE_SIZE;
+    if (!vma || addr < vma.start || addr >= vma.end) {
+      vma = vmaFor(mm, addr);
+      if (!vma) {
+        // Below the stack? expand_stack(), else SIGSEGV.
+        const r = yield* flush(ctx, pid, batch);
+        if (r.status === 'stop') return r.result;
+        if (r.status === 'restart') {
+          vpn = r.vpn;
+          si = spanIndex(spans, vpn);
+          continue;
+        }
+        if (opts.populate) {
+          vpn = nextMappedVpn(mm, addr, span.end);
+          continue;
+        }
+        if (!(yield* expandStack(ctx, pid, mm, addr))) return yield* segv(ctx, pid, addr);
+        continue;
+      }
+    }
+    let write = span.write;
+    if (opts.populate) {
+      if ((vma.flags & (VM_READ | VM_WRITE | VM_EXEC)) === 0 || vma.kind === 'special') {
+        vpn = vma.end / PAGE_SIZE;
+        continue;
+      }
+      write = (vma.flags & (VM_WRITE | VM_SHARED)) === VM_WRITE;
+    } else if (write ? (vma.flags & VM_WRITE) === 0 && !(opts.force && (vma.flags & VM_SHARED) === 0) : (vma.flags & (VM_READ | VM_WRITE | VM_EXEC)) === 0) {
+      const r = yield* flush(ctx, pid, batch);
+      if (r.status === 'stop') return r.result;
+      if (r.status === 'restart') {
+        vpn = r.vpn;
+        si = spanIndex(spans, vpn);
+        continue;
+      }
+      return yield* segv(ctx, pid, addr);
+    }
+    // Walk the pages of this span inside this VMA.
+    const end = Math.min(span.end, vma.end / PAGE_SIZE);
+    const pt = ctx.w.pt(mm.id);
+    const locked = (vma.flags & VM_LOCKED) !== 0;
+    let restartAt = -1;
+    for (; vpn < end; vpn++) {
+      const idx = pteIndex(vpn);
+      const t = pt?.table(idx);
+      const pte = t ? t[vpn - idx * PTRS_PER_TABLE] : 0;
+      const act = classify(ctx, vma, pte, write);
+      if (act === A_NONE) continue;
+      const k = kindOf(act);
+      if (k !== K_NONE && batch.kind !== K_NONE && batch.kind !== k) {
+        const r = yield* flush(ctx, pid, batch);
+        if (r.status === 'stop') return r.result;
+        restartAt = r.status === 'restart' ? r.vpn : vpn;
+        break;
+      }
+      if (k !== K_NONE) batch.kind = k;
+      batch.vpns.push(vpn);
+      batch.acts.push(act);
+      batch.writes.push(write);
+      batch.locked.push(locked);
+      const off = vpn - vma.start / PAGE_SIZE;
+      if (act === A_SWAPIN) {
+        batch.aux.push(swapSlot(pte));
+        batch.aux2.push(vma.pgoff + off);
+      } else {
+        batch.aux.push(vma.pgoff + off);
+        batch.aux2.push(vma.file);
+      }
+    }
+    if (restartAt >= 0) {
+      vpn = restartAt;
+      si = spanIndex(spans, vpn);
+      vma = undefined;
+    }
+  }
+  const r = yield* flush(ctx, pid, batch);
+  if (r.status === 'stop') return r.result;
+  if (r.status === 'restart') return yield* faultIn(ctx, pid, resumeFrom(spans, r.vpn), opts);
+  return { ok: true };
+}
+
+function resumeFrom(spans: readonly TouchSpan[], vpn: number): TouchSpan[] {
+  const out: TouchSpan[] = [];
+  for (const s of spans) {
+    if (s.end <= vpn) continue;
+    out.push(s.start >= vpn ? s : { ...s, start: vpn });
+  }
+  return out;
+}
+
+function spanIndex(spans: readonly TouchSpan[], vpn: number): number {
+  for (let i = 0; i < spans.length; i++) if (spans[i].end > vpn) return i;
+  return spans.length;
+}
+
+function vmaFor(mm: Mm, addr: number): Vma | undefined {
+  const i = findVmaIndex(mm.vmas, addr);
+  return i >= 0 && mm.vmas[i].start <= addr ? mm.vmas[i] : undefined;
+}
+
+function nextMappedVpn(mm: Mm, addr: number, endVpn: number): number {
+  const i = findVmaIndex(mm.vmas, addr);
+  return i >= 0 ? Math.min(endVpn, Math.max(addr, mm.vmas[i].start) / PAGE_SIZE) : endVpn;
+}
+
+/** What the fault at a page needs, given the VMA, the PTE and the access. */
+function classify(ctx: Ctx, v: Vma, pte: number, write: boolean): number {
+  if (v.kind === 'special') return A_NONE;
+  if (isPresent(pte)) {
+    if (!write) return A_NONE;
+    if (pte & PTE_WRITE) return pte & PTE_LAZY ? A_REDIRTY : A_NONE;
+    if (pteBits(pte) & PTE_ANON) return (ctx.w.shared.get(ptePfn(pte)) ?? 1) === 1 ? A_REUSE : A_COW;
+    return v.flags & VM_SHARED ? A_REUSE : A_COW;
+  }
+  if (pte === PTE_ZERO) return write ? A_COW : A_NONE;
+  if (isSwap(pte)) return A_SWAPIN;
+  if (v.kind === 'anon') return write ? A_ANON : A_ZERO;
+  if (v.kind === 'shmem') return A_SHMEM;
+  if (v.flags & VM_SHARED) return A_FILE;
+  return write ? A_FILECOW : A_FILE;
+}
+
+function* segv(ctx: Ctx, pid: number, addr: number): Step<TouchResult> {
+  yield* exitGroup(ctx, pid, 0, SIGSEGV, false);
+  return { ok: false, signal: 'SIGSEGV', addr };
+}
+
+/**
+ * expand_downwards(): an access below a VM_GROWSDOWN VMA grows it down to the page, unless that
+ * comes within stack_guard_gap of the VMA below, or passes RLIMIT_STACK / RLIMIT_AS, or
+ * overcommit refuses the pages.
+ */
+function* expandStack(ctx: Ctx, pid: number, mm: Mm, addr: number): Step<boolean> {
+  const i = findVmaIndex(mm.vmas, addr);
+  if (i < 0) return false;
+  const stack = mm.vmas[i];
+  if (!(stack.flags & VM_GROWSDOWN) || stack.start <= addr) return false;
+  const newStart = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE;
+  const prev = i > 0 ? mm.vmas[i - 1] : undefined;
+  if (prev && !(prev.flags & VM_GROWSDOWN) && prev.flags & (VM_READ | VM_WRITE | VM_EXEC) && newStart - prev.end < STACK_GUARD_GAP) return false;
+  if (prev && newStart < prev.end) return false;
+  const task = ctx.w.task(pid) as Task;
+  const grow = (stack.start - newStart) / PAGE_SIZE;
+  if (stack.end - newStart > task.rlimits.stack) return false;
+  if ((mm.totalVm + grow) * PAGE_SIZE > task.rlimits.as) return false;
+  if (!(yield* chargeOk(ctx, task, mm, grow))) return false;
+  ctx.emit({ type: 'StackExpanded', pid, mmId: mm.id, newStart, chargedPages: grow });
+  return true;
+}
+
+/** Page tables for every page of the batch; false when the task died meanwhile. */
+function* ensureTables(ctx: Ctx, pid: number, vpns: readonly number[]): Step<FlushResult> {
+  for (;;) {
+    const task = ctx.w.task(pid) as Task;
+    const mm = ctx.w.mm(task.mmId) as Mm;
+    const keys = missingTables(ctx.w.pt(mm.id), vpns);
+    if (keys.length === 0) return OK;
+    const g = yield* allocPageTables(task.memcg, keys.length);
+    yield* evicted(ctx, g.evicted, task.memcg);
+    const got = g.failed ? Math.min(g.pfns.length, keys.length) : keys.length;
+    if (got > 0) {
+      const pfns = keys.slice(0, got).map((_, i) => g.pfns[i] ?? 0);
+      ctx.emit({ type: 'PageTablesAllocated', mmId: mm.id, keys: keys.slice(0, got), pfns });
+    }
+    if (!g.failed) return OK;
+    const out = yield* oom(ctx, pid, g, 'page-table', vpns[0]);
+    if (out.status !== 'ok') return out;
+  }
+}
+
+function* evicted(ctx: Ctx, runs: readonly EvictedRun[], memcg: number): Step<void> {
+  if (runs.length === 0) return;
+  yield* settle(ctx, ctx.emit({ type: 'PagesEvicted', runs }), memcg);
+}
+
+/** After a failed allocation: the OOM killer; 'ok' means ask again. */
+function* oom(ctx: Ctx, pid: number, g: Granted, context: string, vpn: number): Step<FlushResult> {
+  const out = yield* outOfMemory(ctx, pid, g.failed ?? { kind: 'global' }, 1, context);
+  const addr = vpn * PAGE_SIZE;
+  switch (out) {
+    case 'retry':
+      return OK;
+    case 'self-killed':
+      return { status: 'stop', result: { ok: false, signal: 'SIGKILL', addr } };
+    case 'wait':
+      return { status: 'stop', result: { ok: false, blocked: 'oom-wait', addr } };
+    case 'none':
+      return { status: 'stop', result: { ok: false, blocked: 'oom-none', addr } };
+    case 'panic':
+      return { status: 'stop', result: { ok: false, blocked: 'panic', addr } };
+  }
+}
+
+/** Emits the faults of one kind for the listed pages (consecutive numbers become runs); returns what they released. */
+function emitFaults(ctx: Ctx, pid: number, mmId: number, how: FaultHow, write: boolean, vpns: readonly number[], pfns: readonly number[], major: number): Release | null {
+  if (vpns.length === 0) return null;
+  return ctx.emit({ type: 'PagesFaulted', pid, mmId, how, write, vpns: toRuns(vpns), pfns: toRuns(pfns), majorFaults: major });
+}
+
+export function toRuns(xs: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  while (i < xs.length) {
+    const s = xs[i];
+    let n = 1;
+    while (i + n < xs.length && xs[i + n] === s + n) n++;
+    out.push(s, n);
+    i += n;
+  }
+  return out;
+}
+
+const IMMEDIATE: readonly [number, FaultHow][] = [
+  [A_ZERO, 'zero'],
+  [A_REUSE, 'reuse'],
+  [A_REDIRTY, 'redirty'],
+];
+
+/** Carries out a batch: page tables, the faults that need no frame, then the frames request. */
+function* flush(ctx: Ctx, pid: number, b: Batch): Step<FlushResult> {
+  if (b.size === 0) return OK;
+  const res = yield* flushBatch(ctx, pid, b);
+  b.clear();
+  return res;
+}
+
+function* flushBatch(ctx: Ctx, pid: number, b: Batch): Step<FlushResult> {
+  const t0 = yield* ensureTables(ctx, pid, b.vpns);
+  if (t0.status !== 'ok') return t0;
+  const task = ctx.w.task(pid) as Task;
+  const mmId = task.mmId;
+  for (const [act, how] of IMMEDIATE) {
+    for (const write of [false, true]) {
+      const vs: number[] = [];
+      for (let i = 0; i < b.size; i++) if (b.acts[i] === act && b.writes[i] === write) vs.push(b.vpns[i]);
+      emitFaults(ctx, pid, mmId, how, write, vs, [], 0);
+    }
+  }
+  switch (b.kind) {
+    case K_NONE:
+      return OK;
+    case K_ALLOC:
+      return yield* flushAlloc(ctx, pid, b);
+    case K_FILE:
+      return yield* flushFile(ctx, pid, b);
+    case K_SWAP:
+      return yield* flushSwap(ctx, pid, b);
+    default:
+      throw new Error(`fault: batch kind ${b.kind}`);
+  }
+}
+
+/** New anonymous pages: first writes, COW copies (private file pages are read from the page cache first). */
+function* flushAlloc(ctx: Ctx, pid: number, b: Batch): Step<FlushResult> {
+  const items: number[] = [];
+  for (let i = 0; i < b.size; i++) if (kindOf(b.acts[i]) === K_ALLOC) items.push(i);
+  let from = 0;
+  while (from < items.length) {
+    const task = ctx.w.task(pid) as Task;
+    const mm = ctx.w.mm(task.mmId) as Mm;
+    // do_cow_fault(): the page-cache page to copy from.
+    for (let k = from; k < items.length; k++) {
+      const i = items[k];
+      if (b.acts[i] !== A_FILECOW) continue;
+      const g = yield* getFilePage(b.aux2[i], b.aux[i], task.memcg, 'file', false);
+      yield* evicted(ctx, g.evicted, task.memcg);
+      if (g.failed) {
+        const out = yield* oom(ctx, pid, g, 'page-fault', b.vpns[i]);
+        if (out.status !== 'ok') return out;
+        return { status: 'restart', vpn: b.vpns[i] };
+      }
+      b.acts[i] = A_COW;
+    }
+    const runs: OwnerRun[] = [];
+    for (let k = from; k < items.length; k++) {
+      const index = b.aux[items[k]];
+      const last = runs[runs.length - 1];
+      if (last && last.index + last.count === index) runs[runs.length - 1] = { ...last, count: last.count + 1 };
+      else runs.push({ kind: 'anon', owner: mm.anonRoot, index, count: 1 });
+    }
+    const g = yield* allocUserPages(task.memcg, runs, b.locked[items[from]]);
+    yield* evicted(ctx, g.evicted, task.memcg);
+    const n = Math.min(g.pfns.length, items.length - from);
+    // Map the granted prefix, split by kind of fault.
+    const rel = emptyRelease();
+    for (const how of ['anon', 'cow'] as const) {
+      const vs: number[] = [];
+      const ps: number[] = [];
+      for (let k = 0; k < n; k++) {
+        const i = items[from + k];
+        const a = b.acts[i];
+        if ((how === 'anon') === (a === A_ANON)) {
+          vs.push(b.vpns[i]);
+          ps.push(g.pfns[k]);
+        }
+      }
+      mergeRelease(rel, emitFaults(ctx, pid, mm.id, how, true, vs, ps, 0));
+    }
+    // COW breaks drop a reference to the page they copied (or to its swap slot, if it was evicted meanwhile).
+    yield* settle(ctx, rel, task.memcg);
+    from += n;
+    if (from < items.length) {
+      if (!g.failed) throw new Error('frames granted fewer pages than asked without a failure');
+      const out = yield* oom(ctx, pid, g, 'page-fault', b.vpns[items[from]]);
+      if (out.status !== 'ok') return out;
+      return { status: 'restart', vpn: b.vpns[items[from]] };
+    }
+  }
+  return OK;
+}
+
+/** Page-cache pages, one frames request each (frames' GetFilePage). */
+function* flushFile(ctx: Ctx, pid: number, b: Batch): Step<FlushResult> {
+  for (let i = 0; i < b.size; i++) {
+    const a = b.acts[i];
+    if (a !== A_FILE && a !== A_SHMEM) continue;
+    const task = ctx.w.task(pid) as Task;
+    const kind = a === A_SHMEM ? 'shmem' : 'file';
+    const g = yield* getFilePage(b.aux2[i], b.aux[i], task.memcg, kind, b.locked[i]);
+    yield* evicted(ctx, g.evicted, task.memcg);
+    if (g.pfns.length === 0 || g.failed) {
+      const out = yield* oom(ctx, pid, g, 'page-fault', b.vpns[i]);
+      if (out.status !== 'ok') return out;
+      return { status: 'restart', vpn: b.vpns[i] };
+    }
+    emitOneFault(ctx, pid, task.mmId, kind, b.writes[i], b.vpns[i], g.pfns[0], g.majorFaults);
+  }
+  return OK;
+}
+
+/** Swap-ins, one frames request each (frames' SwapIn). */
+function* flushSwap(ctx: Ctx, pid: number, b: Batch): Step<FlushResult> {
+  for (let i = 0; i < b.size; i++) {
+    if (b.acts[i] !== A_SWAPIN) continue;
+    const task = ctx.w.task(pid) as Task;
+    const mm = ctx.w.mm(task.mmId) as Mm;
+    const g = yield* swapIn(b.aux[i], { kind: 'anon', owner: mm.anonRoot, index: b.aux2[i] }, task.memcg, b.writes[i], b.locked[i]);
+    yield* evicted(ctx, g.evicted, task.memcg);
+    if (g.pfns.length === 0 || g.failed) {
+      const out = yield* oom(ctx, pid, g, 'swap-in', b.vpns[i]);
+      if (out.status !== 'ok') return out;
+      return { status: 'restart', vpn: b.vpns[i] };
+    }
+    emitOneFault(ctx, pid, mm.id, 'swapin', b.writes[i], b.vpns[i], g.pfns[0], g.majorFaults);
+  }
+  return OK;
+}
+
+/** One page's fault, merged into the previous event when it continues it (one event per run, not per page). */
+function emitOneFault(ctx: Ctx, pid: number, mmId: number, how: FaultHow, write: boolean, vpn: number, pfn: number, major: number): void {
+  emitFaults(ctx, pid, mmId, how, write, [vpn], [pfn], major);
+  ctx.coalesceFaults();
+}
+
+export { ENOMEM };

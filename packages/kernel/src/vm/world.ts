@@ -1,0 +1,226 @@
+// One way to read and change vm state, used by both halves of the aggregate:
+//  - evolve() applies an event to a base World, which writes the state in place and keeps the
+//    incremental state hash current;
+//  - decide() applies each event it emits to a draft World: an overlay that records changes
+//    and leaves the state untouched, so later steps of the same command see the effects of
+//    earlier ones (pages granted before an OOM, a victim's memory freed) while decide stays pure.
+// Events are applied by the same code in both cases (apply.ts), so decide and evolve agree.
+import { StateHasher, type AddHash } from '../common/index.js';
+import { BasePtView, DraftPtView, PageTable, type PtView } from './page-table.js';
+import type { Cgroup, FileInfo, Mm, Task, VmMachine, VmScalars, VmState } from './types.js';
+
+const DELETED: unique symbol = Symbol('deleted');
+
+/** A Map seen through an optional overlay; the base variant reports changes to a hook. */
+export class MapView<K, V> {
+  private readonly overlay: Map<K, V | typeof DELETED> | null;
+  constructor(
+    private readonly base: Map<K, V>,
+    draft: boolean,
+    private readonly onChange?: (k: K, old: V | undefined, nu: V | undefined) => void,
+  ) {
+    this.overlay = draft ? new Map() : null;
+  }
+  get(k: K): V | undefined {
+    if (this.overlay) {
+      const o = this.overlay.get(k);
+      if (o !== undefined) return o === DELETED ? undefined : o;
+    }
+    return this.base.get(k);
+  }
+  has(k: K): boolean {
+    return this.get(k) !== undefined;
+  }
+  set(k: K, v: V): void {
+    if (this.overlay) {
+      this.overlay.set(k, v);
+      return;
+    }
+    this.onChange?.(k, this.base.get(k), v);
+    this.base.set(k, v);
+  }
+  delete(k: K): void {
+    if (this.overlay) {
+      this.overlay.set(k, DELETED);
+      return;
+    }
+    if (!this.base.has(k)) return;
+    this.onChange?.(k, this.base.get(k), undefined);
+    this.base.delete(k);
+  }
+  /** Every key with a value (base order, then keys new in the overlay); callers sort when order matters. */
+  keys(): K[] {
+    if (!this.overlay) return [...this.base.keys()];
+    const out: K[] = [];
+    for (const k of this.base.keys()) if (!this.overlay.has(k)) out.push(k);
+    for (const [k, v] of this.overlay) if (v !== DELETED) out.push(k);
+    return out;
+  }
+  values(): V[] {
+    const out: V[] = [];
+    for (const k of this.keys()) {
+      const v = this.get(k);
+      if (v !== undefined) out.push(v);
+    }
+    return out;
+  }
+}
+
+export class World {
+  readonly sc: VmScalars;
+  readonly tasks: MapView<number, Task>;
+  readonly mms: MapView<number, Mm>;
+  readonly shared: MapView<number, number>;
+  readonly files: MapView<number, FileInfo>;
+  readonly cgroups: MapView<number, Cgroup>;
+  private orderCopy: number[] | null = null;
+  private machineCopy: VmMachine | null | undefined = undefined;
+  private readonly draftPts = new Map<number, PtView | null>();
+
+  private constructor(
+    readonly state: VmState,
+    readonly draft: boolean,
+  ) {
+    const h = draft ? null : state.hash;
+    this.sc = draft ? { ...state.sc } : state.sc;
+    this.tasks = new MapView(state.tasks, draft, h ? (k, o, n) => rehash(h, TAG_TASK, k, o && taskDigest(o), n && taskDigest(n)) : undefined);
+    this.mms = new MapView(state.mms, draft, h ? (k, o, n) => rehash(h, TAG_MM, k, o && mmDigest(o), n && mmDigest(n)) : undefined);
+    this.shared = new MapView(state.shared, draft, h ? (k, o, n) => rehash(h, TAG_SHARED, k, o, n) : undefined);
+    this.files = new MapView(state.files, draft, h ? (k, o, n) => rehash(h, TAG_FILE, k, o && fileDigest(o), n && fileDigest(n)) : undefined);
+    this.cgroups = new MapView(state.cgroups, draft, h ? (k, o, n) => rehash(h, TAG_CGROUP, k, o && cgroupDigest(o), n && cgroupDigest(n)) : undefined);
+  }
+
+  static base(state: VmState): World {
+    return new World(state, false);
+  }
+  static draftOf(state: VmState): World {
+    return new World(state, true);
+  }
+
+  get machine(): VmMachine | null {
+    return this.machineCopy !== undefined ? this.machineCopy : this.state.machine;
+  }
+  set machine(m: VmMachine | null) {
+    if (this.draft) this.machineCopy = m;
+    else this.state.machine = m;
+  }
+
+  get order(): readonly number[] {
+    return this.orderCopy ?? this.state.order;
+  }
+  /** Appends a pid to the task list. */
+  pushOrder(pid: number): void {
+    if (this.draft) {
+      this.orderCopy ??= [...this.state.order];
+      this.orderCopy.push(pid);
+    } else this.state.order.push(pid);
+  }
+  removeOrder(pid: number): void {
+    const src = this.order;
+    const i = src.indexOf(pid);
+    if (i < 0) return;
+    if (this.draft) {
+      this.orderCopy ??= [...this.state.order];
+      this.orderCopy.splice(i, 1);
+    } else this.state.order.splice(i, 1);
+  }
+
+  pt(mmId: number): PtView | undefined {
+    if (!this.draft) {
+      const pt = this.state.pts.get(mmId);
+      return pt ? new BasePtView(pt) : undefined;
+    }
+    const d = this.draftPts.get(mmId);
+    if (d !== undefined) return d ?? undefined;
+    const base = this.state.pts.get(mmId);
+    if (!base) return undefined;
+    const v = new DraftPtView(base);
+    this.draftPts.set(mmId, v);
+    return v;
+  }
+  createPt(mmId: number): PtView {
+    if (!this.draft) {
+      const pt = new PageTable();
+      this.state.pts.set(mmId, pt);
+      return new BasePtView(pt);
+    }
+    const v = new DraftPtView(undefined);
+    this.draftPts.set(mmId, v);
+    return v;
+  }
+  dropPt(mmId: number): void {
+    if (!this.draft) this.state.pts.delete(mmId);
+    else this.draftPts.set(mmId, null);
+  }
+
+  /** Keeps the state hash current for a PTE write (draft: nothing to do). */
+  hashPte(mmId: number, vpn: number, old: number, nu: number): void {
+    if (this.draft || old === nu) return;
+    const h = this.state.hash;
+    const base = mmId * 2 ** 32;
+    if (old !== 0) h.remove(vpn, base + (old >>> 0));
+    if (nu !== 0) h.add(vpn, base + (nu >>> 0));
+  }
+
+  task(pid: number): Task | undefined {
+    return this.tasks.get(pid);
+  }
+  mm(id: number): Mm | undefined {
+    return this.mms.get(id);
+  }
+}
+
+// Record hashing: each record contributes (tag, id) -> a 52-bit digest of its fields to the
+// order-independent AddHash, so stateHash is O(1) however many tasks and pages there are.
+const TAG_TASK = 1;
+const TAG_MM = 2;
+const TAG_SHARED = 3;
+const TAG_FILE = 6;
+const TAG_CGROUP = 7;
+
+function rehash(h: AddHash, tag: number, id: number, old: number | undefined, nu: number | undefined): void {
+  // PTE keys are vpns (< 2^35); records use keys at 2^40 and above so the two never meet.
+  const k = 2 ** 40 + tag * 2 ** 36 + id;
+  if (old !== undefined) h.remove(k, old);
+  if (nu !== undefined) h.add(k, nu);
+}
+
+const digest52 = (s: StateHasher): number => parseInt(s.digest().slice(0, 13), 16);
+
+function taskDigest(t: Task): number {
+  const s = new StateHasher();
+  s.int(t.pid).int(t.tgid).int(t.ppid).str(t.name).int(t.uid).int(t.euid);
+  s.bool(t.caps.sysAdmin).bool(t.caps.sysResource).bool(t.caps.sysRawio).bool(t.caps.ipcLock);
+  s.int(t.nice).int(t.oomScoreAdj).int(t.oomScoreAdjMin).int(t.oomAdjWritten ?? 9999);
+  s.int(t.rlimits.as).int(t.rlimits.data).int(t.rlimits.stack).int(t.rlimits.memlock);
+  s.int(t.startTimeNs).int(t.utimeTicks).int(t.stimeTicks).int(t.memcg).str(t.state).bool(t.isKthread);
+  s.int(t.mmId).int(t.exitCode).int(t.exitSignal).bool(t.oomVictim).bool(t.stuck).bool(t.killPending);
+  s.int(t.minflt).int(t.majflt).int(t.seq);
+  for (const e of t.env) s.str(e);
+  return digest52(s);
+}
+
+function mmDigest(m: Mm): number {
+  const s = new StateHasher();
+  s.int(m.id).int(m.users).int(m.anonRoot).int(m.mmapBase).int(m.mmapLegacyBase);
+  s.int(m.startCode).int(m.endCode).int(m.startData).int(m.endData).int(m.startBrk).int(m.brk);
+  s.int(m.startStack).int(m.argStart).int(m.argEnd).int(m.envStart).int(m.envEnd);
+  s.int(m.totalVm).int(m.lockedVm).int(m.dataVm).int(m.execVm).int(m.stackVm).int(m.hiwaterVm).int(m.hiwaterRss);
+  s.int(m.rssAnon).int(m.rssFile).int(m.rssShmem).int(m.swapEnts).int(m.ptePages).int(m.pmdPages).int(m.pudPages);
+  s.bool(m.oomSkip);
+  for (const v of m.vmas) s.int(v.start).int(v.end).int(v.flags).int(v.pgoff).str(v.kind).int(v.file).str(v.name).bool(v.anon);
+  return digest52(s);
+}
+
+function fileDigest(f: FileInfo): number {
+  const s = new StateHasher();
+  s.int(f.id).str(f.path).int(f.inode).int(f.dev).int(f.sizeBytes).bool(f.shmem).int(f.chargedPages);
+  return digest52(s);
+}
+
+function cgroupDigest(c: Cgroup): number {
+  const s = new StateHasher();
+  s.int(c.id).str(c.path).int(c.parent).int(c.max).int(c.high).int(c.swapMax).bool(c.oomGroup);
+  s.int(c.oom).int(c.oomKill).int(c.oomGroupKill);
+  return digest52(s);
+}
