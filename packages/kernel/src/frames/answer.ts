@@ -235,3 +235,36 @@ export const isFramesQuery = (x: unknown): x is FramesQuery => {
   const t = typeof x === 'object' && x !== null ? (x as { type?: unknown }).type : undefined;
   return t === 'GetTotals' || t === 'GetFigures' || t === 'GetMemcg';
 };
+
+export interface ZoneCensus {
+  readonly anon: number;
+  readonly file: number;
+  readonly shmem: number;
+  readonly slab: number;
+  readonly pagetable: number;
+}
+
+/** Per-zone page counts that frames keeps only node-wide, by a scan of the frame table (for 2.6.18's zoneinfo). */
+export function zoneCensus(s: FramesState): ZoneCensus[] {
+  const out = Array.from({ length: s.nZones }, () => ({ anon: 0, file: 0, shmem: 0, slab: 0, pagetable: 0 }));
+  const slabR = KERNEL_PAGE_KINDS.indexOf('slab_reclaimable');
+  const slabU = KERNEL_PAGE_KINDS.indexOf('slab_unreclaimable');
+  const pt = KERNEL_PAGE_KINDS.indexOf('pagetable');
+  for (let i = 0; i < s.nFrames; i++) {
+    const w = s.word[i];
+    const st = w & 3;
+    if (st !== 1 && st !== 2) continue;
+    const z = out[i < s.z1 ? 0 : i < s.z2 ? 1 : 2];
+    if (st === 2) {
+      const kind = (w >>> 2) & 7;
+      if (kind === slabR || kind === slabU) z.slab++;
+      else if (kind === pt) z.pagetable++;
+      continue;
+    }
+    const k = s.handleKind[w >>> 11];
+    if (k === 0) z.anon++;
+    else z.file++;
+    if (k === 2) z.shmem++;
+  }
+  return out;
+}
