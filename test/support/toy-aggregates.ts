@@ -6,7 +6,7 @@
 // and these codecs exist only here.
 import { Need, Rejection, StateHasher, type Aggregate } from '@mmsim/kernel';
 import { MachineConfig } from '@mmsim/proto';
-import { defineEventCodec } from '@mmsim/eventlog';
+import { defineEventCodec, EMPTY_POSITION, toEnvelopeEvent, type EventLog, type LogPosition, type MachineRef } from '@mmsim/eventlog';
 
 // ---- lower ('vma'): Grant n -> Granted { first, n }; next = first + n
 
@@ -86,3 +86,17 @@ export const upperCodec = defineEventCodec<'heap', UpperEvent>({
   },
   eventType: (e) => e.type,
 });
+
+/** Runs lower's Grants through decide/evolve/stateHash and appends each decision, as a host would. */
+export async function writeLowerLog(log: EventLog, m: MachineRef, grants: readonly number[]): Promise<{ state: LowerState; position: LogPosition }> {
+  let state = lower.initialState();
+  let position = EMPTY_POSITION;
+  for (const [i, n] of grants.entries()) {
+    const events = lower.decide({ type: 'Grant', n }, state).map((e) => {
+      state = lower.evolve(state, e);
+      return { event: toEnvelopeEvent(lowerCodec, e), stateHash: lower.stateHash(state), simTimeNs: BigInt(state.next) };
+    });
+    position = (await log.append({ machine: m, service: 'vma', events, cause: { requestId: `grant-${i}`, parentSeq: 0 }, modelVersion: 1, expected: position })).position;
+  }
+  return { state, position };
+}

@@ -1,0 +1,15 @@
+// @mmsim/grpc: the gRPC edge shared by the services: handler adapters, the error -> status
+// table, a server with health and reflection, and the Log service.
+export { serverStream, unary, type HandlerOptions } from './handlers.js';
+export {
+  ERROR_NAME_KEY,
+  INFRASTRUCTURE_STATUS,
+  REJECTION_CODE_KEY,
+  REJECTION_KIND_KEY,
+  REJECTION_STATUS,
+  toServiceError,
+  type ErrorLogger,
+} from './status.js';
+export { DEFAULT_GRPC_LISTEN, serviceName, startGrpcServer, type GrpcServerHandle, type GrpcServiceRegistration, type StartGrpcServerOptions } from './server.js';
+export { descriptorSetPath, loadDescriptorSet } from './descriptor.js';
+export { logService, type LogServiceOptions } from './log-service.js';
