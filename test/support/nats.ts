@@ -129,6 +129,34 @@ export interface NatsForTests {
   readonly reason: string;
 }
 
+export interface NatsResolveEnv {
+  readonly url: string;
+  readonly ci: boolean;
+  answers(url: string): Promise<boolean>;
+  hasNatsServer(): boolean;
+  startServer(): Promise<{ url: string; dispose(): Promise<void> }>;
+  /** Registers cleanup for after the file's tests. */
+  afterAll(f: () => Promise<void>): void;
+  warn(message: string): void;
+}
+
+/** The decision useNats() makes, with the world passed in (so it can be tested). */
+export async function resolveNats(env: NatsResolveEnv): Promise<NatsForTests> {
+  if (await env.answers(env.url)) return { url: env.url, skip: false, reason: `using NATS at ${env.url}` };
+  if (env.hasNatsServer()) {
+    const srv = await env.startServer();
+    env.afterAll(() => srv.dispose());
+    return { url: srv.url, skip: false, reason: `started nats-server -js at ${srv.url}` };
+  }
+  const reason = `no NATS at ${env.url} and no nats-server on PATH: NATS tests skipped`;
+  if (env.ci) throw new Error(`${reason} (CI=true: this is a failure)`);
+  env.warn(reason);
+  return { url: undefined, skip: true, reason };
+}
+
+/** True when a NATS server answers at 127.0.0.1:4222 (or MMSIM_NATS_URL). */
+export const natsAvailable = (): Promise<boolean> => natsAnswers(process.env.MMSIM_NATS_URL ?? DEFAULT_NATS_URL);
+
 let shared: Promise<NatsForTests> | undefined;
 
 /**
@@ -136,21 +164,15 @@ let shared: Promise<NatsForTests> | undefined;
  * CI=true). Call at the top level of a *.nats.spec.ts file.
  */
 export function useNats(): Promise<NatsForTests> {
-  if (!shared) {
-    shared = (async (): Promise<NatsForTests> => {
-      const url = process.env.MMSIM_NATS_URL ?? DEFAULT_NATS_URL;
-      if (await natsAnswers(url)) return { url, skip: false, reason: `using NATS at ${url}` };
-      if (hasNatsServer()) {
-        const srv = await startPrivateNatsServer();
-        afterAll(() => srv.dispose());
-        return { url: srv.url, skip: false, reason: `started nats-server -js at ${srv.url}` };
-      }
-      const reason = `no NATS at ${url} and no nats-server on PATH: NATS tests skipped`;
-      if (process.env.CI === 'true') throw new Error(`${reason} (CI=true: this is a failure)`);
-      console.warn(reason);
-      return { url: undefined, skip: true, reason };
-    })();
-  }
+  shared ??= resolveNats({
+    url: process.env.MMSIM_NATS_URL ?? DEFAULT_NATS_URL,
+    ci: process.env.CI === 'true',
+    answers: (url) => natsAnswers(url),
+    hasNatsServer,
+    startServer: () => startPrivateNatsServer(),
+    afterAll,
+    warn: (m) => console.warn(m),
+  });
   return shared;
 }
 
