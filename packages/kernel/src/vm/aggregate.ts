@@ -1,5 +1,5 @@
 // The vm aggregate: Aggregate<VmCommand, VmEvent, VmState>, one per machine.
-import { AddHash, isNeed, Need, precondition, StateHasher, unreachable, type Aggregate } from '../common/index.js';
+import { AddHash, invalid, isNeed, Need, precondition, StateHasher, unreachable, type Aggregate } from '../common/index.js';
 import { DEFAULT_SYSCTLS } from '../machine/config.js';
 import type { TouchResult } from '../contracts/heap-sys.js';
 import { apply } from './apply.js';
@@ -134,10 +134,10 @@ function* run(ctx: Ctx, cmd: VmCommand): Step<void> {
 }
 
 function checkRanges(ranges: readonly { addr: number; length: number }[]): void {
-  if (!Array.isArray(ranges)) throw precondition('vma.INVALID_ARGUMENT', 'writes and reads must be arrays');
+  if (!Array.isArray(ranges)) throw invalid('vma.INVALID_ARGUMENT', 'writes and reads must be arrays');
   for (const r of ranges) {
     if (!Number.isSafeInteger(r.addr) || !Number.isSafeInteger(r.length) || r.addr < 0 || r.length < 0 || r.addr + r.length > 2 ** 47) {
-      throw precondition('vma.INVALID_ARGUMENT', `bad range ${JSON.stringify(r)}: user addresses are below 2^47`);
+      throw invalid('vma.INVALID_ARGUMENT', `bad range ${JSON.stringify(r)}: user addresses are below 2^47`);
     }
   }
 }

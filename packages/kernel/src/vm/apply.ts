@@ -333,6 +333,15 @@ function applyFaults(w: World, e: Extract<VmEvent, { type: 'PagesFaulted' }>): R
   const pt = w.pt(e.mmId);
   if (!pt) throw new Error(`vm: mm ${e.mmId} has no page table`);
   const n = runsLength(e.vpns);
+  const how = e.how;
+  // First-touch anonymous pages, the bulk of all faults: straight through each PTE table.
+  if (how === 'anon') {
+    applyAnonRuns(w, e, pt);
+    const cur = mustMm(w, e.mmId);
+    w.mms.set(e.mmId, { ...cur, rssAnon: cur.rssAnon + n });
+    countFaults(w, e.pid, n, 0);
+    return rel;
+  }
   const vpns = new Runs(e.vpns);
   const pfns = e.pfns.length ? new Runs(e.pfns) : null;
   let dAnon = 0;
@@ -341,7 +350,6 @@ function applyFaults(w: World, e: Extract<VmEvent, { type: 'PagesFaulted' }>): R
   let dSwap = 0;
   let tblIdx = -1;
   let tbl: Int32Array | null = null;
-  const how = e.how;
   const writeBit = e.write ? PTE_WRITE : 0;
   for (let k = 0; k < n; k++) {
     const vpn = vpns.next();
@@ -357,10 +365,6 @@ function applyFaults(w: World, e: Extract<VmEvent, { type: 'PagesFaulted' }>): R
     switch (how) {
       case 'zero':
         nu = PTE_ZERO;
-        break;
-      case 'anon':
-        nu = mkPte((pfns as Runs).next(), PTE_ANON | PTE_WRITE);
-        dAnon++;
         break;
       case 'cow': {
         nu = mkPte((pfns as Runs).next(), PTE_ANON | PTE_WRITE);
@@ -418,15 +422,52 @@ function applyFaults(w: World, e: Extract<VmEvent, { type: 'PagesFaulted' }>): R
   }
   const cur = mustMm(w, e.mmId);
   w.mms.set(e.mmId, { ...cur, rssAnon: cur.rssAnon + dAnon, rssFile: cur.rssFile + dFile, rssShmem: cur.rssShmem + dShmem, swapEnts: cur.swapEnts + dSwap });
-  const counted = how === 'redirty' ? 0 : n;
-  w.sc.pgfault += counted;
-  w.sc.pgmajfault += e.majorFaults;
   if (how === 'zero') w.sc.pgfaultZero += n;
   if (how === 'cow') w.sc.pgfaultCow += n;
-  const task = w.task(e.pid);
-  if (task && counted) w.tasks.set(task.pid, { ...task, minflt: task.minflt + counted - e.majorFaults, majflt: task.majflt + e.majorFaults });
+  countFaults(w, e.pid, how === 'redirty' ? 0 : n, e.majorFaults);
   void mm;
   return rel;
+}
+
+/** pgfault / pgmajfault, machine-wide and for the task (min_flt / maj_flt). */
+function countFaults(w: World, pid: number, n: number, major: number): void {
+  if (n === 0) return;
+  w.sc.pgfault += n;
+  w.sc.pgmajfault += major;
+  const task = w.task(pid);
+  if (task) w.tasks.set(task.pid, { ...task, minflt: task.minflt + n - major, majflt: task.majflt + major });
+}
+
+/** Installs new writable anonymous PTEs, run by run and table by table. */
+function applyAnonRuns(w: World, e: Extract<VmEvent, { type: 'PagesFaulted' }>, pt: PtView): void {
+  const pfns = e.pfns;
+  let pi = 0;
+  let pfn = pfns[0];
+  let left = pfns[1];
+  const bits = PTE_ANON | PTE_WRITE;
+  for (let r = 0; r < e.vpns.length; r += 2) {
+    let vpn = e.vpns[r];
+    const end = vpn + e.vpns[r + 1];
+    while (vpn < end) {
+      const idx = pteIndex(vpn);
+      const base = idx * PTRS_PER_TABLE;
+      const stop = Math.min(end, base + PTRS_PER_TABLE);
+      const t = pt.writable(idx);
+      for (; vpn < stop; vpn++) {
+        if (left === 0) {
+          pi += 2;
+          pfn = pfns[pi];
+          left = pfns[pi + 1];
+        }
+        const nu = (pfn + 1) * 8 + bits;
+        const old = t[vpn - base];
+        t[vpn - base] = nu;
+        if (!w.draft) w.hashPte(e.mmId, vpn, old, nu);
+        pfn++;
+        left--;
+      }
+    }
+  }
 }
 
 /**

@@ -11,7 +11,7 @@ import { ENOMEM } from '../contracts/heap-sys.js';
 import { PAGE_SIZE, PTRS_PER_TABLE, STACK_GUARD_GAP, VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_READ, VM_SHARED, VM_WRITE } from './constants.js';
 import type { Ctx, Step } from './ctx.js';
 import { allocPageTables, allocUserPages, getFilePage, swapIn, type EvictedRun, type Granted, type OwnerRun } from './frames-port.js';
-import { emptyRelease, mergeRelease, missingTables, type Release } from './mm-ops.js';
+import { emptyRelease, mergeRelease, missingTablesForRuns, type Release } from './mm-ops.js';
 import { outOfMemory } from './oom-flow.js';
 import { PTE_ANON, PTE_LAZY, PTE_WRITE, PTE_ZERO, isPresent, isSwap, pteBits, ptePfn, pteIndex, swapSlot } from './page-table.js';
 import { settle } from './settle.js';
@@ -52,30 +52,45 @@ export interface FaultOptions {
   readonly force?: boolean;
 }
 
-/** A batch of pages in address order, with what each needs and its rmap/page-cache index. */
+/**
+ * A run of pages of a batch: vpn .. vpn + count - 1, one action (A_* | F_WRITE | F_LOCKED);
+ * aux is the first page's linear index (anon: rmap index; file/shmem: file page index) and grows
+ * by one per page; swap entries are runs of one page with aux = the slot, aux2 = the rmap index.
+ */
+interface Entry {
+  vpn: number;
+  count: number;
+  readonly act: number;
+  readonly aux: number;
+  readonly aux2: number;
+}
+
+/** A batch of page runs in address order, all needing one kind of frames request (or none). */
 class Batch {
   kind = K_NONE;
-  readonly vpns: number[] = [];
-  readonly acts: number[] = [];
-  /** anon: linear page index; file/shmem: file page index; swap: the slot. */
-  readonly aux: number[] = [];
-  /** file/shmem: the file id; swap: the rmap index. */
-  readonly aux2: number[] = [];
-  readonly writes: boolean[] = [];
-  readonly locked: boolean[] = [];
-  get size(): number {
-    return this.vpns.length;
+  readonly entries: Entry[] = [];
+  pages = 0;
+  add(vpn: number, count: number, act: number, aux: number, aux2: number): void {
+    const l = this.entries[this.entries.length - 1];
+    this.pages += count;
+    if (l && l.act === act && l.vpn + l.count === vpn && l.aux2 === aux2 && (act & 15) !== A_SWAPIN && l.aux + l.count === aux) {
+      l.count += count;
+      return;
+    }
+    this.entries.push({ vpn, count, act, aux, aux2 });
   }
   clear(): void {
     this.kind = K_NONE;
-    this.vpns.length = 0;
-    this.acts.length = 0;
-    this.aux.length = 0;
-    this.aux2.length = 0;
-    this.writes.length = 0;
-    this.locked.length = 0;
+    this.entries.length = 0;
+    this.pages = 0;
   }
 }
+
+const F_WRITE = 16;
+const F_LOCKED = 32;
+const actOf = (e: Entry): number => e.act & 15;
+const writeOf = (e: Entry): boolean => (e.act & F_WRITE) !== 0;
+const lockedOf = (e: Entry): boolean => (e.act & F_LOCKED) !== 0;
 
 type FlushResult = { readonly status: 'ok' } | { readonly status: 'restart'; readonly vpn: number } | { readonly status: 'stop'; readonly result: TouchResult };
 
@@ -138,36 +153,49 @@ export function* faultIn(ctx: Ctx, pid: number, spans: readonly TouchSpan[], opt
       }
       return yield* segv(ctx, pid, addr);
     }
-    // Walk the pages of this span inside this VMA.
+    // Walk the pages of this span inside this VMA, a PTE table at a time.
     const end = Math.min(span.end, vma.end / PAGE_SIZE);
     const pt = ctx.w.pt(mm.id);
-    const locked = (vma.flags & VM_LOCKED) !== 0;
+    const flagBits = (write ? F_WRITE : 0) | ((vma.flags & VM_LOCKED) !== 0 ? F_LOCKED : 0);
+    const indexBase = vma.pgoff - vma.start / PAGE_SIZE;
+    const file = vma.file;
     let restartAt = -1;
-    for (; vpn < end; vpn++) {
+    walk: while (vpn < end) {
       const idx = pteIndex(vpn);
+      const tableEnd = Math.min(end, (idx + 1) * PTRS_PER_TABLE);
       const t = pt?.table(idx);
-      const pte = t ? t[vpn - idx * PTRS_PER_TABLE] : 0;
-      const act = classify(ctx, vma, pte, write);
-      if (act === A_NONE) continue;
-      const k = kindOf(act);
-      if (k !== K_NONE && batch.kind !== K_NONE && batch.kind !== k) {
-        const r = yield* flush(ctx, pid, batch);
-        if (r.status === 'stop') return r.result;
-        restartAt = r.status === 'restart' ? r.vpn : vpn;
-        break;
+      if (!t) {
+        // No PTE table: every page of the stretch needs the same thing.
+        const act = classify(ctx, vma, 0, write);
+        if (act !== A_NONE) {
+          const k = kindOf(act);
+          if (k !== K_NONE && batch.kind !== K_NONE && batch.kind !== k) {
+            const r = yield* flush(ctx, pid, batch);
+            if (r.status === 'stop') return r.result;
+            restartAt = r.status === 'restart' ? r.vpn : vpn;
+            break walk;
+          }
+          if (k !== K_NONE) batch.kind = k;
+          batch.add(vpn, tableEnd - vpn, act | flagBits, indexBase + vpn, file);
+        }
+        vpn = tableEnd;
+        continue;
       }
-      if (k !== K_NONE) batch.kind = k;
-      batch.vpns.push(vpn);
-      batch.acts.push(act);
-      batch.writes.push(write);
-      batch.locked.push(locked);
-      const off = vpn - vma.start / PAGE_SIZE;
-      if (act === A_SWAPIN) {
-        batch.aux.push(swapSlot(pte));
-        batch.aux2.push(vma.pgoff + off);
-      } else {
-        batch.aux.push(vma.pgoff + off);
-        batch.aux2.push(vma.file);
+      const base = idx * PTRS_PER_TABLE;
+      for (; vpn < tableEnd; vpn++) {
+        const pte = t[vpn - base];
+        const act = classify(ctx, vma, pte, write);
+        if (act === A_NONE) continue;
+        const k = kindOf(act);
+        if (k !== K_NONE && batch.kind !== K_NONE && batch.kind !== k) {
+          const r = yield* flush(ctx, pid, batch);
+          if (r.status === 'stop') return r.result;
+          restartAt = r.status === 'restart' ? r.vpn : vpn;
+          break walk;
+        }
+        if (k !== K_NONE) batch.kind = k;
+        if (act === A_SWAPIN) batch.add(vpn, 1, act | flagBits, swapSlot(pte), indexBase + vpn);
+        else batch.add(vpn, 1, act | flagBits, indexBase + vpn, file);
       }
     }
     if (restartAt >= 0) {
@@ -251,12 +279,12 @@ function* expandStack(ctx: Ctx, pid: number, mm: Mm, addr: number): Step<boolean
   return true;
 }
 
-/** Page tables for every page of the batch; false when the task died meanwhile. */
-function* ensureTables(ctx: Ctx, pid: number, vpns: readonly number[]): Step<FlushResult> {
+/** Page tables for every page of the batch. */
+function* ensureTables(ctx: Ctx, pid: number, runs: readonly Entry[]): Step<FlushResult> {
   for (;;) {
     const task = ctx.w.task(pid) as Task;
     const mm = ctx.w.mm(task.mmId) as Mm;
-    const keys = missingTables(ctx.w.pt(mm.id), vpns);
+    const keys = missingTablesForRuns(ctx.w.pt(mm.id), runs);
     if (keys.length === 0) return OK;
     const g = yield* allocPageTables(task.memcg, keys.length);
     yield* evicted(ctx, g.evicted, task.memcg);
@@ -266,7 +294,7 @@ function* ensureTables(ctx: Ctx, pid: number, vpns: readonly number[]): Step<Flu
       ctx.emit({ type: 'PageTablesAllocated', mmId: mm.id, keys: keys.slice(0, got), pfns });
     }
     if (!g.failed) return OK;
-    const out = yield* oom(ctx, pid, g, 'page-table', vpns[0]);
+    const out = yield* oom(ctx, pid, g, 'page-table', runs[0].vpn);
     if (out.status !== 'ok') return out;
   }
 }
@@ -294,10 +322,17 @@ function* oom(ctx: Ctx, pid: number, g: Granted, context: string, vpn: number): 
   }
 }
 
-/** Emits the faults of one kind for the listed pages (consecutive numbers become runs); returns what they released. */
-function emitFaults(ctx: Ctx, pid: number, mmId: number, how: FaultHow, write: boolean, vpns: readonly number[], pfns: readonly number[], major: number): Release | null {
-  if (vpns.length === 0) return null;
-  return ctx.emit({ type: 'PagesFaulted', pid, mmId, how, write, vpns: toRuns(vpns), pfns: toRuns(pfns), majorFaults: major });
+/** Emits the faults of one kind (vpns and pfns run-encoded); returns what they released. */
+function emitRuns(ctx: Ctx, pid: number, mmId: number, how: FaultHow, write: boolean, vpnRuns: number[], pfnRuns: number[], major: number): Release | null {
+  if (vpnRuns.length === 0) return null;
+  return ctx.emit({ type: 'PagesFaulted', pid, mmId, how, write, vpns: vpnRuns, pfns: pfnRuns, majorFaults: major });
+}
+
+/** Appends [first, count] to run-encoded numbers, joining it to the last run when they meet. */
+function pushRun(runs: number[], first: number, count: number): void {
+  const k = runs.length;
+  if (k >= 2 && runs[k - 2] + runs[k - 1] === first) runs[k - 1] += count;
+  else runs.push(first, count);
 }
 
 export function toRuns(xs: readonly number[]): number[] {
@@ -321,22 +356,24 @@ const IMMEDIATE: readonly [number, FaultHow][] = [
 
 /** Carries out a batch: page tables, the faults that need no frame, then the frames request. */
 function* flush(ctx: Ctx, pid: number, b: Batch): Step<FlushResult> {
-  if (b.size === 0) return OK;
+  if (b.pages === 0) return OK;
   const res = yield* flushBatch(ctx, pid, b);
   b.clear();
   return res;
 }
 
 function* flushBatch(ctx: Ctx, pid: number, b: Batch): Step<FlushResult> {
-  const t0 = yield* ensureTables(ctx, pid, b.vpns);
+  const t0 = yield* ensureTables(ctx, pid, b.entries);
   if (t0.status !== 'ok') return t0;
   const task = ctx.w.task(pid) as Task;
   const mmId = task.mmId;
-  for (const [act, how] of IMMEDIATE) {
-    for (const write of [false, true]) {
-      const vs: number[] = [];
-      for (let i = 0; i < b.size; i++) if (b.acts[i] === act && b.writes[i] === write) vs.push(b.vpns[i]);
-      emitFaults(ctx, pid, mmId, how, write, vs, [], 0);
+  if (b.entries.some((e) => kindOf(actOf(e)) === K_NONE)) {
+    for (const [act, how] of IMMEDIATE) {
+      for (const write of [false, true]) {
+        const vs: number[] = [];
+        for (const e of b.entries) if (actOf(e) === act && writeOf(e) === write) pushRun(vs, e.vpn, e.count);
+        emitRuns(ctx, pid, mmId, how, write, vs, [], 0);
+      }
     }
   }
   switch (b.kind) {
@@ -355,103 +392,115 @@ function* flushBatch(ctx: Ctx, pid: number, b: Batch): Step<FlushResult> {
 
 /** New anonymous pages: first writes, COW copies (private file pages are read from the page cache first). */
 function* flushAlloc(ctx: Ctx, pid: number, b: Batch): Step<FlushResult> {
-  const items: number[] = [];
-  for (let i = 0; i < b.size; i++) if (kindOf(b.acts[i]) === K_ALLOC) items.push(i);
-  let from = 0;
-  while (from < items.length) {
-    const task = ctx.w.task(pid) as Task;
-    const mm = ctx.w.mm(task.mmId) as Mm;
-    // do_cow_fault(): the page-cache page to copy from.
-    for (let k = from; k < items.length; k++) {
-      const i = items[k];
-      if (b.acts[i] !== A_FILECOW) continue;
-      const g = yield* getFilePage(b.aux2[i], b.aux[i], task.memcg, 'file', false);
+  const items = b.entries.filter((e) => kindOf(actOf(e)) === K_ALLOC);
+  const task = ctx.w.task(pid) as Task;
+  const mm = ctx.w.mm(task.mmId) as Mm;
+  // do_cow_fault(): the page-cache page to copy from.
+  for (const e of items) {
+    if (actOf(e) !== A_FILECOW) continue;
+    for (let k = 0; k < e.count; k++) {
+      const g = yield* getFilePage(e.aux2, e.aux + k, task.memcg, 'file', false);
       yield* evicted(ctx, g.evicted, task.memcg);
-      if (g.failed) {
-        const out = yield* oom(ctx, pid, g, 'page-fault', b.vpns[i]);
+      if (g.failed || g.pfns.length === 0) {
+        const out = yield* oom(ctx, pid, g, 'page-fault', e.vpn + k);
         if (out.status !== 'ok') return out;
-        return { status: 'restart', vpn: b.vpns[i] };
+        return { status: 'restart', vpn: e.vpn + k };
       }
-      b.acts[i] = A_COW;
     }
-    const runs: OwnerRun[] = [];
-    for (let k = from; k < items.length; k++) {
-      const index = b.aux[items[k]];
-      const last = runs[runs.length - 1];
-      if (last && last.index + last.count === index) runs[runs.length - 1] = { ...last, count: last.count + 1 };
-      else runs.push({ kind: 'anon', owner: mm.anonRoot, index, count: 1 });
+  }
+  const runs: OwnerRun[] = [];
+  let last: { kind: 'anon'; owner: number; index: number; count: number } | null = null;
+  let want = 0;
+  for (const e of items) {
+    want += e.count;
+    if (last && last.index + last.count === e.aux) last.count += e.count;
+    else {
+      last = { kind: 'anon', owner: mm.anonRoot, index: e.aux, count: e.count };
+      runs.push(last);
     }
-    const g = yield* allocUserPages(task.memcg, runs, b.locked[items[from]]);
-    yield* evicted(ctx, g.evicted, task.memcg);
-    const n = Math.min(g.pfns.length, items.length - from);
-    // Map the granted prefix, split by kind of fault.
-    const rel = emptyRelease();
-    for (const how of ['anon', 'cow'] as const) {
-      const vs: number[] = [];
-      const ps: number[] = [];
-      for (let k = 0; k < n; k++) {
-        const i = items[from + k];
-        const a = b.acts[i];
-        if ((how === 'anon') === (a === A_ANON)) {
-          vs.push(b.vpns[i]);
-          ps.push(g.pfns[k]);
-        }
+  }
+  const g = yield* allocUserPages(task.memcg, runs, lockedOf(items[0]));
+  yield* evicted(ctx, g.evicted, task.memcg);
+  const n = Math.min(g.pfns.length, want);
+  if (n < want && !g.failed) throw new Error('frames granted fewer pages than asked without a failure');
+  // Map the granted prefix: new pages and COW copies as two events.
+  const rel = emptyRelease();
+  for (const how of ['anon', 'cow'] as const) {
+    const vs: number[] = [];
+    const ps: number[] = [];
+    let at = 0;
+    for (const e of items) {
+      if (at >= n) break;
+      const c = Math.min(e.count, n - at);
+      if ((how === 'anon') === (actOf(e) === A_ANON)) {
+        pushRun(vs, e.vpn, c);
+        for (let k = 0; k < c; k++) pushRun(ps, g.pfns[at + k], 1);
       }
-      mergeRelease(rel, emitFaults(ctx, pid, mm.id, how, true, vs, ps, 0));
+      at += c;
     }
-    // COW breaks drop a reference to the page they copied (or to its swap slot, if it was evicted meanwhile).
-    yield* settle(ctx, rel, task.memcg);
-    from += n;
-    if (from < items.length) {
-      if (!g.failed) throw new Error('frames granted fewer pages than asked without a failure');
-      const out = yield* oom(ctx, pid, g, 'page-fault', b.vpns[items[from]]);
-      if (out.status !== 'ok') return out;
-      return { status: 'restart', vpn: b.vpns[items[from]] };
+    mergeRelease(rel, emitRuns(ctx, pid, mm.id, how, true, vs, ps, 0));
+  }
+  // COW breaks drop a reference to the page they copied (or to its swap slot, if it was evicted meanwhile).
+  yield* settle(ctx, rel, task.memcg);
+  if (n < want) {
+    let at = 0;
+    let vpn = items[0].vpn;
+    for (const e of items) {
+      if (at + e.count > n) {
+        vpn = e.vpn + (n - at);
+        break;
+      }
+      at += e.count;
     }
+    const out = yield* oom(ctx, pid, g, 'page-fault', vpn);
+    if (out.status !== 'ok') return out;
+    return { status: 'restart', vpn };
   }
   return OK;
 }
 
 /** Page-cache pages, one frames request each (frames' GetFilePage). */
 function* flushFile(ctx: Ctx, pid: number, b: Batch): Step<FlushResult> {
-  for (let i = 0; i < b.size; i++) {
-    const a = b.acts[i];
+  for (const e of b.entries) {
+    const a = actOf(e);
     if (a !== A_FILE && a !== A_SHMEM) continue;
-    const task = ctx.w.task(pid) as Task;
     const kind = a === A_SHMEM ? 'shmem' : 'file';
-    const g = yield* getFilePage(b.aux2[i], b.aux[i], task.memcg, kind, b.locked[i]);
-    yield* evicted(ctx, g.evicted, task.memcg);
-    if (g.pfns.length === 0 || g.failed) {
-      const out = yield* oom(ctx, pid, g, 'page-fault', b.vpns[i]);
-      if (out.status !== 'ok') return out;
-      return { status: 'restart', vpn: b.vpns[i] };
+    for (let k = 0; k < e.count; k++) {
+      const task = ctx.w.task(pid) as Task;
+      const g = yield* getFilePage(e.aux2, e.aux + k, task.memcg, kind, lockedOf(e));
+      yield* evicted(ctx, g.evicted, task.memcg);
+      if (g.pfns.length === 0 || g.failed) {
+        const out = yield* oom(ctx, pid, g, 'page-fault', e.vpn + k);
+        if (out.status !== 'ok') return out;
+        return { status: 'restart', vpn: e.vpn + k };
+      }
+      emitOneFault(ctx, pid, task.mmId, kind, writeOf(e), e.vpn + k, g.pfns[0], g.majorFaults);
     }
-    emitOneFault(ctx, pid, task.mmId, kind, b.writes[i], b.vpns[i], g.pfns[0], g.majorFaults);
   }
   return OK;
 }
 
 /** Swap-ins, one frames request each (frames' SwapIn). */
 function* flushSwap(ctx: Ctx, pid: number, b: Batch): Step<FlushResult> {
-  for (let i = 0; i < b.size; i++) {
-    if (b.acts[i] !== A_SWAPIN) continue;
+  for (const e of b.entries) {
+    if (actOf(e) !== A_SWAPIN) continue;
     const task = ctx.w.task(pid) as Task;
     const mm = ctx.w.mm(task.mmId) as Mm;
-    const g = yield* swapIn(b.aux[i], { kind: 'anon', owner: mm.anonRoot, index: b.aux2[i] }, task.memcg, b.writes[i], b.locked[i]);
+    const g = yield* swapIn(e.aux, { kind: 'anon', owner: mm.anonRoot, index: e.aux2 }, task.memcg, writeOf(e), lockedOf(e));
     yield* evicted(ctx, g.evicted, task.memcg);
     if (g.pfns.length === 0 || g.failed) {
-      const out = yield* oom(ctx, pid, g, 'swap-in', b.vpns[i]);
+      const out = yield* oom(ctx, pid, g, 'swap-in', e.vpn);
       if (out.status !== 'ok') return out;
-      return { status: 'restart', vpn: b.vpns[i] };
+      return { status: 'restart', vpn: e.vpn };
     }
-    emitOneFault(ctx, pid, mm.id, 'swapin', b.writes[i], b.vpns[i], g.pfns[0], g.majorFaults);
+    emitOneFault(ctx, pid, mm.id, 'swapin', writeOf(e), e.vpn, g.pfns[0], g.majorFaults);
   }
   return OK;
 }
 
 /** One page's fault, merged into the previous event when it continues it (one event per run, not per page). */
 function emitOneFault(ctx: Ctx, pid: number, mmId: number, how: FaultHow, write: boolean, vpn: number, pfn: number, major: number): void {
-  emitFaults(ctx, pid, mmId, how, write, [vpn], [pfn], major);
+  emitRuns(ctx, pid, mmId, how, write, [vpn, 1], [pfn, 1], major);
   ctx.coalesceFaults();
 }
 

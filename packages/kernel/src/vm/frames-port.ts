@@ -39,6 +39,7 @@ function outcomeOf(reply: unknown): Obj {
 
 function pfnList(x: unknown): number[] {
   if (!Array.isArray(x)) return [];
+  if (x.length === 0 || typeof x[0] === 'number') return x as number[];
   const out: number[] = [];
   for (const p of x) {
     if (typeof p === 'number') out.push(p);

@@ -219,6 +219,19 @@ function range(a: number, b: number): number[] {
   return out;
 }
 
+/** missingTables() for runs of pages (a table index at a time, not a page at a time). */
+export function missingTablesForRuns(pt: PtView | undefined, runs: readonly { readonly vpn: number; readonly count: number }[]): number[] {
+  const firsts: number[] = [];
+  let lastIdx = -1;
+  for (const r of runs) {
+    const a = pteIndex(r.vpn);
+    const z = pteIndex(r.vpn + r.count - 1);
+    for (let idx = Math.max(a, lastIdx + 1); idx <= z; idx++) firsts.push(Math.max(idx * PTRS_PER_TABLE, r.vpn));
+    lastIdx = Math.max(lastIdx, z);
+  }
+  return missingTables(pt, firsts);
+}
+
 /** The page-table pages (as event keys, outermost first) a fault at each vpn would have to add. */
 export function missingTables(pt: PtView | undefined, vpns: Iterable<number>): number[] {
   const keys: number[] = [];

@@ -243,3 +243,55 @@ export function answering(needs: unknown[]): (e: unknown) => unknown {
     return needs.shift();
   };
 }
+
+import { InProcessMachine } from '../machine/in-process.js';
+import type { VmCommand, VmState, Mm } from './types.js';
+import type { VmAggregate } from './aggregate.js';
+
+/** vm wired to the fakes, booted. */
+export class TestMachine {
+  readonly m: InProcessMachine;
+  constructor(
+    readonly vm: VmAggregate,
+    ramPages: number,
+    swapPages = 0,
+    sysctl: Partial<VmSysctls> = {},
+    seed = 42,
+    profile: MachineConfig['profile'] = 'linux-6.18',
+  ) {
+    this.m = new InProcessMachine({ vma: vm, frames: fakeFrames(ramPages, swapPages), oom: fakeOom() });
+    const cfg = { ...testConfig(Math.ceil((ramPages * 4096) / 2 ** 20), (swapPages * 4096) / 2 ** 20, sysctl, seed), profile };
+    this.handle({ type: 'CreateMachine', config: cfg });
+  }
+  handle(c: VmCommand): { events: readonly unknown[]; answer: unknown } {
+    return this.m.handle('vma', c);
+  }
+  get state(): VmState {
+    return this.m.state<VmState>('vma');
+  }
+  get frames(): FakeFramesState {
+    return this.m.state<FakeFramesState>('frames');
+  }
+  get oom(): FakeOomState {
+    return this.m.state<FakeOomState>('oom');
+  }
+  spawn(name = 'prog', extra: Partial<Extract<VmCommand, { type: 'Spawn' }>> = {}): number {
+    return this.handle({ type: 'Spawn', name, ...extra }).answer as number;
+  }
+  sys(pid: number, call: Extract<VmCommand, { type: 'Syscall' }>['call']): number {
+    return this.handle({ type: 'Syscall', pid, call }).answer as number;
+  }
+  mmap(pid: number, length: number, prot = 3, flags = 0x22, addr = 0): number {
+    return this.sys(pid, { nr: 'mmap', addr, length, prot, flags });
+  }
+  touch(pid: number, writes: { addr: number; length: number }[], reads: { addr: number; length: number }[] = []): unknown {
+    return this.handle({ type: 'Touch', pid, writes, reads }).answer;
+  }
+  mm(pid: number): Mm {
+    const t = this.state.tasks.get(pid);
+    if (!t) throw new Error(`no task ${pid}`);
+    const mm = this.state.mms.get(t.mmId);
+    if (!mm) throw new Error(`no mm for ${pid}`);
+    return mm;
+  }
+}
