@@ -2,7 +2,7 @@
 import { cdiv } from '../common/index.js';
 import { OOM_ADJUST_MAX, OOM_DISABLE, OOM_SCORE_ADJ_MAX } from './points.js';
 
-/** oom_adj_read(): OOM_SCORE_ADJ_MAX reads 15, otherwise adj * 17 / 1000 (truncated). */
+/** oom_adj_read(): OOM_SCORE_ADJ_MAX reads 15, otherwise adj * 17 / 1000 (truncated): 942..999 read 16. */
 export function oomAdjFromScoreAdj(oomScoreAdj: number): number {
   if (oomScoreAdj === OOM_SCORE_ADJ_MAX) return OOM_ADJUST_MAX;
   return cdiv(oomScoreAdj * -OOM_DISABLE, OOM_SCORE_ADJ_MAX);

@@ -48,7 +48,7 @@ function outOfMemory618(req: OomRequest, ctx: OomDecisionContext): DecisionEvent
   const totalPages = isMemcg ? req.totalPages || 1 : req.totalPages;
   const memcgEvents: OomMemcgEvent[] = [];
   const lines: string[] = [];
-  const current = env.byPid.get(trigger.pid);
+  const current = env.task(trigger.pid);
   const tasks = isMemcg ? scanSubtreeTasks(env.tree, oomMemcg, req.tasks) : req.tasks.filter((t) => t.pid === t.tgid);
   const scanCtx = env.scanContext(totalPages);
   const base = (scan: ScanResult | null): OomDecisionBase => ({
@@ -109,7 +109,7 @@ function outOfMemory618(req: OomRequest, ctx: OomDecisionContext): DecisionEvent
     return { ...base(scan), type: 'OomPanicked', message: 'System is deadlocked on memory', reason: 'no-killable-task' };
   }
   const chosenCandidate = scan.candidates[scan.chosen];
-  const victim = env.byPid.get(chosenCandidate.pid) as OomTask;
+  const victim = env.task(chosenCandidate.pid) as OomTask;
   // oom_kill_process(): a victim already on its way out is only marked.
   if (env.taskWillFreeMem(victim)) {
     return { ...base(scan), type: 'OomNoKill', reason: 'victim-exiting', pid: victim.pid, marked: env.mark(victim, true) };
@@ -218,7 +218,7 @@ function outOfMemory2618(req: OomRequest, ctx: OomDecisionContext): DecisionEven
     lines.push(`Kernel panic - not syncing: ${message}`);
     return { ...base(), type: 'OomPanicked', message, reason: 'no-killable-task' };
   }
-  const chosen = env.byPid.get(scan.candidates[scan.chosen].pid) as OomTask;
+  const chosen = env.task(scan.candidates[scan.chosen].pid) as OomTask;
   // The score printed is *ppoints: for PF_SWAPOFF, the best seen before it.
   const printed = scan.why?.rule === 'swapoff' ? bestBefore(scan, scan.chosen) : (scan.chosenPoints as number);
   lines.push(killProcessLine2618(chosen.pid, chosen.name, printed));
@@ -226,7 +226,7 @@ function outOfMemory2618(req: OomRequest, ctx: OomDecisionContext): DecisionEven
   // oom_kill_process(): "Try to kill a child first" - any child with a separate mm.
   let killed = false;
   for (const cpid of chosen.children) {
-    const c = env.byPid.get(cpid);
+    const c = env.byPid().get(cpid);
     if (c === undefined || sameMm(c, chosen)) continue;
     if (oomKillTask2618(c, 'child', env, kills, lines)) {
       killed = true;
@@ -292,7 +292,10 @@ function bestBefore(scan: ScanResult, index: number): number {
 interface Env {
   readonly tasks: readonly OomTask[];
   readonly leaders: readonly OomTask[];
-  readonly byPid: ReadonlyMap<number, OomTask>;
+  /** Every task by pid, built on first use (2.6.18 reads children through it). */
+  byPid(): ReadonlyMap<number, OomTask>;
+  /** The first task with this pid (a linear search: a few lookups per decision). */
+  task(pid: number): OomTask | undefined;
   readonly tree: MemcgTree;
   readonly nowNs: number;
   scanContext(totalPages: number): ScanContext;
@@ -301,8 +304,14 @@ interface Env {
 }
 
 function makeEnv(req: OomRequest, ctx: OomDecisionContext): Env {
-  const byPid = new Map<number, OomTask>();
-  for (const t of req.tasks) if (!byPid.has(t.pid)) byPid.set(t.pid, t);
+  let byPidMap: Map<number, OomTask> | null = null;
+  const byPid = (): Map<number, OomTask> => {
+    if (byPidMap === null) {
+      byPidMap = new Map();
+      for (const t of req.tasks) if (!byPidMap.has(t.pid)) byPidMap.set(t.pid, t);
+    }
+    return byPidMap;
+  };
   const victims = new Map<number, VictimRecord>();
   for (const v of ctx.victims) victims.set(v.pid, v);
   const leaders = req.tasks.filter((t) => t.pid === t.tgid);
@@ -318,9 +327,19 @@ function makeEnv(req: OomRequest, ctx: OomDecisionContext): Env {
     tasks: req.tasks,
     leaders,
     byPid,
+    task: (pid) => (byPidMap !== null ? byPidMap.get(pid) : req.tasks.find((t) => t.pid === pid)),
     tree: memcgTree(req.memcgs),
     nowNs: req.nowNs,
-    scanContext: (totalPages) => ({ totalPages, globalTotalPages, nowNs: req.nowNs, byPid, isVictim, victimReaped }),
+    scanContext: (totalPages) => ({
+      totalPages,
+      globalTotalPages,
+      nowNs: req.nowNs,
+      get byPid() {
+        return byPid();
+      },
+      isVictim,
+      victimReaped,
+    }),
     // mm/oom_kill.c: task_will_free_mem(): dying, its mm not reaped, and every other user of
     // the mm dying too.
     taskWillFreeMem(t) {
@@ -406,7 +425,8 @@ function validateRequest(req: OomRequest): void {
   for (const t of req.tasks) {
     if (!isInt(t.pid) || !isInt(t.tgid) || typeof t.name !== 'string' || !isInt(t.oomScoreAdj)) bad(`task ${String(t?.pid)} lacks pid/tgid/name/oomScoreAdj`);
     if (t.oomScoreAdj < -1000 || t.oomScoreAdj > 1000) bad(`task ${t.pid}: oom_score_adj ${t.oomScoreAdj} is outside -1000..1000`);
-    if (t.oomAdj < -17 || t.oomAdj > 15) bad(`task ${t.pid}: oom_adj ${t.oomAdj} is outside -17..15`);
+    // 16 is not writable, but /proc/<pid>/oom_adj reads 16 for oom_score_adj 942..999 (adj * 17 / 1000).
+    if (!isInt(t.oomAdj) || t.oomAdj < -17 || t.oomAdj > 16) bad(`task ${t.pid}: oom_adj ${t.oomAdj} is outside -17..16`);
     const mm = t.mm;
     if (mm !== null && (!isInt(mm.totalVm) || !isInt(mm.rssAnon) || !isInt(mm.rssFile) || !isInt(mm.rssShmem) || !isInt(mm.swapEnts) || !isInt(mm.pgtablesBytes))) {
       bad(`task ${t.pid}: mm figures must be integers`);

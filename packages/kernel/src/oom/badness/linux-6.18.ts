@@ -20,6 +20,34 @@ export function oomUnkillableTask(t: OomTask): SkipReason | null {
   return null;
 }
 
+/** Why oom_badness() returns LONG_MIN for the task, in the kernel's order; null: a candidate. */
+export function skip618(t: OomTask): SkipReason | null {
+  const unkillable = oomUnkillableTask(t);
+  if (unkillable !== null) return unkillable;
+  const mm = t.mm;
+  if (mm === null) return 'no-mm';
+  if (t.oomScoreAdj === OOM_SCORE_ADJ_MIN) return 'oom-score-adj-min';
+  if (mm.oomSkip) return 'mm-oom-skip';
+  if (t.inVfork) return 'in-vfork';
+  return null;
+}
+
+/** oom_badness()'s inputs; null for an unkillable task or one without mm. adjUnit = totalpages / 1000. */
+export function factors618(t: OomTask, adjUnit: number): Badness618Factors | null {
+  const mm = t.mm;
+  if (mm === null || t.tgid === 1 || t.isKthread) return null;
+  return {
+    formula: 'linux-6.18',
+    rssAnon: mm.rssAnon,
+    rssFile: mm.rssFile,
+    rssShmem: mm.rssShmem,
+    swapEnts: mm.swapEnts,
+    pgtables: cdiv(mm.pgtablesBytes, PAGE_SIZE),
+    oomScoreAdj: t.oomScoreAdj,
+    adjUnit,
+  };
+}
+
 // mm/oom_kill.c: oom_badness()
 export function oomBadness(t: OomTask, totalPages: number): Evaluated618 {
   const unkillable = oomUnkillableTask(t);
