@@ -71,7 +71,6 @@ export const enum G {
   MultiThreaded,
   AlwaysFailMorecore,
   NThreads,
-  /** The thread of the current call (index into the thread table). */
   Current,
   Count,
 }
@@ -95,7 +94,7 @@ export interface HeapProcessConfig {
 
 export class HeapProcess {
   readonly mappings = new Mappings();
-  readonly mem = new WordMemory(this.mappings);
+  readonly mem = new WordMemory(this.mappings, LIBC_DATA);
   g = new Float64Array(T_BASE + T_STRIDE * 8);
   private readonly gJournal: number[] = [];
   private txOpen = false;
@@ -120,6 +119,7 @@ export class HeapProcess {
     const brkPage = config.brkStart - (config.brkStart % PAGESIZE);
     const brkEnd = Math.ceil(config.brkStart / PAGESIZE) * PAGESIZE;
     if (brkEnd > brkPage) this.mappings.map(brkPage, brkEnd - brkPage, 3, MapUse.Brk);
+    this.mem.setBrkRegion(brkPage, brkEnd);
     this.mappings.map(LIBC_DATA, PAGESIZE, 3, MapUse.Libc);
     // static struct malloc_state main_arena = { .next = &main_arena, .attached_threads = 1 };
     this.mem.wr(MAIN_ARENA + MS_NEXT, MAIN_ARENA);
@@ -143,6 +143,7 @@ export class HeapProcess {
     for (let i = 0; i < n; i++) {
       if (g[T_BASE + i * T_STRIDE] === tid) {
         if (g[G.Current] !== i) this.set(G.Current, i);
+        this.syncThread();
         return;
       }
     }
@@ -158,6 +159,7 @@ export class HeapProcess {
     this.set(T_BASE + n * T_STRIDE + 3, 0);
     this.set(G.NThreads, n + 1);
     this.set(G.Current, n);
+    this.syncThread();
     // A second thread exists: SINGLE_THREAD_P is false from now on.
     if (n + 1 > 1 && this.g[G.MultiThreaded] === 0) this.set(G.MultiThreaded, 1);
   }
@@ -166,17 +168,21 @@ export class HeapProcess {
     return this.g[G.MultiThreaded] === 0;
   }
 
+  /** The current thread's tcache (a copy of its table entry, for the hot path). */
+  tcache = 0;
+
   get threadArena(): number {
     return this.g[T_BASE + this.g[G.Current] * T_STRIDE + 1];
   }
   set threadArena(a: number) {
     this.set(T_BASE + this.g[G.Current] * T_STRIDE + 1, a);
   }
-  get tcache(): number {
-    return this.g[T_BASE + this.g[G.Current] * T_STRIDE + 2];
-  }
-  set tcache(t: number) {
+  setTcache(t: number): void {
     this.set(T_BASE + this.g[G.Current] * T_STRIDE + 2, t);
+    this.tcache = t;
+  }
+  private syncThread(): void {
+    this.tcache = this.g[G.NThreads] > 0 ? this.g[T_BASE + this.g[G.Current] * T_STRIDE + 2] : 0;
   }
   get tcacheShuttingDown(): boolean {
     return this.g[T_BASE + this.g[G.Current] * T_STRIDE + 3] !== 0;
@@ -250,6 +256,7 @@ export class HeapProcess {
     } else if (newEnd > oldEnd) {
       this.mappings.map(Math.max(oldEnd, start), newEnd - Math.max(oldEnd, start), 3, MapUse.Brk);
     }
+    this.mem.setBrkRegion(start, newEnd);
   }
 
   /** MMAP(addr, size, prot, flags): anonymous private memory; the address or -errno. */
@@ -336,5 +343,6 @@ export class HeapProcess {
     this.txOpen = false;
     this.mem.rollback();
     this.mappings.rollback();
+    this.syncThread();
   }
 }

@@ -285,7 +285,7 @@ export function threadExit(h: HeapProcess): void {
   const tc = h.tcache;
   h.tcacheShuttingDown = true;
   if (tc !== 0) {
-    h.tcache = 0;
+    h.setTcache(0);
     for (let i = 0; i < TCACHE_MAX_BINS; i++) {
       const ea = tc + TCACHE_ENTRIES_OFFSET + i * 8;
       while (h.mem.rd(ea) !== 0) {

@@ -54,7 +54,7 @@ export function tcacheInit(h: HeapProcess): void {
     victim = intMalloc(h, arPtr, bytes);
   }
   if (victim !== 0) {
-    h.tcache = victim;
+    h.setTcache(victim);
     h.mem.fill(victim, TCACHE_STRUCT_SIZE, 0);
   }
 }

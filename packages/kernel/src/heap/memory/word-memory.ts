@@ -6,17 +6,19 @@
 // little-endian: byte k of a word is byte k of `lo` for k < 4, of `hi` otherwise), so values
 // above 2^53 (tcache_key, a program's 0xa5 fill) are kept exactly.
 //
-// A page that was never stored to, or was dropped (munmap, MADV_DONTNEED, brk shrink), is
-// absent and reads as zero. A page the program filled entirely with one byte shares one
-// read-only array until glibc stores into it.
+// Three tiers, fastest first:
+//  - the brk heap is one flat Uint32Array over [start of the break's first page, break);
+//  - libc's data page (main_arena) is one more array, whose touches are nobody's business;
+//  - every other page (mmapped chunks, thread arenas' heaps) sits in a map, created on the
+//    first store; an absent page reads as zero. A page the program filled with one byte
+//    shares a read-only array until glibc stores into it.
 //
-// Three more jobs ride on the page objects:
-//  - touches: the first load and the first store of each page in a call are queued, and
-//    flush() reports them to the HeapSys before each system call and at the end of the call;
-//  - transactions: inside begin()/commit() a page is cloned before its first change and the
-//    original kept in the journal, so rollback() puts back the originals (no cost outside);
-//  - hashing: a page changed since the last digest() is re-hashed then, and the sum of page
-//    digests (AddHash) stands for the whole memory.
+// Per page and per "generation" (a new one at every flush), the first load and the first
+// store queue a touch, which flush() reports to the HeapSys before each system call and at the
+// end of each call. Inside begin()/commit() a page is copied into the journal before its first
+// change, so rollback() restores it (nothing is copied outside a transaction). A page changed
+// since the last digest() is re-hashed then; the sum of page digests (AddHash) stands for the
+// whole memory.
 import { AddHash, fmix32 } from '../../common/hash.js';
 import type { HeapSys } from '../../contracts/heap-sys.js';
 
@@ -24,6 +26,8 @@ export const PAGE_BYTES = 4096;
 const U32_PER_PAGE = 1024;
 const CACHE_SLOTS = 256;
 const TWO32 = 4294967296;
+/** The flat tier covers at most this much of the brk heap; beyond, pages go to the map. */
+const FLAT_MAX = 2 ** 30;
 
 /** A load or store at an address nothing is mapped at: the process gets SIGSEGV. */
 export class SegvError {
@@ -31,10 +35,16 @@ export class SegvError {
   constructor(readonly addr: number) {}
 }
 
-export class Page {
-  wEpoch = 0;
-  rEpoch = 0;
-  txEpoch = 0;
+/** Decides whether an address is mapped, and whether its touches are reported. */
+export interface AddressMap {
+  /** 0: not mapped (SIGSEGV); 1: mapped, touches reported; 2: mapped, not reported (libc's own data). */
+  mappingKind(addr: number, write: boolean): 0 | 1 | 2;
+}
+
+class Page {
+  wGen = 0;
+  rGen = 0;
+  tx = 0;
   dirty = false;
   constructor(
     readonly pn: number,
@@ -44,43 +54,151 @@ export class Page {
   ) {}
 }
 
-/** Decides whether an address is mapped, and whether its touches are reported. */
-export interface AddressMap {
-  /** 0: not mapped (SIGSEGV); 1: mapped, touches reported; 2: mapped, not reported (libc's own data). */
-  mappingKind(addr: number, write: boolean): 0 | 1 | 2;
-}
-
-interface PageOp {
-  readonly pn: number;
-  readonly old: Page | undefined;
-}
+type JournalEntry =
+  | { readonly t: 'flat'; readonly pg: number; readonly data: Uint32Array }
+  | { readonly t: 'flatLen'; readonly len: number }
+  | { readonly t: 'libc'; readonly data: Uint32Array }
+  | { readonly t: 'page'; readonly pn: number; readonly old: Page | undefined };
 
 export class WordMemory {
+  // tier 1: the brk heap
+  private hb = 0;
+  private hlen = 0;
+  private hw = new Uint32Array(0);
+  private hwGen = new Int32Array(0);
+  private hrGen = new Int32Array(0);
+  private hTx = new Int32Array(0);
+  private hDirty = new Uint8Array(0);
+
+  // tier 2: libc's data page
+  private readonly lw = new Uint32Array(U32_PER_PAGE);
+  private lGen = 0;
+  private lTx = 0;
+  private lDirty = false;
+
+  // tier 3: every other page
   private readonly pages = new Map<number, Page>();
   private readonly cacheKey = new Float64Array(CACHE_SLOTS).fill(-1);
   private readonly cachePage: (Page | undefined)[] = new Array<Page | undefined>(CACHE_SLOTS).fill(undefined);
   private readonly sharedFill: (Uint32Array | undefined)[] = new Array<Uint32Array | undefined>(256).fill(undefined);
+  private rpn = -1;
+  private rp: Page | undefined = undefined;
+  private wpn = -1;
+  private wp: Page | undefined = undefined;
 
   // touches since the last flush
-  private epoch = 1;
-  private readonly pendingW: number[] = [];
-  private readonly pendingR: number[] = [];
-  private readonly bulkW: number[] = [];
-  private readonly bulkR: number[] = [];
+  private gen = 1;
+  private pendingW = new Float64Array(64);
+  private nW = 0;
+  private pendingR = new Float64Array(64);
+  private nR = 0;
+  private bulkW = new Float64Array(64);
+  private nBW = 0;
+  private bulkR = new Float64Array(64);
+  private nBR = 0;
 
-  // transaction journal
+  // transactions
   private txOpen = false;
-  private txEpoch = 1;
-  private readonly journal: PageOp[] = [];
+  private txNo = 1;
+  private readonly journal: JournalEntry[] = [];
 
   // hashing
   private readonly dirtyPages: number[] = [];
   private readonly pageDigest = new Map<number, number>();
   private readonly sum = new AddHash();
 
-  constructor(private readonly map: AddressMap) {}
+  constructor(
+    private readonly map: AddressMap,
+    private readonly lb: number,
+  ) {}
 
-  // ------------------------------------------------------------------ pages
+  private newGen(): void {
+    this.gen++;
+    this.rpn = -1;
+    this.wpn = -1;
+    this.rp = undefined;
+    this.wp = undefined;
+  }
+
+  // ------------------------------------------------------------------ the brk tier
+
+  /** The brk heap is now [start, end): start page-aligned, end the break rounded up to a page. */
+  setBrkRegion(start: number, end: number): void {
+    if (this.hlen === 0 && this.hb !== start) this.hb = start;
+    const len = Math.min(Math.max(0, end - this.hb), FLAT_MAX);
+    if (len === this.hlen) return;
+    if (this.txOpen) this.journal.push({ t: 'flatLen', len: this.hlen });
+    if (len < this.hlen) {
+      // the kernel gives back what lies beyond: it reads as zero when the break grows again
+      this.zeroFlat(len, this.hlen);
+    } else this.ensureFlat(len);
+    this.hlen = len;
+  }
+
+  private ensureFlat(len: number): void {
+    const pages = Math.ceil(len / PAGE_BYTES);
+    if (pages <= this.hwGen.length) return;
+    const cap = Math.max(pages, this.hwGen.length * 2, 16);
+    const w = new Uint32Array(cap * U32_PER_PAGE);
+    w.set(this.hw);
+    this.hw = w;
+    const g = new Int32Array(cap);
+    g.set(this.hwGen);
+    this.hwGen = g;
+    const r = new Int32Array(cap);
+    r.set(this.hrGen);
+    this.hrGen = r;
+    const t = new Int32Array(cap);
+    t.set(this.hTx);
+    this.hTx = t;
+    const d = new Uint8Array(cap);
+    d.set(this.hDirty);
+    this.hDirty = d;
+  }
+
+  /** Zeroes bytes [from, to) of the flat tier (page-aligned), journaling first. */
+  private zeroFlat(from: number, to: number): void {
+    for (let pg = from / PAGE_BYTES; pg < to / PAGE_BYTES; pg++) this.prepareFlat(pg);
+    this.hw.fill(0, from >>> 2, to >>> 2);
+  }
+
+  /** Journals (in a transaction) and marks dirty the flat page pg, without a touch. */
+  private prepareFlat(pg: number): void {
+    if (this.hDirty[pg] === 0) {
+      this.hDirty[pg] = 1;
+      this.dirtyPages.push(this.hb / PAGE_BYTES + pg);
+    }
+    if (this.txOpen && this.hTx[pg] !== this.txNo) {
+      this.hTx[pg] = this.txNo;
+      this.journal.push({ t: 'flat', pg, data: this.hw.slice(pg * U32_PER_PAGE, (pg + 1) * U32_PER_PAGE) });
+    }
+  }
+
+  private hWrite(pg: number): void {
+    this.hwGen[pg] = this.gen;
+    if (this.nW === this.pendingW.length) this.pendingW = grow(this.pendingW);
+    this.pendingW[this.nW++] = this.hb / PAGE_BYTES + pg;
+    this.prepareFlat(pg);
+  }
+
+  private hRead(pg: number): void {
+    this.hrGen[pg] = this.gen;
+    if (this.hwGen[pg] !== this.gen) this.pushRead(this.hb / PAGE_BYTES + pg);
+  }
+
+  private lWrite(): void {
+    this.lGen = this.gen;
+    if (!this.lDirty) {
+      this.lDirty = true;
+      this.dirtyPages.push(this.lb / PAGE_BYTES);
+    }
+    if (this.txOpen && this.lTx !== this.txNo) {
+      this.lTx = this.txNo;
+      this.journal.push({ t: 'libc', data: this.lw.slice() });
+    }
+  }
+
+  // ------------------------------------------------------------------ the page map tier
 
   private lookup(pn: number): Page | undefined {
     const i = pn & (CACHE_SLOTS - 1);
@@ -94,16 +212,20 @@ export class WordMemory {
   }
 
   private setPage(pn: number, p: Page | undefined): void {
+    this.rpn = -1;
+    this.wpn = -1;
     const old = this.pages.get(pn);
-    if (this.txOpen) this.journal.push({ pn, old });
+    if (this.txOpen) this.journal.push({ t: 'page', pn, old });
     if (p === undefined) this.pages.delete(pn);
     else {
       this.pages.set(pn, p);
-      if (this.txOpen) p.txEpoch = this.txEpoch;
+      if (this.txOpen) p.tx = this.txNo;
     }
     const i = pn & (CACHE_SLOTS - 1);
-    if (this.cacheKey[i] === pn) this.cachePage[i] = p;
-    if (p === undefined && this.cacheKey[i] === pn) this.cacheKey[i] = -1;
+    if (this.cacheKey[i] === pn) {
+      this.cachePage[i] = p;
+      if (p === undefined) this.cacheKey[i] = -1;
+    }
     this.markDirty(pn, p);
   }
 
@@ -114,7 +236,7 @@ export class WordMemory {
     }
   }
 
-  /** The page at pn, ready to be stored into (materialized, private, journaled). */
+  /** The map page at pn, ready to be stored into (materialized, private, journaled). */
   private writable(pn: number, addr: number): Page {
     let p = this.lookup(pn);
     if (p === undefined) {
@@ -122,10 +244,10 @@ export class WordMemory {
       if (kind === 0) throw new SegvError(addr);
       p = new Page(pn, new Uint32Array(U32_PER_PAGE), false, kind === 1);
       this.setPage(pn, p);
-    } else if (p.shared || (this.txOpen && p.txEpoch !== this.txEpoch)) {
+    } else if (p.shared || (this.txOpen && p.tx !== this.txNo)) {
       const q = new Page(pn, p.w.slice(), false, p.tracked);
-      q.wEpoch = p.wEpoch;
-      q.rEpoch = p.rEpoch;
+      q.wGen = p.wGen;
+      q.rGen = p.rGen;
       this.setPage(pn, q);
       p = q;
     }
@@ -133,123 +255,226 @@ export class WordMemory {
       p.dirty = true;
       this.dirtyPages.push(pn);
     }
-    if (p.tracked && p.wEpoch !== this.epoch) {
-      p.wEpoch = this.epoch;
-      this.pendingW.push(pn);
+    if (p.tracked && p.wGen !== this.gen) {
+      p.wGen = this.gen;
+      if (this.nW === this.pendingW.length) this.pendingW = grow(this.pendingW);
+      this.pendingW[this.nW++] = pn;
     }
     return p;
   }
 
-  /** The page at pn for a load; undefined when it reads as zero (after checking the mapping). */
+  /** The map page at pn for a load; undefined when it reads as zero (after checking the mapping). */
   private readable(pn: number, addr: number): Page | undefined {
     const p = this.lookup(pn);
     if (p !== undefined) {
-      if (p.tracked && p.rEpoch !== this.epoch && p.wEpoch !== this.epoch) {
-        p.rEpoch = this.epoch;
-        this.pendingR.push(pn);
+      if (p.tracked && p.rGen !== this.gen && p.wGen !== this.gen) {
+        p.rGen = this.gen;
+        this.pushRead(pn);
       }
       return p;
     }
     const kind = this.map.mappingKind(addr, false);
     if (kind === 0) throw new SegvError(addr);
-    if (kind === 1 && !this.pendingR.includes(pn)) this.pendingR.push(pn);
+    if (kind === 1 && !this.pendingR.subarray(0, this.nR).includes(pn)) this.pushRead(pn);
     return undefined;
   }
+
+  private pushRead(pn: number): void {
+    if (this.nR === this.pendingR.length) this.pendingR = grow(this.pendingR);
+    this.pendingR[this.nR++] = pn;
+  }
+
+  private pushBulk(write: boolean, addr: number, len: number): void {
+    if (write) {
+      if (this.nBW + 2 > this.bulkW.length) this.bulkW = grow(this.bulkW);
+      this.bulkW[this.nBW++] = addr;
+      this.bulkW[this.nBW++] = len;
+    } else {
+      if (this.nBR + 2 > this.bulkR.length) this.bulkR = grow(this.bulkR);
+      this.bulkR[this.nBR++] = addr;
+      this.bulkR[this.nBR++] = len;
+    }
+  }
+
+  private rpage(addr: number): Page | undefined {
+    const pn = Math.floor(addr / PAGE_BYTES);
+    if (pn === this.rpn) return this.rp;
+    const p = this.readable(pn, addr);
+    if (p !== undefined) {
+      this.rpn = pn;
+      this.rp = p;
+    }
+    return p;
+  }
+
+  private wpage(addr: number): Page {
+    const pn = Math.floor(addr / PAGE_BYTES);
+    if (pn === this.wpn) return this.wp as Page;
+    const p = this.writable(pn, addr);
+    this.wpn = pn;
+    this.wp = p;
+    return p;
+  }
+
+  /** The uint32 array holding addr for a load, and its index; undefined when it reads as zero. */
+  private rview(addr: number): Uint32Array | undefined {
+    const off = addr - this.hb;
+    if (off >= 0 && off < this.hlen) {
+      const pg = off >>> 12;
+      if (this.hrGen[pg] !== this.gen) this.hRead(pg);
+      this.vi = off >>> 2;
+      return this.hw;
+    }
+    const lo = addr - this.lb;
+    if (lo >= 0 && lo < PAGE_BYTES) {
+      this.vi = lo >>> 2;
+      return this.lw;
+    }
+    const p = this.rpage(addr);
+    this.vi = (addr % PAGE_BYTES) >>> 2;
+    return p === undefined ? undefined : p.w;
+  }
+
+  /** The uint32 array holding addr for a store, and its index (in this.vi). */
+  private wview(addr: number): Uint32Array {
+    const off = addr - this.hb;
+    if (off >= 0 && off < this.hlen) {
+      const pg = off >>> 12;
+      if (this.hwGen[pg] !== this.gen) this.hWrite(pg);
+      this.vi = off >>> 2;
+      return this.hw;
+    }
+    const lo = addr - this.lb;
+    if (lo >= 0 && lo < PAGE_BYTES) {
+      if (this.lGen !== this.gen) this.lWrite();
+      this.vi = lo >>> 2;
+      return this.lw;
+    }
+    const p = this.wpage(addr);
+    this.vi = (addr % PAGE_BYTES) >>> 2;
+    return p.w;
+  }
+
+  /** Index set by rview/wview. */
+  private vi = 0;
 
   // ------------------------------------------------------------------ loads and stores
 
   /** The 64-bit word at addr (8-aligned) as a number: exact below 2^53. */
   rd(addr: number): number {
-    const pn = Math.floor(addr / PAGE_BYTES);
-    const p = this.readable(pn, addr);
-    if (p === undefined) return 0;
-    const o = (addr - pn * PAGE_BYTES) >>> 2;
-    return p.w[o] + p.w[o + 1] * TWO32;
+    const off = addr - this.hb;
+    if (off >= 0 && off < this.hlen) {
+      const pg = off >>> 12;
+      if (this.hrGen[pg] !== this.gen) this.hRead(pg);
+      const i = off >>> 2;
+      return this.hw[i] + this.hw[i + 1] * TWO32;
+    }
+    const w = this.rview(addr);
+    if (w === undefined) return 0;
+    const i = this.vi;
+    return w[i] + w[i + 1] * TWO32;
   }
 
   rdLo(addr: number): number {
-    const pn = Math.floor(addr / PAGE_BYTES);
-    const p = this.readable(pn, addr);
-    return p === undefined ? 0 : p.w[(addr - pn * PAGE_BYTES) >>> 2];
+    const off = addr - this.hb;
+    if (off >= 0 && off < this.hlen) {
+      const pg = off >>> 12;
+      if (this.hrGen[pg] !== this.gen) this.hRead(pg);
+      return this.hw[off >>> 2];
+    }
+    const w = this.rview(addr);
+    return w === undefined ? 0 : w[this.vi];
   }
 
   rdHi(addr: number): number {
-    const pn = Math.floor(addr / PAGE_BYTES);
-    const p = this.readable(pn, addr);
-    return p === undefined ? 0 : p.w[((addr - pn * PAGE_BYTES) >>> 2) + 1];
+    const w = this.rview(addr);
+    return w === undefined ? 0 : w[this.vi + 1];
   }
 
   /** Stores a non-negative integer below 2^53. */
   wr(addr: number, v: number): void {
-    const pn = Math.floor(addr / PAGE_BYTES);
-    const p = this.writable(pn, addr);
-    const o = (addr - pn * PAGE_BYTES) >>> 2;
-    p.w[o] = v >>> 0;
-    p.w[o + 1] = (v / TWO32) >>> 0;
+    const off = addr - this.hb;
+    if (off >= 0 && off < this.hlen) {
+      const pg = off >>> 12;
+      if (this.hwGen[pg] !== this.gen) this.hWrite(pg);
+      const i = off >>> 2;
+      this.hw[i] = v >>> 0;
+      this.hw[i + 1] = (v / TWO32) >>> 0;
+      return;
+    }
+    const w = this.wview(addr);
+    const i = this.vi;
+    w[i] = v >>> 0;
+    w[i + 1] = (v / TWO32) >>> 0;
   }
 
   wrHalves(addr: number, lo: number, hi: number): void {
-    const pn = Math.floor(addr / PAGE_BYTES);
-    const p = this.writable(pn, addr);
-    const o = (addr - pn * PAGE_BYTES) >>> 2;
-    p.w[o] = lo;
-    p.w[o + 1] = hi;
+    const w = this.wview(addr);
+    const i = this.vi;
+    w[i] = lo;
+    w[i + 1] = hi;
   }
 
   /** 32-bit load at a 4-aligned address. */
   rd32(addr: number): number {
-    const pn = Math.floor(addr / PAGE_BYTES);
-    const p = this.readable(pn, addr);
-    return p === undefined ? 0 : p.w[(addr - pn * PAGE_BYTES) >>> 2];
+    const w = this.rview(addr);
+    return w === undefined ? 0 : w[this.vi];
   }
 
   wr32(addr: number, v: number): void {
-    const pn = Math.floor(addr / PAGE_BYTES);
-    const p = this.writable(pn, addr);
-    p.w[(addr - pn * PAGE_BYTES) >>> 2] = v >>> 0;
+    const w = this.wview(addr);
+    w[this.vi] = v >>> 0;
   }
 
   /** 16-bit load at a 2-aligned address. */
   rd16(addr: number): number {
-    const pn = Math.floor(addr / PAGE_BYTES);
-    const p = this.readable(pn, addr);
-    if (p === undefined) return 0;
-    const off = addr - pn * PAGE_BYTES;
-    const x = p.w[off >>> 2];
-    return (off & 2) === 0 ? x & 0xffff : x >>> 16;
+    const w = this.rview(addr);
+    if (w === undefined) return 0;
+    const x = w[this.vi];
+    return (addr & 2) === 0 ? x & 0xffff : x >>> 16;
   }
 
   wr16(addr: number, v: number): void {
-    const pn = Math.floor(addr / PAGE_BYTES);
-    const p = this.writable(pn, addr);
-    const off = addr - pn * PAGE_BYTES;
-    const i = off >>> 2;
-    const x = p.w[i];
-    p.w[i] = (off & 2) === 0 ? ((x & 0xffff0000) | (v & 0xffff)) >>> 0 : ((x & 0xffff) | ((v & 0xffff) << 16)) >>> 0;
+    const w = this.wview(addr);
+    const i = this.vi;
+    const x = w[i];
+    w[i] = (addr & 2) === 0 ? ((x & 0xffff0000) | (v & 0xffff)) >>> 0 : ((x & 0xffff) | ((v & 0xffff) << 16)) >>> 0;
+  }
+
+  // ------------------------------------------------------------------ inspection (no touches)
+
+  private peekView(addr: number): Uint32Array | undefined {
+    const off = addr - this.hb;
+    if (off >= 0 && off < this.hlen) {
+      this.vi = off >>> 2;
+      return this.hw;
+    }
+    const lo = addr - this.lb;
+    if (lo >= 0 && lo < PAGE_BYTES) {
+      this.vi = lo >>> 2;
+      return this.lw;
+    }
+    const p = this.pages.get(Math.floor(addr / PAGE_BYTES));
+    this.vi = (addr % PAGE_BYTES) >>> 2;
+    return p === undefined ? undefined : p.w;
   }
 
   /** The word at addr without counting a load (inspection, not the simulated program). */
   peek(addr: number): number {
-    const pn = Math.floor(addr / PAGE_BYTES);
-    const p = this.pages.get(pn);
-    if (p === undefined) return 0;
-    const o = (addr - pn * PAGE_BYTES) >>> 2;
-    return p.w[o] + p.w[o + 1] * TWO32;
+    const w = this.peekView(addr);
+    return w === undefined ? 0 : w[this.vi] + w[this.vi + 1] * TWO32;
   }
 
   peekLo(addr: number): number {
-    const pn = Math.floor(addr / PAGE_BYTES);
-    const p = this.pages.get(pn);
-    return p === undefined ? 0 : p.w[(addr - pn * PAGE_BYTES) >>> 2];
+    const w = this.peekView(addr);
+    return w === undefined ? 0 : w[this.vi];
   }
 
   peek16(addr: number): number {
-    const pn = Math.floor(addr / PAGE_BYTES);
-    const p = this.pages.get(pn);
-    if (p === undefined) return 0;
-    const off = addr - pn * PAGE_BYTES;
-    const x = p.w[off >>> 2];
-    return (off & 2) === 0 ? x & 0xffff : x >>> 16;
+    const w = this.peekView(addr);
+    if (w === undefined) return 0;
+    const x = w[this.vi];
+    return (addr & 2) === 0 ? x & 0xffff : x >>> 16;
   }
 
   // ------------------------------------------------------------------ bulk
@@ -263,76 +488,106 @@ export class WordMemory {
     return a;
   }
 
-  /**
-   * memset(addr, byte, len): a store to every byte. Whole pages are replaced (a zero page by
-   * absence, another byte by a shared page); partial words keep their other bytes.
-   */
+  /** memset(addr, byte, len): a store to every byte; partial words keep their other bytes. */
   fill(addr: number, len: number, byte: number): void {
     if (len <= 0) return;
     byte &= 0xff;
-    this.bulkW.push(addr, len);
+    this.pushBulk(true, addr, len);
     const end = addr + len;
     let a = addr;
     while (a < end) {
       const pn = Math.floor(a / PAGE_BYTES);
       const pageStart = pn * PAGE_BYTES;
       const segEnd = Math.min(end, pageStart + PAGE_BYTES);
-      if (a === pageStart && segEnd === pageStart + PAGE_BYTES) {
+      const off = a - this.hb;
+      if (off >= 0 && off < this.hlen) {
+        const pg = off >>> 12;
+        this.prepareFlat(pg);
+        fillBytes(this.hw, pg * PAGE_BYTES, a - pageStart, segEnd - pageStart, byte);
+      } else if (a - this.lb >= 0 && a - this.lb < PAGE_BYTES) {
+        if (this.lGen !== this.gen) this.lWrite();
+        fillBytes(this.lw, 0, a - pageStart, segEnd - pageStart, byte);
+      } else if (a === pageStart && segEnd === pageStart + PAGE_BYTES) {
         const kind = this.map.mappingKind(a, true);
         if (kind === 0) throw new SegvError(a);
         const cur = this.lookup(pn);
         if (byte === 0) {
           if (cur !== undefined) this.setPage(pn, undefined);
-          else this.markDirty(pn, undefined);
         } else {
           const p = new Page(pn, this.fillPage(byte), true, kind === 1);
           if (cur !== undefined) {
-            p.wEpoch = cur.wEpoch;
-            p.rEpoch = cur.rEpoch;
+            p.wGen = cur.wGen;
+            p.rGen = cur.rGen;
           }
           this.setPage(pn, p);
         }
       } else {
         const p = this.writable(pn, a);
-        fillBytes(p.w, a - pageStart, segEnd - pageStart, byte);
+        fillBytes(p.w, 0, a - pageStart, segEnd - pageStart, byte);
       }
       a = segEnd;
     }
   }
 
+  /** The words of [addr, addr + n) for a bulk load (within one page), or undefined for zeros. */
+  private bulkSrc(addr: number): Uint32Array | undefined {
+    const off = addr - this.hb;
+    if (off >= 0 && off < this.hlen) {
+      this.vi = off >>> 2;
+      return this.hw;
+    }
+    const lo = addr - this.lb;
+    if (lo >= 0 && lo < PAGE_BYTES) {
+      this.vi = lo >>> 2;
+      return this.lw;
+    }
+    const pn = Math.floor(addr / PAGE_BYTES);
+    const p = this.lookup(pn);
+    if (p === undefined && this.map.mappingKind(addr, false) === 0) throw new SegvError(addr);
+    this.vi = (addr % PAGE_BYTES) >>> 2;
+    return p === undefined ? undefined : p.w;
+  }
+
+  /** The words of addr's page for a bulk store (prepared, journaled), index in this.vi. */
+  private bulkDst(addr: number): Uint32Array {
+    const off = addr - this.hb;
+    if (off >= 0 && off < this.hlen) {
+      this.prepareFlat(off >>> 12);
+      this.vi = off >>> 2;
+      return this.hw;
+    }
+    const lo = addr - this.lb;
+    if (lo >= 0 && lo < PAGE_BYTES) {
+      if (this.lGen !== this.gen) this.lWrite();
+      this.vi = lo >>> 2;
+      return this.lw;
+    }
+    const p = this.writable(Math.floor(addr / PAGE_BYTES), addr);
+    this.vi = (addr % PAGE_BYTES) >>> 2;
+    return p.w;
+  }
+
   /** memcpy(dst, src, len) for 8-aligned dst, src and len (all the allocator copies). */
   copy(dst: number, src: number, len: number): void {
     if (len <= 0) return;
-    this.bulkR.push(src, len);
-    this.bulkW.push(dst, len);
+    this.pushBulk(false, src, len);
+    this.pushBulk(true, dst, len);
     let done = 0;
     while (done < len) {
       const s = src + done;
       const d = dst + done;
-      const spn = Math.floor(s / PAGE_BYTES);
+      const n = Math.min(len - done, PAGE_BYTES - (s % PAGE_BYTES), PAGE_BYTES - (d % PAGE_BYTES));
+      const sw = this.bulkSrc(s);
+      const si = this.vi;
       const dpn = Math.floor(d / PAGE_BYTES);
-      const sOff = s - spn * PAGE_BYTES;
-      const dOff = d - dpn * PAGE_BYTES;
-      const n = Math.min(len - done, PAGE_BYTES - sOff, PAGE_BYTES - dOff);
-      const sp = this.lookup(spn);
-      if (sp === undefined && this.map.mappingKind(s, false) === 0) throw new SegvError(s);
-      if (n === PAGE_BYTES) {
-        // whole page to whole page
-        const kind = this.map.mappingKind(d, true);
-        if (kind === 0) throw new SegvError(d);
-        if (sp === undefined) {
-          if (this.lookup(dpn) !== undefined) this.setPage(dpn, undefined);
-        } else {
-          this.setPage(dpn, new Page(dpn, sp.shared ? sp.w : sp.w.slice(), sp.shared, kind === 1));
-        }
-      } else if (sp === undefined) {
-        if (this.lookup(dpn) !== undefined) {
-          const dp = this.writable(dpn, d);
-          dp.w.fill(0, dOff >>> 2, (dOff + n) >>> 2);
-        } else if (this.map.mappingKind(d, true) === 0) throw new SegvError(d);
+      const inMap = !(d - this.hb >= 0 && d - this.hb < this.hlen) && !(d - this.lb >= 0 && d - this.lb < PAGE_BYTES);
+      if (inMap && sw === undefined && this.lookup(dpn) === undefined) {
+        if (this.map.mappingKind(d, true) === 0) throw new SegvError(d);
       } else {
-        const dp = this.writable(dpn, d);
-        dp.w.set(sp.w.subarray(sOff >>> 2, (sOff + n) >>> 2), dOff >>> 2);
+        const dw = this.bulkDst(d);
+        const di = this.vi;
+        if (sw === undefined) dw.fill(0, di, di + n / 4);
+        else dw.set(sw.subarray(si, si + n / 4), di);
       }
       done += n;
     }
@@ -340,8 +595,13 @@ export class WordMemory {
 
   /** The pages of [addr, addr + len) (page-aligned) read as zero from now on. */
   drop(addr: number, len: number): void {
+    const end = addr + len;
+    // the flat tier's share
+    const f0 = Math.max(addr - this.hb, 0);
+    const f1 = Math.min(end - this.hb, this.hlen);
+    if (f0 < f1) this.zeroFlat(f0, f1);
     const first = Math.floor(addr / PAGE_BYTES);
-    const last = Math.ceil((addr + len) / PAGE_BYTES);
+    const last = Math.ceil(end / PAGE_BYTES);
     if (last - first > this.pages.size) {
       const doomed: number[] = [];
       for (const pn of this.pages.keys()) if (pn >= first && pn < last) doomed.push(pn);
@@ -351,7 +611,7 @@ export class WordMemory {
     }
   }
 
-  /** mremap: the pages of [from, from + oldLen) now live at `to`; beyond newLen they are gone. */
+  /** mremap: the map pages of [from, from + oldLen) now live at `to`; beyond newLen they are gone. */
   move(from: number, oldLen: number, to: number, newLen: number): void {
     if (from === to) {
       if (newLen < oldLen) this.drop(from + newLen, oldLen - newLen);
@@ -368,49 +628,43 @@ export class WordMemory {
     for (const p of moved) {
       if ((p.pn - first) * PAGE_BYTES >= keep) continue;
       const q = new Page(p.pn + shift, p.w, p.shared, p.tracked);
-      q.wEpoch = p.wEpoch;
-      q.rEpoch = p.rEpoch;
+      q.wGen = p.wGen;
+      q.rGen = p.rGen;
       this.setPage(q.pn, q);
     }
   }
 
-  /** A load of [addr, addr + len) by a bulk copy the allocator does not model word by word. */
+  /** A load of [addr, addr + len) that changes nothing the allocator keeps. */
   noteRead(addr: number, len: number): void {
-    if (len > 0) this.bulkR.push(addr, len);
+    if (len > 0) this.pushBulk(false, addr, len);
   }
 
-  /** A store the program made (it does not change what glibc reads unless it overlaps metadata). */
+  /** A store that changes nothing the allocator keeps. */
   noteWrite(addr: number, len: number): void {
-    if (len > 0) this.bulkW.push(addr, len);
+    if (len > 0) this.pushBulk(true, addr, len);
   }
 
   // ------------------------------------------------------------------ touches
 
   get hasPendingTouches(): boolean {
-    return this.pendingW.length + this.pendingR.length + this.bulkW.length + this.bulkR.length > 0;
+    return this.nW + this.nR + this.nBW + this.nBR > 0;
   }
 
-  /** Reports the loads and stores since the last flush to `sys`, pages first, then bulk ranges. */
+  /** Reports the loads and stores since the last flush to `sys`: pages first, then bulk ranges. */
   flush(sys: HeapSys): void {
     const w = this.pendingW, r = this.pendingR, bw = this.bulkW, br = this.bulkR;
-    for (let i = 0; i < w.length; i++) sys.write(w[i] * PAGE_BYTES, PAGE_BYTES);
-    for (let i = 0; i < r.length; i++) sys.read(r[i] * PAGE_BYTES, PAGE_BYTES);
-    for (let i = 0; i < bw.length; i += 2) sys.write(bw[i], bw[i + 1]);
-    for (let i = 0; i < br.length; i += 2) sys.read(br[i], br[i + 1]);
-    w.length = 0;
-    r.length = 0;
-    bw.length = 0;
-    br.length = 0;
-    this.epoch++;
+    for (let i = 0; i < this.nW; i++) sys.write(w[i] * PAGE_BYTES, PAGE_BYTES);
+    for (let i = 0; i < this.nR; i++) sys.read(r[i] * PAGE_BYTES, PAGE_BYTES);
+    for (let i = 0; i < this.nBW; i += 2) sys.write(bw[i], bw[i + 1]);
+    for (let i = 0; i < this.nBR; i += 2) sys.read(br[i], br[i + 1]);
+    this.nW = this.nR = this.nBW = this.nBR = 0;
+    this.newGen();
   }
 
   /** Forgets queued touches (a call that is being thrown away). */
   discardTouches(): void {
-    this.pendingW.length = 0;
-    this.pendingR.length = 0;
-    this.bulkW.length = 0;
-    this.bulkR.length = 0;
-    this.epoch++;
+    this.nW = this.nR = this.nBW = this.nBR = 0;
+    this.newGen();
   }
 
   // ------------------------------------------------------------------ transactions
@@ -418,25 +672,47 @@ export class WordMemory {
   begin(): void {
     if (this.txOpen) throw new Error('WordMemory: transaction already open');
     this.txOpen = true;
-    this.txEpoch++;
+    this.txNo++;
+    this.newGen();
   }
 
   commit(): void {
     this.txOpen = false;
     this.journal.length = 0;
+    this.newGen();
   }
 
   rollback(): void {
     this.txOpen = false;
     const j = this.journal;
     for (let i = j.length - 1; i >= 0; i--) {
-      const { pn, old } = j[i];
-      if (old === undefined) this.pages.delete(pn);
-      else this.pages.set(pn, old);
-      const c = pn & (CACHE_SLOTS - 1);
-      if (this.cacheKey[c] === pn) this.cacheKey[c] = -1;
-      if (old !== undefined) old.dirty = false;
-      this.markDirty(pn, old);
+      const e = j[i];
+      switch (e.t) {
+        case 'flat':
+          this.hw.set(e.data, e.pg * U32_PER_PAGE);
+          this.hDirty[e.pg] = 1;
+          this.dirtyPages.push(this.hb / PAGE_BYTES + e.pg);
+          break;
+        case 'flatLen':
+          if (e.len > this.hlen) this.ensureFlat(e.len);
+          this.hlen = e.len;
+          break;
+        case 'libc':
+          this.lw.set(e.data);
+          this.lDirty = true;
+          this.dirtyPages.push(this.lb / PAGE_BYTES);
+          break;
+        case 'page': {
+          const { pn, old } = e;
+          if (old === undefined) this.pages.delete(pn);
+          else this.pages.set(pn, old);
+          const c = pn & (CACHE_SLOTS - 1);
+          if (this.cacheKey[c] === pn) this.cacheKey[c] = -1;
+          if (old !== undefined) old.dirty = false;
+          this.markDirty(pn, old);
+          break;
+        }
+      }
     }
     j.length = 0;
     this.discardTouches();
@@ -446,11 +722,14 @@ export class WordMemory {
     return this.txOpen;
   }
 
-  // ------------------------------------------------------------------ hashing and inspection
+  // ------------------------------------------------------------------ hashing
 
   /** Folds the pages changed since the last call into the running sum and returns it. */
   digest(): AddHash {
+    this.newGen();
     const d = this.dirtyPages;
+    const hbPn = this.hb / PAGE_BYTES;
+    const lbPn = this.lb / PAGE_BYTES;
     for (let i = 0; i < d.length; i++) {
       const pn = d[i];
       const old = this.pageDigest.get(pn);
@@ -458,10 +737,20 @@ export class WordMemory {
         this.sum.remove(pn, old);
         this.pageDigest.delete(pn);
       }
-      const p = this.pages.get(pn);
-      if (p === undefined) continue;
-      p.dirty = false;
-      const h = hashPage(p.w);
+      let h = 0;
+      const pg = pn - hbPn;
+      if (pg >= 0 && pg * PAGE_BYTES < this.hlen) {
+        this.hDirty[pg] = 0;
+        h = hashWords(this.hw, pg * U32_PER_PAGE);
+      } else if (pn === lbPn) {
+        this.lDirty = false;
+        h = hashWords(this.lw, 0);
+      } else {
+        const p = this.pages.get(pn);
+        if (p === undefined) continue;
+        p.dirty = false;
+        h = hashWords(p.w, 0);
+      }
       if (h !== 0) {
         this.pageDigest.set(pn, h);
         this.sum.add(pn, h);
@@ -471,26 +760,33 @@ export class WordMemory {
     return this.sum;
   }
 
+  /** Pages holding anything (materialized map pages plus the flat tier's pages). */
   get pageCount(): number {
-    return this.pages.size;
+    return this.pages.size + Math.ceil(this.hlen / PAGE_BYTES) + 1;
   }
 }
 
-/** Stores `byte` into bytes [from, to) of a page's uint32 array. */
-function fillBytes(w: Uint32Array, from: number, to: number, byte: number): void {
+function grow(a: Float64Array): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+/** Stores `byte` into bytes [from, to) of the page starting at byte `base` of w. */
+function fillBytes(w: Uint32Array, base: number, from: number, to: number, byte: number): void {
   const word = (byte * 0x01010101) >>> 0;
   let b = from;
   while (b < to && (b & 3) !== 0) {
-    setByte(w, b, byte);
+    setByte(w, base + b, byte);
     b++;
   }
   const wholeEnd = to - (to & 3);
   if (b < wholeEnd) {
-    w.fill(word, b >>> 2, wholeEnd >>> 2);
+    w.fill(word, (base + b) >>> 2, (base + wholeEnd) >>> 2);
     b = wholeEnd;
   }
   while (b < to) {
-    setByte(w, b, byte);
+    setByte(w, base + b, byte);
     b++;
   }
 }
@@ -501,13 +797,13 @@ function setByte(w: Uint32Array, b: number, byte: number): void {
   w[i] = ((w[i] & ~(0xff << sh)) | (byte << sh)) >>> 0;
 }
 
-/** A 52-bit digest of a page's nonzero words, 0 for an all-zero page. */
-function hashPage(w: Uint32Array): number {
+/** A 52-bit digest of a page's nonzero words (from index `at`), 0 for an all-zero page. */
+function hashWords(w: Uint32Array, at: number): number {
   let a = 0x9e3779b9;
   let b = 0x7f4a7c15;
   let any = false;
   for (let i = 0; i < U32_PER_PAGE; i++) {
-    const x = w[i];
+    const x = w[at + i];
     if (x === 0) continue;
     any = true;
     a = fmix32((a ^ x) + Math.imul(i + 1, 0x85ebca6b));
