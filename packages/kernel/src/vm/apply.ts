@@ -334,6 +334,8 @@ function applyFaults(w: World, e: Extract<VmEvent, { type: 'PagesFaulted' }>): R
   if (!pt) throw new Error(`vm: mm ${e.mmId} has no page table`);
   const n = runsLength(e.vpns);
   const how = e.how;
+  // anon_vma_prepare(): a VMA that gets anonymous pages has an anon_vma from then on.
+  if (how === 'anon' || how === 'cow' || how === 'swapin') markAnon(w, e.mmId, e.vpns);
   // First-touch anonymous pages, the bulk of all faults: straight through each PTE table.
   if (how === 'anon') {
     applyAnonRuns(w, e, pt);
@@ -427,6 +429,21 @@ function applyFaults(w: World, e: Extract<VmEvent, { type: 'PagesFaulted' }>): R
   countFaults(w, e.pid, how === 'redirty' ? 0 : n, e.majorFaults);
   void mm;
   return rel;
+}
+
+/** Sets `anon` on the VMAs the runs fall in (when not set yet). */
+function markAnon(w: World, mmId: number, runs: readonly number[]): void {
+  const mm = mustMm(w, mmId);
+  let vmas: Vma[] | null = null;
+  for (let r = 0; r < runs.length; r += 2) {
+    const [a, b] = overlapping(mm.vmas, runs[r] * PAGE_SIZE, (runs[r] + runs[r + 1]) * PAGE_SIZE);
+    for (let i = a; i < b; i++) {
+      if (mm.vmas[i].anon || (vmas && vmas[i].anon)) continue;
+      vmas ??= [...mm.vmas];
+      vmas[i] = { ...vmas[i], anon: true };
+    }
+  }
+  if (vmas) w.mms.set(mmId, { ...mm, vmas });
 }
 
 /** pgfault / pgmajfault, machine-wide and for the task (min_flt / maj_flt). */

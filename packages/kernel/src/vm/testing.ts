@@ -15,6 +15,7 @@ export interface FakeFramesState {
   next: number;
   used: Set<number>;
   kernelPages: number;
+  kernelPfns: number[];
   cache: Map<string, number>;
   swap: Map<number, { refs: number; pfn: number }>;
   nextSlot: number;
@@ -94,10 +95,13 @@ export function fakeFrames(ramPages: number, swapPages = 0): Aggregate<Cmd, Ev, 
       case 'AddKernelPages': {
         const g = grant(s, c.pages as number, memcg);
         s.kernelPages += g.pfns.length;
+        s.kernelPfns.push(...g.pfns);
         return g;
       }
       case 'FreeKernelPages':
+        // frames frees kernel pages by count; the fake gives back the most recent ones.
         s.kernelPages -= c.pages as number;
+        for (let i = 0; i < (c.pages as number); i++) free(s, s.kernelPfns.pop() as number);
         return null;
       case 'GetFilePage': {
         const key = `${c.kind}:${c.file}:${c.index}`;
@@ -156,6 +160,7 @@ export function fakeFrames(ramPages: number, swapPages = 0): Aggregate<Cmd, Ev, 
       next: 0,
       used: new Set(),
       kernelPages: 0,
+      kernelPfns: [],
       cache: new Map(),
       swap: new Map(),
       nextSlot: 0,
