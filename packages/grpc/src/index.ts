@@ -13,3 +13,4 @@ export {
 export { DEFAULT_GRPC_LISTEN, serviceName, startGrpcServer, type GrpcServerHandle, type GrpcServiceRegistration, type StartGrpcServerOptions } from './server.js';
 export { descriptorSetPath, loadDescriptorSet } from './descriptor.js';
 export { logService, type LogServiceOptions } from './log-service.js';
+export { big, callerTenant, DEFAULT_TENANT, machineOf, num, pidOf, REQUEST_ID_METADATA_KEY, requestId, TENANT_METADATA_KEY, type MachineRefLike } from './edge.js';
