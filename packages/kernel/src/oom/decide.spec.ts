@@ -356,3 +356,55 @@ describe('oom linux-2.6.18', () => {
     given(oom, init).when(oomRequest({ tasks: [twin(10)], memcg: 1 })).thenRejects('oom.NO_MEMCG_IN_PROFILE');
   });
 });
+
+describe('oom: determinism, replay and plain data', () => {
+  // A run through most event kinds: configure, a kill, a wait, a reaper pass, an earlyoom kill, an exit.
+  const big = oomTask({ pid: 80, name: 'big', mm: { rssAnon: 5000 } });
+  const small = oomTask({ pid: 81, name: 'small', mm: { rssAnon: 100 } });
+  const meminfo = { memTotalKb: 4_000_000, memAvailableKb: 100_000, swapTotalKb: 0, swapFreeKb: 0 };
+  const commands = [
+    { type: 'Configure', config: machineConfig('linux-6.18', 1_000_000) },
+    { type: 'EnableUserspaceKiller', kind: 'earlyoom', options: { intervalMs: 500 } },
+    oomRequest({ tasks: [big, small], nowNs: 1_000_000_000 }),
+    oomRequest({ tasks: [big, small], nowNs: 1_100_000_000 }),
+    { type: 'Tick', nowNs: 3_000_000_000, meminfo, tasks: [big, small], cgroups: [] },
+    { type: 'VictimExited', pid: 80 },
+  ] as const;
+  const run = () => {
+    let s = oom.initialState();
+    const log: OomEvent[] = [];
+    const hashes: string[] = [];
+    for (const c of commands) {
+      for (const e of oom.decide(c, s)) {
+        s = oom.evolve(s, e);
+        log.push(e);
+        hashes.push(oom.stateHash(s));
+      }
+    }
+    return { log, hashes, s };
+  };
+
+  it('decides the same events and hashes every time, and replay rebuilds the same state', () => {
+    const a = run(), b = run();
+    expect(b.log).toEqual(a.log);
+    expect(b.hashes).toEqual(a.hashes);
+    expect(a.log.map((e) => e.type)).toEqual([
+      'OomInitialized', 'UserspaceKillerEnabled', 'OomKillDecided', 'OomNoKill', 'ReaperRan', 'UserspaceKillerPolled', 'UserspaceKill', 'VictimExited',
+    ]);
+    const replayed = a.log.reduce((s, e) => oom.evolve(s, e), oom.initialState());
+    expect(oom.stateHash(replayed)).toBe(a.hashes[a.hashes.length - 1]);
+    expect(replayed.victims).toEqual([]);
+  });
+
+  it('keeps events plain: JSON round trip, integers only, no Map or bigint', () => {
+    const { log } = run();
+    expect(JSON.parse(JSON.stringify(log))).toEqual(log);
+    const walk = (x: unknown, path: string): void => {
+      if (typeof x === 'number') expect(Number.isSafeInteger(x), `${path} = ${x}`).toBe(true);
+      else if (typeof x === 'bigint' || x instanceof Map || x instanceof Set) throw new Error(`${path} is not plain`);
+      else if (Array.isArray(x)) x.forEach((v, i) => walk(v, `${path}[${i}]`));
+      else if (x !== null && typeof x === 'object') for (const [k, v] of Object.entries(x)) walk(v, `${path}.${k}`);
+    };
+    walk(log, 'log');
+  });
+});
