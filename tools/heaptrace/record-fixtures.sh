@@ -15,6 +15,11 @@
 #  - ASLR is turned off for the traced command (setarch -R), so heap_base and every address are
 #    the same from run to run. Without setarch the traces still replay (a replay starts from the
 #    trace's own heap_base), but the bytes differ run to run.
+#  - The files the programs read are made here (make_tree, make_inputs) or are system files that
+#    installing a package does not change (/usr/share/common-licenses/GPL-3, /usr/bin/ls copied for
+#    xz, /etc/passwd for ls's owner names). grep -r and find walk /usr/lib/python3.11 instead of a
+#    generated tree: their fts keeps a hash of directory inode numbers, so a fresh copy of a tree
+#    (new inodes) changes their allocations; a python3.11 upgrade changes them too.
 #  - Commands run with an empty environment (env -i) plus PATH, LC_ALL=C, TZ=UTC, HOME, and the
 #    hash seeds of perl and python fixed; from a work directory with relative paths, so that no
 #    temporary name enters a command line (the "# cmd" line or a buffer size).
@@ -68,8 +73,40 @@ programs=(
 )
 
 # Inputs the real programs read, made without the recorder, the same on every run.
+# A stand-in for /usr/bin and /usr/share/doc, the same on every machine (the real ones change
+# whenever a package is installed): 1500 executables and symlinks, 90 documentation
+# directories of text and gzipped files, all dated 2023-06-01 so that ls prints a year.
+make_tree() {
+  local t=$1/tree
+  mkdir -p "$t/bin" "$t/doc"
+  awk -v t="$t" 'BEGIN {
+    for (i = 1; i <= 1500; i++) {
+      name = sprintf("%s/bin/%s%d", t, substr("abcdefghijklmnopqrstuvwxyz", i % 26 + 1, 1 + i % 5), i)
+      printf "#!/bin/sh\n" > name
+      for (k = 0; k < (i * 37) % 200; k++) printf "echo line %d of tool %d\n", k, i > name
+      close(name)
+    }
+    for (d = 1; d <= 90; d++) {
+      dir = sprintf("%s/doc/package-%02d", t, d)
+      system("mkdir -p " dir)
+      for (f = 1; f <= 12; f++) {
+        name = sprintf("%s/file-%d.txt", dir, f)
+        for (k = 0; k < (d * f * 13) % 150 + 5; k++)
+          printf "%s line %d: %s\n", (k % 7 == 0 ? "GNU" : "text"), k, (k % 3 ? "free software" : "documentation") > name
+        close(name)
+      }
+    }
+  }'
+  chmod 755 "$t"/bin/*
+  local i
+  for i in $(seq 10 10 1500); do ln -sf "$(ls "$t/bin" | sed -n "${i}p")" "$t/bin/link$i"; done
+  for f in "$t"/doc/*/file-3.txt "$t"/doc/*/file-7.txt; do gzip -n -9 "$f"; done
+  find "$t" -exec touch -h -d '2023-06-01 12:00:00 UTC' {} +
+}
+
 make_inputs() {
   local w=$1
+  make_tree "$w"
   awk 'BEGIN { for (i = 1; i <= 20000; i++) printf "%d %d key%d\n", (i * 7919) % 100003, i, i % 613 }' > "$w/in.txt"
   awk 'BEGIN { for (i = 1; i <= 4000; i++) print "line " i }' > "$w/a.txt"
   awk 'BEGIN { for (i = 1; i <= 4000; i++) if (i % 7 == 0) print "changed " i; else if (i % 11 != 0) print "line " i }' > "$w/b.txt"
@@ -110,14 +147,14 @@ record_all() {
   mkdir -p "$out"
   make_inputs "$w"
 
-  record "$out" "$w" ls "ls " ls -la /usr/bin
-  record "$out" "$w" grep "grep " grep -r -c GNU /usr/share/doc
+  record "$out" "$w" ls "ls " ls -la tree/bin
+  record "$out" "$w" grep "grep " grep -r -c -e import -e def /usr/lib/python3.11
   record "$out" "$w" sed "sed " sed -e 's/\(GNU\)/<\1>/g' -e '/^$/d' /usr/share/common-licenses/GPL-3
   record "$out" "$w" sort "sort " sort -k1n -k3 in.txt
-  record "$out" "$w" tar "tar " tar -cf docs.tar -C /usr/share/doc coreutils grep sed tar gcc-12-base bash make findutils
+  record "$out" "$w" tar "tar " tar -cf docs.tar tree/doc
   record "$out" "$w" diff "diff " diff -u a.txt b.txt
   record "$out" "$w" awk "awk " awk '{ n[$3]++; s += $1 } END { for (k in n) c++; print c, s }' in.txt
-  record "$out" "$w" find "find " find /usr/share/doc -name '*.gz'
+  record "$out" "$w" find "find " find /usr/lib/python3.11 -name '*.py'
   record "$out" "$w" make "make " make -n -f Makefile
   record "$out" "$w" perl "perl " perl -e 'my %h; $h{"k$_"} = [$_, $_ * 2] for 1 .. 5000; my @k = sort keys %h; print scalar(@k), "\n"'
   record "$out" "$w" python3 "python3 " python3 -S -c 'import json; d = {str(i): list(range(i % 50)) for i in range(2000)}; print(len(json.dumps(d, sort_keys=True)))'

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,8 +48,13 @@ static void done(void) { put("\n"); write(out, buf, used); used = 0; }
 static void *r_malloc(size_t n) { void *p = malloc(n); put("malloc "); put_u(n); put(" = "); put_x(p); done(); return p; }
 static void r_free(void *p) { put("free "); put_x(p); done(); free(p); }
 
+/* The thread waits until main has written its line about pthread_create:
+ * both write through the one static line buffer. */
+static volatile int main_reported;
+
 static void *second_thread(void *arg) {
   (void)arg;
+  while (!__atomic_load_n(&main_reported, __ATOMIC_ACQUIRE)) sched_yield();
   pid_t tid = (pid_t)syscall(SYS_gettid);
   void *a = malloc(4000);
   put("t"); put_u((unsigned long)tid); put(" malloc 4000 = "); put_x(a); done();
@@ -114,6 +120,7 @@ int main(int argc, char **argv) {
    * is ld.so's business, so the test accepts one calloc line it does not
    * know in advance, in this place. */
   put("? calloc from pthread_create"); done();
+  __atomic_store_n(&main_reported, 1, __ATOMIC_RELEASE);
   pthread_join(t, NULL);
   /* The thread's exit freed its tcache with calls no LD_PRELOAD library
    * sees (tcache_thread_shutdown uses __libc_free directly). */
