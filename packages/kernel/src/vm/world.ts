@@ -5,7 +5,7 @@
 //    and leaves the state untouched, so later steps of the same command see the effects of
 //    earlier ones (pages granted before an OOM, a victim's memory freed) while decide stays pure.
 // Events are applied by the same code in both cases (apply.ts), so decide and evolve agree.
-import { StateHasher, type AddHash } from '../common/index.js';
+import { AddHash, StateHasher } from '../common/index.js';
 import { BasePtView, DraftPtView, PageTable, type PtView } from './page-table.js';
 import type { Cgroup, FileInfo, Mm, Task, VmMachine, VmScalars, VmState } from './types.js';
 
@@ -168,6 +168,28 @@ export class World {
   mm(id: number): Mm | undefined {
     return this.mms.get(id);
   }
+}
+
+/**
+ * The order-independent hash rebuilt from scratch (every record and PTE): what state.hash must
+ * equal if every change kept it current. For tests and replay checks; O(state).
+ */
+export function recomputeHash(state: VmState): AddHash {
+  const h = new AddHash();
+  for (const [k, t] of state.tasks) rehash(h, TAG_TASK, k, undefined, taskDigest(t));
+  for (const [k, m] of state.mms) rehash(h, TAG_MM, k, undefined, mmDigest(m));
+  for (const [k, v] of state.shared) rehash(h, TAG_SHARED, k, undefined, v);
+  for (const [k, f] of state.files) rehash(h, TAG_FILE, k, undefined, fileDigest(f));
+  for (const [k, c] of state.cgroups) rehash(h, TAG_CGROUP, k, undefined, cgroupDigest(c));
+  for (const [mmId, pt] of state.pts) {
+    for (const [idx, t] of pt.ptes) {
+      for (let i = 0; i < t.entries.length; i++) {
+        const v = t.entries[i];
+        if (v !== 0) h.add(idx * 512 + i, mmId * 2 ** 32 + (v >>> 0));
+      }
+    }
+  }
+  return h;
 }
 
 // Record hashing: each record contributes (tag, id) -> a 52-bit digest of its fields to the
