@@ -122,4 +122,3 @@ describe('determinism and replay', () => {
     expect(fresh).toEqual(handled.events);
   });
 });
-});
