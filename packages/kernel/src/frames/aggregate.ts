@@ -206,19 +206,37 @@ function withOutcome(e: FramesEvent, outcome: Outcome): FramesEvent {
   return outcome === null || !('outcome' in e) ? e : ({ ...e, outcome } as FramesEvent);
 }
 
+/**
+ * Runs the command's effect with the journal open. The work stays applied but speculative:
+ * if the next call is evolve() with the returned event (the usual decide -> append -> evolve),
+ * evolve only closes the journal; any other call (a read, another decide, evolve of another
+ * event) first rolls it back (FramesState.settle). So decide() changes nothing anyone can
+ * observe, and a decision costs one run of the model, not two.
+ */
 export function decide(cmd: FramesCommand, s: FramesState): FramesEvent[] {
+  s.settle();
   const e = eventOf(cmd, s);
   if (e === null) return [];
   if (e.type === 'MachineBooted') return [e];
   s.beginJournal();
+  let done: FramesEvent;
   try {
-    return [withOutcome(e, execute(s, e))];
-  } finally {
+    done = withOutcome(e, execute(s, e));
+  } catch (err) {
     s.rollback();
+    throw err;
   }
+  s.spec = done;
+  return [done];
 }
 
 export function evolve(s: FramesState, e: FramesEvent): FramesState {
+  if (s.spec !== null && s.spec === e) {
+    s.spec = null;
+    s.commit();
+    return s;
+  }
+  s.settle();
   const outcome = execute(s, e);
   if (outcome !== null && 'outcome' in e && !sameData(outcome, e.outcome)) {
     throw new FramesDivergence(`frames: ${e.type} gave ${JSON.stringify(outcome)}, the event recorded ${JSON.stringify(e.outcome)}`);
@@ -239,6 +257,7 @@ export function sameData(a: unknown, b: unknown): boolean {
 
 /** 16 hex digits: the incremental hashes of frames, owners, swap and caches, and the scalar state. */
 export function stateHash(s: FramesState): string {
+  s.settle();
   const h = new StateHasher();
   h.str(s.profile).bool(s.booted);
   for (let k = 0; k < CTR_SIZE; k++) h.int(s.ctr[k]);

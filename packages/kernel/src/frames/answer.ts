@@ -64,9 +64,10 @@ const zoneFree = (s: FramesState): number => {
 };
 
 /** MemTotal in pages: the pages the buddy allocator manages. */
-export const totalRamPages = (s: FramesState): number => (s.layout?.zones ?? []).reduce((t, z) => t + z.managed, 0);
+export const totalRamPages = (s: FramesState): number => (s.settle().layout?.zones ?? []).reduce((t, z) => t + z.managed, 0);
 
 export function totals(s: FramesState): FramesTotals {
+  s.settle();
   return {
     totalRamPages: totalRamPages(s),
     totalSwapPages: s.ctr[C.SW_TOTAL],
@@ -131,6 +132,7 @@ export interface FramesFigures {
 }
 
 export function framesFigures(s: FramesState): FramesFigures {
+  s.settle();
   const c = s.ctr;
   const zones: ZoneFigures[] = (s.layout?.zones ?? []).map((z) => {
     const b = C.Z0 + z.index * C.ZS;
@@ -189,6 +191,7 @@ export interface MemcgFigures {
 
 /** memory.current / memory.max / memory.events of a memcg, or null if it does not exist. */
 export function memcgFigures(s: FramesState, id: number): MemcgFigures | null {
+  s.settle();
   const m = s.memcgIdx.get(id);
   if (m === undefined) return null;
   const b = m * C.MS;
@@ -209,6 +212,7 @@ export function memcgFigures(s: FramesState, id: number): MemcgFigures | null {
 
 /** Bytes of host memory the per-frame arrays take (the 16 B/frame budget). */
 export function frameTableBytes(s: FramesState): number {
+  s.settle();
   return s.word.byteLength + s.index.byteLength + s.next.byteLength + s.prev.byteLength;
 }
 
@@ -246,6 +250,7 @@ export interface ZoneCensus {
 
 /** Per-zone page counts that frames keeps only node-wide, by a scan of the frame table (for 2.6.18's zoneinfo). */
 export function zoneCensus(s: FramesState): ZoneCensus[] {
+  s.settle();
   const out = Array.from({ length: s.nZones }, () => ({ anon: 0, file: 0, shmem: 0, slab: 0, pagetable: 0 }));
   const slabR = KERNEL_PAGE_KINDS.indexOf('slab_reclaimable');
   const slabU = KERNEL_PAGE_KINDS.indexOf('slab_unreclaimable');

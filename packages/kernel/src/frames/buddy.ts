@@ -80,6 +80,13 @@ export function rmqueueSmallest(s: FramesState, zone: number, order: number): nu
   return -1;
 }
 
+/** Takes the block at the head of the order-o list (bulk.ts: all its pages are about to be used). */
+export function takeFreeBlock(s: FramesState, zone: number, o: number): number {
+  const i = s.freeHead[listKey(zone, o)];
+  delFromFreeList(s, zone, o, i);
+  return i;
+}
+
 /**
  * __free_one_page(): returns the 2^order frames at i (word 0) to the zone's free lists, merging
  * with free buddies. 6.x (buddy_merge_likely) puts the block at the tail when its buddy one

@@ -38,11 +38,11 @@ export const lruOf = (w: number): number => (w >>> LRU_SHIFT) & 7;
 export const handleOf = (w: number): number => w >>> HANDLE_SHIFT;
 
 export function userWord(handle: number, lru: number, flags: number, pageIndex: number): number {
-  const ihi = Math.floor(pageIndex / 2 ** 32);
-  return (handle * 2 ** HANDLE_SHIFT + (flags | (ihi << IHI_SHIFT) | (lru << LRU_SHIFT) | ST_USER)) >>> 0;
+  const ihi = pageIndex < 4294967296 ? 0 : Math.floor(pageIndex / 4294967296);
+  return ((handle << HANDLE_SHIFT) | flags | (ihi << IHI_SHIFT) | (lru << LRU_SHIFT) | ST_USER) >>> 0;
 }
 
-export const kernelWord = (memcg: number, kind: number): number => (memcg * 2 ** HANDLE_SHIFT + ((kind << LRU_SHIFT) | ST_KERNEL)) >>> 0;
+export const kernelWord = (memcg: number, kind: number): number => ((memcg << HANDLE_SHIFT) | (kind << LRU_SHIFT) | ST_KERNEL) >>> 0;
 
 export const withLru = (w: number, lru: number): number => ((w & ~LRU_BITS) | (lru << LRU_SHIFT)) >>> 0;
 

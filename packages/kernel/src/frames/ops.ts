@@ -17,9 +17,10 @@ import { lruAdd, lruDel } from './lru.js';
 import { createMemcg, inSubtree, memcgCurrent, memcgEvent, memcgId, memcgIndex, UNLIMITED } from './memcg.js';
 import { K_ANON, K_SHMEM, fileNo, findFileNo, getHandle, isFileLru, kindCode, pageKindOf, refHandle } from './owners.js';
 import { pcEntries, pcGet, pcSet } from './page-cache.js';
-import { freeKernelPage, installKernelPage, installUserPage, isUserFrame, removeUserPage } from './pages.js';
+import { freeKernelPage, freeUserRange, installKernelPage, installUserPage, isUserFrame, removeUserPage } from './pages.js';
 import { dropPageCache, dropSlab, memcgReclaim, runKswapd } from './reclaim.js';
 import { EvictionLog, PfnRuns, type PfnRun } from './runs.js';
+import { bulkAllocUser } from './bulk.js';
 import { setSwapCount, slotInUse, swapCacheAdd, swapCacheDel, swapCount, vmSwapFull } from './swap.js';
 import type { FramesState } from './state.js';
 import type { AllocOutcome, EvictOutcome, FileKind, FramesEvent } from './types.js';
@@ -37,10 +38,14 @@ export function execute(s: FramesState, e: FramesEvent): Outcome {
     case 'UserPagesAllocated':
       return allocUserPages(s, e);
     case 'UserPagesFreed':
-      forEachPfn(e.pfns, (i) => {
-        userFrame(s, i);
-        removeUserPage(s, i, true, 0);
-      }, s);
+      for (const r of e.pfns) {
+        const start = idxOfPfn(r.pfn, s.nFrames);
+        if (start < 0 || idxOfPfn(r.pfn + r.count - 1, s.nFrames) !== start + r.count - 1) {
+          throw notFound('frames.NO_SUCH_PFN', `pfns ${r.pfn}..${r.pfn + r.count - 1} are not RAM of this machine`);
+        }
+        for (let i = start; i < start + r.count; i++) userFrame(s, i);
+        freeUserRange(s, start, r.count);
+      }
       return null;
     case 'SwappedIn':
       return swapIn(s, e);
@@ -182,17 +187,28 @@ function allocUserPages(s: FramesState, e: Extract<FramesEvent, { type: 'UserPag
     const h = getHandle(s, kind, r.owner, m);
     refHandle(s, h, 1); // pin: reclaim may free this owner's other pages meanwhile
     const lru = newPageLru(s, kind, e.mlocked);
-    for (let k = 0; k < r.count; k++) {
-      const pageIndex = r.index + k;
-      if (kind !== K_ANON && pcGet(s, s.handleFile[h], pageIndex) !== 0) {
-        throw precondition('frames.PAGE_CACHED', `${r.kind} ${r.owner} page ${pageIndex} is already in the page cache`);
+    if (kind !== K_ANON) {
+      // A page already in the page cache is a bad call, whatever the memory situation.
+      for (let k = 0; k < r.count; k++) {
+        if (pcGet(s, s.handleFile[h], r.index + k) !== 0) {
+          throw precondition('frames.PAGE_CACHED', `${r.kind} ${r.owner} page ${r.index + k} is already in the page cache`);
+        }
       }
-      const got1 = newUserPage(s, ev, h, m, pageIndex, lru, e.allowReclaim);
+    }
+    const cz = userClassZone(s);
+    for (let k = 0; k < r.count;) {
+      const fast = bulkAllocUser(s, cz, h, m, kind, r.index + k, r.count - k, lru, got);
+      if (fast > 0) {
+        k += fast;
+        continue;
+      }
+      const got1 = newUserPage(s, ev, h, m, r.index + k, lru, e.allowReclaim);
       if (typeof got1 !== 'number') {
         failed = got1;
         break;
       }
       got.push(pfnOfIdx(got1));
+      k++;
     }
     refHandle(s, h, -1);
   }

@@ -1,12 +1,13 @@
 // Owner handles. A user frame's word holds a 21-bit handle standing for (kind, owner id,
 // memcg): the anon_vma root or the file the page belongs to, and the memcg it is charged to.
-// Handles are reference counted by the frames that use them and recycled (LIFO) when unused,
-// so a long run with many processes does not run out.
+// Handles count the frames that use them. A handle whose count drops to 0 stays registered
+// (processes come back to the same owners: no churn on the fault path); when all 2^21 - 1
+// handles are taken, the unused ones are swept (in handle order) and recycled.
 import { quota } from '../common/index.js';
 import type { PageKind } from '../contracts/frames.js';
 import { T_HANDLES, T_HANDLE_FREE, T_FILES } from './counters.js';
 import { MAX_HANDLES } from './frame-word.js';
-import { A_HFILE, A_HFREE, A_HKIND, A_HMEMCG, A_HOWNER, A_HREFS, A_FMAXCHUNK, type FramesState } from './state.js';
+import { A_HFILE, A_HFREE, A_HKIND, A_HMEMCG, A_HOWNER, A_FMAXCHUNK, type FramesState } from './state.js';
 
 /** Internal kinds of user pages. Blockdev pages (Buffers) are file pages of a block device inode. */
 export const K_ANON = 0;
@@ -34,6 +35,7 @@ export function getHandle(s: FramesState, kind: number, owner: number, memcg: nu
   const key = handleKey(kind, owner, memcg);
   const found = s.handleIds.get(key);
   if (found !== undefined) return found;
+  if (s.ctr[T_HANDLE_FREE] === 0 && s.ctr[T_HANDLES] + 1 >= MAX_HANDLES) sweepHandles(s);
   let h: number;
   const top = s.ctr[T_HANDLE_FREE];
   if (top > 0) {
@@ -49,7 +51,7 @@ export function getHandle(s: FramesState, kind: number, owner: number, memcg: nu
   s.setArr(A_HOWNER, h, owner);
   s.setArr(A_HMEMCG, h, memcg);
   s.setArr(A_HFILE, h, kind === K_ANON ? -1 : fileNo(s, kind, owner));
-  s.setArr(A_HREFS, h, 0);
+  s.setHandleRefs(h, 0);
   s.handleIds.set(key, h);
   s.undo(() => s.handleIds.delete(key));
   s.hh.add(2 * h, owner * 4 + kind);
@@ -57,22 +59,29 @@ export function getHandle(s: FramesState, kind: number, owner: number, memcg: nu
   return h;
 }
 
-/** Adds d frames to a handle's count; frees the handle at zero. */
+/** Adds d frames to a handle's count. */
 export function refHandle(s: FramesState, h: number, d: number): void {
-  const refs = s.handleRefs[h] + d;
-  s.setArr(A_HREFS, h, refs);
-  if (refs > 0) return;
-  const kind = s.handleKind[h];
-  const owner = s.handleOwner[h];
-  const memcg = s.handleMemcg[h];
-  const key = handleKey(kind, owner, memcg);
-  s.handleIds.delete(key);
-  s.undo(() => s.handleIds.set(key, h));
-  s.hh.remove(2 * h, owner * 4 + kind);
-  s.hh.remove(2 * h + 1, memcg + 1);
-  const top = s.ctr[T_HANDLE_FREE];
-  s.setArr(A_HFREE, top, h);
-  s.ctr[T_HANDLE_FREE] = top + 1;
+  s.setHandleRefs(h, s.handleRefs[h] + d);
+}
+
+/** Unregisters every handle no frame uses onto the free stack (the lowest is reused first). */
+function sweepHandles(s: FramesState): void {
+  const n = s.ctr[T_HANDLES];
+  for (let h = n; h >= 1; h--) {
+    if (s.handleRefs[h] !== 0) continue;
+    const kind = s.handleKind[h];
+    const owner = s.handleOwner[h];
+    const memcg = s.handleMemcg[h];
+    const key = handleKey(kind, owner, memcg);
+    if (s.handleIds.get(key) !== h) continue; // already on the free stack
+    s.handleIds.delete(key);
+    s.undo(() => s.handleIds.set(key, h));
+    s.hh.remove(2 * h, owner * 4 + kind);
+    s.hh.remove(2 * h + 1, memcg + 1);
+    const top = s.ctr[T_HANDLE_FREE];
+    s.setArr(A_HFREE, top, h);
+    s.ctr[T_HANDLE_FREE] = top + 1;
+  }
 }
 
 /** The page-cache file number of (kind, owner), made if new (file numbers are never recycled). */

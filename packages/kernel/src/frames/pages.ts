@@ -1,6 +1,6 @@
 // Putting a frame to use and taking it back: the bookkeeping every user page and kernel page
 // goes through (LRU, counters, page cache, swap cache, memcg charge, owner handle).
-import { LRU_UNEVICTABLE, NR_KERNEL_KINDS } from './constants.js';
+import { LRU_UNEVICTABLE, MAX_PAGE_ORDER } from './constants.js';
 import { E_PGFREE, MS, M_K_HEAD, M_K_SIZE, N_ANON, N_BDEV, N_FILE_PAGES, N_KERNEL, N_MLOCK, N_SHMEM, ZF_MLOCK, ZS, Z0 } from './counters.js';
 import { freeOnePage, zoneOf } from './buddy.js';
 import { F_SWAPCACHE, handleOf, kernelWord, lruOf, pageIndexOf, stateOf, ST_KERNEL, ST_USER, userWord } from './frame-word.js';
@@ -28,8 +28,7 @@ function countKind(s: FramesState, kind: number, d: number): void {
  */
 export function installUserPage(s: FramesState, i: number, h: number, m: number, pageIndex: number, lru: number, flags: number): void {
   const kind = s.handleKind[h];
-  s.setWord(i, userWord(h, lru, flags, pageIndex));
-  s.setIndex(i, pageIndex % 2 ** 32);
+  s.setWordIndex(i, userWord(h, lru, flags, pageIndex), pageIndex % 4294967296);
   refHandle(s, h, 1);
   lruAdd(s, m, lru, i);
   countKind(s, kind, 1);
@@ -46,6 +45,7 @@ export interface RemovedPage {
   readonly index: number;
   readonly memcg: number;
   readonly file: number;
+  readonly handle: number;
 }
 
 /**
@@ -55,6 +55,16 @@ export interface RemovedPage {
  * allocator. The caller updates swap counts.
  */
 export function removeUserPage(s: FramesState, i: number, onLru: boolean, cacheEntry: number): RemovedPage {
+  const removed = detachUserPage(s, i, onLru, cacheEntry);
+  chargeMemcg(s, removed.memcg, -1);
+  refHandle(s, removed.handle, -1);
+  freeOnePage(s, i, 0, zoneOf(s, i), false);
+  s.ctr[E_PGFREE]++;
+  return removed;
+}
+
+/** removeUserPage() without the memcg uncharge, the handle reference and the free (the caller batches those). */
+export function detachUserPage(s: FramesState, i: number, onLru: boolean, cacheEntry: number): RemovedPage {
   const w = s.word[i];
   const h = handleOf(w);
   const kind = s.handleKind[h];
@@ -62,7 +72,7 @@ export function removeUserPage(s: FramesState, i: number, onLru: boolean, cacheE
   const index = pageIndexOf(w, s.index[i]);
   const lru = lruOf(w);
   const file = s.handleFile[h];
-  const removed: RemovedPage = { kind, owner: s.handleOwner[h], index, memcg: m, file };
+  const removed: RemovedPage = { kind, owner: s.handleOwner[h], index, memcg: m, file, handle: h };
   if (onLru) lruDel(s, m, lru, i);
   countKind(s, kind, -1);
   if (lru === LRU_UNEVICTABLE) {
@@ -71,13 +81,47 @@ export function removeUserPage(s: FramesState, i: number, onLru: boolean, cacheE
   }
   if (isPageCache(kind)) pcSet(s, file, index, cacheEntry);
   if ((w & F_SWAPCACHE) !== 0) swapCacheDel(s, i);
-  chargeMemcg(s, m, -1);
-  refHandle(s, h, -1);
-  s.setWord(i, 0);
-  s.setIndex(i, 0);
-  freeOnePage(s, i, 0, zoneOf(s, i), false);
-  s.ctr[E_PGFREE]++;
+  s.setWordIndex(i, 0, 0);
   return removed;
+}
+
+/**
+ * FreeUserPages of consecutive frames start..start+len-1 (all user pages): detached one by one,
+ * uncharged per run of one owner, then given back in naturally aligned blocks. Freeing a block
+ * of 2^k pages at once ends in the same free lists as freeing its pages one by one in
+ * ascending order (the merges end the same way; intermediate list positions are undone).
+ */
+export function freeUserRange(s: FramesState, start: number, len: number): void {
+  let h = -1;
+  let m = -1;
+  let n = 0;
+  for (let i = start; i < start + len; i++) {
+    const hi = handleOf(s.word[i]);
+    if (hi !== h) {
+      if (n > 0) {
+        chargeMemcg(s, m, -n);
+        refHandle(s, h, -n);
+      }
+      h = hi;
+      m = s.handleMemcg[hi];
+      n = 0;
+    }
+    detachUserPage(s, i, true, 0);
+    n++;
+  }
+  if (n > 0) {
+    chargeMemcg(s, m, -n);
+    refHandle(s, h, -n);
+  }
+  let i = start;
+  const end = start + len;
+  while (i < end) {
+    let order = 0;
+    while (order < MAX_PAGE_ORDER && i % 2 ** (order + 1) === 0 && i + 2 ** (order + 1) <= end) order++;
+    freeOnePage(s, i, order, zoneOf(s, i), false);
+    i += 2 ** order;
+  }
+  s.ctr[E_PGFREE] += len;
 }
 
 export const isUserFrame = (s: FramesState, i: number): boolean => stateOf(s.word[i]) === ST_USER;

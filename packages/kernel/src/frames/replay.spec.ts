@@ -29,6 +29,7 @@ const workload: FramesCommand[] = [
  * by key, so their iteration order is not state: entries are sorted.
  */
 function snapshot(s: FramesState): string {
+  s.settle(); // observing the state: a pending speculative decide is rolled back
   const h = new StateHasher();
   const used = (a: ArrayLike<number>, n: number): void => {
     h.int(n);

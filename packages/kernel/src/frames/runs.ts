@@ -46,6 +46,18 @@ export class PfnRuns {
     this.count = 1;
   }
 
+  /** pfn .. pfn + n - 1. */
+  pushRange(pfn: number, n: number): void {
+    this.total += n;
+    if (this.count > 0 && pfn === this.start + this.count) {
+      this.count += n;
+      return;
+    }
+    this.flush();
+    this.start = pfn;
+    this.count = n;
+  }
+
   flush(): void {
     if (this.count > 0) this.runs.push({ pfn: this.start, count: this.count });
     this.count = 0;

@@ -12,6 +12,7 @@ import type { MachineConfig } from '../machine/config.js';
 import { CTR_SIZE, MS, M_PARENT, M_MAX, M_LRU_HEAD, M_K_HEAD, M_ID } from './counters.js';
 import { NR_KERNEL_KINDS, NR_LRU_LISTS, NR_PAGE_ORDERS } from './constants.js';
 import { Journal, type JournaledArray } from './journal.js';
+import { FrameHash } from './frame-hash.js';
 import type { Layout } from './layout.js';
 
 // Journal array ids (index into FramesState.arrays).
@@ -77,7 +78,7 @@ export class FramesState {
   swapCacheByIdx = new Map<number, number>();
 
   /** Incremental hashes: frames (word, index), owner handles, swap map, shmem swap entries, swap cache. */
-  fh = new AddHash();
+  fh = new FrameHash();
   hh = new AddHash();
   sh = new AddHash();
   ph = new AddHash();
@@ -85,6 +86,11 @@ export class FramesState {
   private hashSave = new Float64Array(10);
 
   j: Journal | null = null;
+  /**
+   * The event a decide() left applied (speculative: its journal is still open). evolve() with
+   * that very event keeps the work; anything else rolls it back first (settle()).
+   */
+  spec: object | null = null;
   private readonly journal = new Journal();
   arrays: JournaledArray[] = new Array<JournaledArray>(NR_ARRAYS);
 
@@ -138,6 +144,23 @@ export class FramesState {
     });
   }
 
+  /** Keeps everything done since beginJournal() (evolve of the event decide just computed). */
+  commit(): void {
+    const j = this.j;
+    if (j === null) return;
+    this.j = null;
+    j.clear();
+  }
+
+  /** Rolls back a speculative decide() that evolve() did not take. Every read calls this first. */
+  settle(): this {
+    if (this.spec !== null) {
+      this.spec = null;
+      this.rollback();
+    }
+    return this;
+  }
+
   /** Records a Map or object change so rollback() can undo it. */
   undo(action: () => void): void {
     if (this.j !== null) this.j.recUndo(action);
@@ -149,8 +172,9 @@ export class FramesState {
     const old = this.word[i];
     if (old === v) return;
     if (this.j !== null) this.j.rec(A_WORD, i, old);
-    if (old !== 0) this.fh.remove(2 * i, old);
-    if (v !== 0) this.fh.add(2 * i, v);
+    const x = this.index[i];
+    this.fh.entry(i, old, x, -1);
+    this.fh.entry(i, v, x, 1);
     this.word[i] = v;
   }
 
@@ -158,9 +182,25 @@ export class FramesState {
     const old = this.index[i];
     if (old === v) return;
     if (this.j !== null) this.j.rec(A_INDEX, i, old);
-    if (old !== 0) this.fh.remove(2 * i + 1, old);
-    if (v !== 0) this.fh.add(2 * i + 1, v);
+    const w = this.word[i];
+    this.fh.entry(i, w, old, -1);
+    this.fh.entry(i, w, v, 1);
     this.index[i] = v;
+  }
+
+  /** Sets both at once (one hash update instead of two). */
+  setWordIndex(i: number, w: number, x: number): void {
+    const ow = this.word[i];
+    const ox = this.index[i];
+    if (ow === w && ox === x) return;
+    if (this.j !== null) {
+      this.j.rec(A_WORD, i, ow);
+      this.j.rec(A_INDEX, i, ox);
+    }
+    this.fh.entry(i, ow, ox, -1);
+    this.fh.entry(i, w, x, 1);
+    this.word[i] = w;
+    this.index[i] = x;
   }
 
   setNext(i: number, v: number): void {
@@ -195,6 +235,11 @@ export class FramesState {
     if (old !== 0) this.sh.remove(slot, old);
     if (v !== 0) this.sh.add(slot, v);
     this.swapMap[slot] = v;
+  }
+
+  setHandleRefs(h: number, v: number): void {
+    if (this.j !== null) this.j.rec(A_HREFS, h, this.handleRefs[h]);
+    this.handleRefs[h] = v;
   }
 
   setArr(id: number, k: number, v: number): void {
