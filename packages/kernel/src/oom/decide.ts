@@ -45,7 +45,7 @@ export function decide(command: OomCommand | OomRequest, s: OomState): OomEvent[
       return [setSysctl(cmd.name, cmd.value, s)];
     case 'EnableUserspaceKiller':
       if (cmd.kind !== 'earlyoom' && cmd.kind !== 'systemd-oomd') throw invalid('oom.BAD_OPTIONS', `unknown userspace killer ${String(cmd.kind)}`);
-      return [{ type: 'UserspaceKillerEnabled', options: normalizeKillerOptions(cmd.kind, cmd.options) }];
+      return [{ type: 'UserspaceKillerEnabled', options: normalizeKillerOptions(cmd.kind, cmd.options as Readonly<Record<string, unknown>> | undefined) }];
     case 'DisableUserspaceKiller': {
       const on = cmd.kind === 'earlyoom' ? s.earlyoom !== null : s.oomd !== null;
       return on ? [{ type: 'UserspaceKillerDisabled', kind: cmd.kind }] : [];

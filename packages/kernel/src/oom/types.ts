@@ -94,7 +94,8 @@ export type OomCommand =
   | { readonly type: 'SetPolicy'; readonly panicOnOom?: 0 | 1 | 2; readonly oomKillAllocatingTask?: 0 | 1 }
   /** A write to /proc/sys/vm/<name>, checked as the kernel checks it. */
   | { readonly type: 'SetSysctl'; readonly name: OomSysctlName; readonly value: number }
-  | { readonly type: 'EnableUserspaceKiller'; readonly kind: UserspaceKillerKind; readonly options?: Readonly<Record<string, unknown>> }
+  /** options: any subset of the kind's options (the rest are the tool's defaults); checked like a command line. */
+  | { readonly type: 'EnableUserspaceKiller'; readonly kind: UserspaceKillerKind; readonly options?: Partial<EarlyoomOptions> | Partial<OomdOptions> }
   | { readonly type: 'DisableUserspaceKiller'; readonly kind: UserspaceKillerKind }
   | OutOfMemoryCommand
   | OomTickRequest
