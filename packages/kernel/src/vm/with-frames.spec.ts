@@ -1,0 +1,129 @@
+// vm against the real frames and oom aggregates (FullMachine: InProcessMachine answering every
+// Need by running their decide/evolve).
+import { describe, expect, it } from 'vitest';
+import { framesFigures, totals as framesTotals } from '../frames/index.js';
+import { FullMachine } from './full-machine.js';
+import { testConfig } from './testing.js';
+import { commitLimit, pteAt } from './queries.js';
+import { renderStatus } from '../procfs/pid/index.js';
+import type { VmCommand } from './types.js';
+
+const MiB = 1 << 20;
+const GiB = 1 << 30;
+
+function spawn(fm: FullMachine, name: string, extra: Partial<Extract<VmCommand, { type: 'Spawn' }>> = {}): number {
+  return fm.handle({ type: 'Spawn', name, ...extra }).answer as number;
+}
+const sys = (fm: FullMachine, pid: number, call: Extract<VmCommand, { type: 'Syscall' }>['call']) => fm.handle({ type: 'Syscall', pid, call }).answer as number;
+const mmap = (fm: FullMachine, pid: number, length: number, prot = 3, flags = 0x22) => sys(fm, pid, { nr: 'mmap', addr: 0, length, prot, flags });
+const touch = (fm: FullMachine, pid: number, addr: number, length: number) => fm.handle({ type: 'Touch', pid, writes: [{ addr, length }], reads: [] }).answer;
+
+describe('CommitLimit from frames', () => {
+  it('is (MemTotal pages * overcommit_ratio / 100 + swap pages) * 4 kB on a 24 GiB machine', () => {
+    const fm = new FullMachine(testConfig(24 * 1024, 0));
+    const memTotal = framesTotals(fm.frames).totalRamPages;
+    expect(commitLimit(fm.state) * 4).toBe(Math.floor((memTotal * 50) / 100) * 4);
+    // With snapshot-a's MemTotal (24684084 kB), the same rule gives the 12342040 kB its kernel showed.
+    expect(Math.floor(((24684084 / 4) * 50) / 100) * 4).toBe(12342040);
+  }, 60_000);
+});
+
+describe('vm + frames', () => {
+  const small = () => new FullMachine(testConfig(256, 64));
+
+  it('charges Committed_AS as the measured table says', () => {
+    const fm = small();
+    const pid = spawn(fm, 'p');
+    const c = () => fm.state.sc.committed;
+    let before = c();
+    const a = mmap(fm, pid, 64 * MiB);
+    expect(c() - before).toBe(16384);
+    before = c();
+    mmap(fm, pid, 64 * MiB, 1);
+    expect(c() - before).toBe(0);
+    before = c();
+    mmap(fm, pid, 64 * MiB, 3, 0x22 | 0x4000);
+    expect(c() - before).toBe(0);
+    before = c();
+    mmap(fm, pid, 64 * MiB, 3, 0x21);
+    expect(c() - before).toBe(16384);
+    before = c();
+    sys(fm, pid, { nr: 'munmap', addr: a, length: 64 * MiB });
+    expect(c() - before).toBe(-16384);
+  });
+
+  it('mode 2 refuses the mapping that crosses the limit; mode 0 only one larger than RAM + swap', () => {
+    const fm = new FullMachine(testConfig(256, 64, { overcommit_memory: 2 }));
+    const pid = spawn(fm, 'user', { uid: 1000 });
+    const s = fm.state;
+    const task = s.tasks.get(pid)!;
+    const mm = s.mms.get(task.mmId)!;
+    const allowed = commitLimit(s) - s.sc.adminReserveKbytes / 4 - Math.min(Math.floor(mm.totalVm / 32), s.sc.userReserveKbytes / 4);
+    const room = allowed - s.sc.committed - 1;
+    expect(mmap(fm, pid, (room + 1) * 4096)).toBe(-12);
+    expect(mmap(fm, pid, room * 4096)).toBeGreaterThan(0);
+
+    const f0 = new FullMachine(testConfig(256, 64));
+    const p0 = spawn(f0, 'p');
+    const t = framesTotals(f0.frames);
+    expect(mmap(f0, p0, (t.totalRamPages + t.totalSwapPages + 1) * 4096)).toBe(-12);
+    expect(mmap(f0, p0, (t.totalRamPages + t.totalSwapPages) * 4096)).toBeGreaterThan(0);
+  });
+
+  it('RLIMIT_AS and RLIMIT_DATA fail with -ENOMEM and no OOM kill', () => {
+    const fm = small();
+    const pid = spawn(fm, 'capped', { rlimits: { as: 32 * MiB, data: 8 * MiB } });
+    expect(mmap(fm, pid, 64 * MiB, 1)).toBe(-12);
+    expect(mmap(fm, pid, 16 * MiB)).toBe(-12);
+    const b = sys(fm, pid, { nr: 'brk', addr: 0 });
+    expect(sys(fm, pid, { nr: 'brk', addr: b + 16 * MiB })).toBe(b);
+    expect(fm.state.sc.oomKills).toBe(0);
+  });
+
+  it('faults pages in through frames; RSS follows faults, madvise and munmap, and matches frames anon pages', () => {
+    const fm = small();
+    const pid = spawn(fm, 'p');
+    const anon0 = framesFigures(fm.frames).anonPages;
+    const rss0 = fm.state.mms.get(fm.state.tasks.get(pid)!.mmId)!.rssAnon;
+    const a = mmap(fm, pid, 16 * MiB);
+    expect(touch(fm, pid, a, 16 * MiB)).toEqual({ ok: true });
+    const mm = () => fm.state.mms.get(fm.state.tasks.get(pid)!.mmId)!;
+    expect(mm().rssAnon - rss0).toBe(4096);
+    expect(framesFigures(fm.frames).anonPages - anon0).toBe(4096);
+    expect(sys(fm, pid, { nr: 'madvise', addr: a, length: 4 * MiB, advice: 4 })).toBe(0);
+    expect(mm().rssAnon - rss0).toBe(3072);
+    expect(framesFigures(fm.frames).anonPages - anon0).toBe(3072);
+    expect(sys(fm, pid, { nr: 'munmap', addr: a, length: 16 * MiB })).toBe(0);
+    expect(mm().rssAnon).toBe(rss0);
+    expect(framesFigures(fm.frames).anonPages).toBe(anon0);
+    expect(renderStatus(fm.state, pid)).toMatch(/VmHWM:\s+\d+ kB/);
+  });
+
+  it('fork is copy-on-write: shared frames until a write', () => {
+    const fm = small();
+    const pid = spawn(fm, 'p');
+    const a = mmap(fm, pid, MiB);
+    touch(fm, pid, a, MiB);
+    const anon = framesFigures(fm.frames).anonPages;
+    const child = fm.handle({ type: 'Fork', pid }).answer as number;
+    expect(framesFigures(fm.frames).anonPages).toBe(anon); // nothing copied yet
+    const p = pteAt(fm.state, pid, a);
+    expect(pteAt(fm.state, child, a)).toEqual(p);
+    touch(fm, child, a, 4096 * 4);
+    expect(framesFigures(fm.frames).anonPages).toBe(anon + 4);
+    const c = pteAt(fm.state, child, a);
+    expect(c.kind === 'present' && p.kind === 'present' && c.pfn !== p.pfn).toBe(true);
+  });
+
+  it('runs the OOM killer of the oom aggregate when memory runs out, and the allocation then succeeds', () => {
+    const fm = new FullMachine(testConfig(256, 0));
+    const big = spawn(fm, 'big');
+    const small = spawn(fm, 'small');
+    const a = mmap(fm, big, 120 * MiB);
+    expect(touch(fm, big, a, 120 * MiB)).toEqual({ ok: true });
+    const b = mmap(fm, small, 100 * MiB);
+    expect(touch(fm, small, b, 100 * MiB)).toEqual({ ok: true });
+    expect(fm.state.tasks.has(big)).toBe(false); // 6.18 badness: the one with the most RSS
+    expect(fm.state.sc.oomKills).toBe(1);
+  });
+});
