@@ -9,7 +9,7 @@
 // one file at a time with rename(2), so two concurrent runs (or a test reading the package
 // while a run is under way) never see a half-written file.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -68,7 +68,16 @@ function install(tmp, dest) {
     const to = join(dest, f);
     mkdirSync(dirname(to), { recursive: true });
     const same = existsSync(to) && readFileSync(to).equals(readFileSync(join(tmp, f)));
-    if (!same) renameSync(join(tmp, f), to);
+    if (same) continue;
+    try {
+      renameSync(join(tmp, f), to);
+    } catch (e) {
+      if (e.code !== 'EXDEV') throw e;
+      // --out on another file system: copy next to the target, then rename there.
+      const near = `${to}.tmp-${process.pid}`;
+      copyFileSync(join(tmp, f), near);
+      renameSync(near, to);
+    }
   }
   const keep = new Set(fresh);
   for (const f of listFiles(join(dest, 'src', 'gen')).map((g) => `src/gen/${g}`)) {
