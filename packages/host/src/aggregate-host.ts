@@ -305,6 +305,8 @@ class AggregateHostImpl<C, E, S> implements AggregateHost<C, E, S> {
     slot.stale = false;
     const seqs = result.envelopes.map((env) => Number(env.seq));
     slot.lastOwnSeq = seqs[seqs.length - 1];
+    // Remembered before answer() runs: if it throws, a retry still finds the events written.
+    this.remember(slot, requestId, { events, seqs });
     const answer = aggregate.answer ? aggregate.answer(cmd, events, next) : events;
     this.remember(slot, requestId, { events, seqs, answer: { value: answer } });
     return { events, answer, seqs, position: result.position, simTimeNs, missed: result.missed, duplicate: false };
