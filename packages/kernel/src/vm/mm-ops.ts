@@ -93,6 +93,8 @@ export function zapRange(w: World, mmId: number, start: number, end: number, rel
   let dFile = 0;
   let dShmem = 0;
   let dSwap = 0;
+  // No page is mapped twice anywhere (no fork has shared one): skip the mapcount lookups.
+  const noShared = w.shared.isEmpty();
   const [a, b] = overlapping(mm.vmas, start, end);
   for (let vi = a; vi < b; vi++) {
     const v = mm.vmas[vi];
@@ -112,7 +114,8 @@ export function zapRange(w: World, mmId: number, start: number, end: number, rel
         if (isPresent(old)) {
           const pfn = ptePfn(old);
           if (pteBits(old) & PTE_ANON) {
-            dropAnonRef(w, pfn, rel);
+            if (noShared) rel.anon.push(pfn);
+            else dropAnonRef(w, pfn, rel);
             dAnon++;
           } else {
             rel.file.push(pfn);

@@ -127,3 +127,37 @@ describe('vm + frames', () => {
     expect(fm.state.sc.oomKills).toBe(1);
   });
 });
+
+describe('simulated time and the oom_reaper', () => {
+  it('a victim stuck in D state is reaped by the oom_reaper after OOM_REAPER_DELAY (AdvanceTime -> oom Tick)', () => {
+    const fm = new FullMachine(testConfig(256, 0));
+    const big = spawn(fm, 'big');
+    const small = spawn(fm, 'small');
+    const a = mmap(fm, big, 120 * MiB);
+    expect(touch(fm, big, a, 120 * MiB)).toEqual({ ok: true });
+    fm.handle({ type: 'SetTaskStuck', pid: big, stuck: true });
+    const b = mmap(fm, small, 100 * MiB);
+    const r = touch(fm, small, b, 100 * MiB) as { ok: boolean; blocked?: string };
+    expect(r).toMatchObject({ ok: false, blocked: 'oom-wait' });
+    const mmBig = () => fm.state.mms.get(fm.state.tasks.get(big)!.mmId)!;
+    expect(fm.state.tasks.get(big)).toMatchObject({ killPending: true, oomVictim: true });
+    expect(mmBig().rssAnon).toBeGreaterThan(20000);
+    fm.handle({ type: 'AdvanceTime', ns: 3e9 });
+    expect(mmBig().rssAnon).toBe(0);
+    expect(mmBig().oomSkip).toBe(true);
+    expect(touch(fm, small, b, 100 * MiB)).toEqual({ ok: true });
+    expect(fm.state.sc.clockNs).toBe(3e9);
+  });
+});
+
+describe('the linux-2.6.18 profile', () => {
+  it('mode 0 asks frames for its live figures (the old heuristic) and still boots and faults', () => {
+    const fm = new FullMachine({ ...testConfig(256, 64), profile: 'linux-2.6.18' });
+    const pid = spawn(fm, 'p');
+    const a = mmap(fm, pid, 16 * MiB);
+    expect(a).toBeGreaterThan(0);
+    expect(touch(fm, pid, a, 16 * MiB)).toEqual({ ok: true });
+    // free + page cache + free swap is far below 1 GiB here: the heuristic refuses it.
+    expect(mmap(fm, pid, GiB)).toBe(-12);
+  });
+});

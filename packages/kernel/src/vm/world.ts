@@ -5,7 +5,7 @@
 //    and leaves the state untouched, so later steps of the same command see the effects of
 //    earlier ones (pages granted before an OOM, a victim's memory freed) while decide stays pure.
 // Events are applied by the same code in both cases (apply.ts), so decide and evolve agree.
-import { AddHash, StateHasher } from '../common/index.js';
+import { AddHash, fmix32, StateHasher } from '../common/index.js';
 import { BasePtView, DraftPtView, PageTable, type PtView } from './page-table.js';
 import type { Cgroup, FileInfo, Mm, Task, VmMachine, VmScalars, VmState } from './types.js';
 
@@ -30,6 +30,15 @@ export class MapView<K, V> {
   }
   has(k: K): boolean {
     return this.get(k) !== undefined;
+  }
+  /** True when nothing is stored at all (a cheap test before per-page lookups). */
+  isEmpty(): boolean {
+    if (this.base.size !== 0) {
+      if (!this.overlay) return false;
+      for (const k of this.base.keys()) if (this.overlay.get(k) !== DELETED) return false;
+    }
+    if (this.overlay) for (const v of this.overlay.values()) if (v !== DELETED) return false;
+    return true;
   }
   set(k: K, v: V): void {
     if (this.overlay) {
@@ -157,9 +166,16 @@ export class World {
   hashPte(mmId: number, vpn: number, old: number, nu: number): void {
     if (this.draft || old === nu) return;
     const h = this.state.hash;
-    const base = mmId * 2 ** 32;
-    if (old !== 0) h.remove(vpn, base + (old >>> 0));
-    if (nu !== 0) h.add(vpn, base + (nu >>> 0));
+    if (old !== 0) {
+      ptMix(mmId, vpn, old);
+      h.lo = (h.lo - mixLo) >>> 0;
+      h.hi = (h.hi - mixHi) >>> 0;
+    }
+    if (nu !== 0) {
+      ptMix(mmId, vpn, nu);
+      h.lo = (h.lo + mixLo) >>> 0;
+      h.hi = (h.hi + mixHi) >>> 0;
+    }
   }
 
   task(pid: number): Task | undefined {
@@ -185,11 +201,26 @@ export function recomputeHash(state: VmState): AddHash {
     for (const [idx, t] of pt.ptes) {
       for (let i = 0; i < t.entries.length; i++) {
         const v = t.entries[i];
-        if (v !== 0) h.add(idx * 512 + i, mmId * 2 ** 32 + (v >>> 0));
+        if (v === 0) continue;
+        ptMix(mmId, idx * 512 + i, v);
+        h.lo = (h.lo + mixLo) >>> 0;
+        h.hi = (h.hi + mixHi) >>> 0;
       }
     }
   }
   return h;
+}
+
+// A PTE's share of the state hash: (mm, vpn, value) mixed into two 32-bit lanes, without
+// allocating (this runs once per page faulted). Records use AddHash entries at other keys.
+let mixLo = 0;
+let mixHi = 0;
+function ptMix(mmId: number, vpn: number, v: number): void {
+  const a = vpn >>> 0;
+  const b = Math.floor(vpn / 2 ** 32) >>> 0;
+  const x = fmix32(fmix32(a ^ 0x9e3779b9) ^ b ^ fmix32(((v >>> 0) + 0x7f4a7c15) >>> 0) ^ Math.imul(mmId, 0x165667b1));
+  mixLo = x;
+  mixHi = fmix32(x ^ fmix32((b + 0x61c88647) >>> 0) ^ fmix32(mmId ^ 0x27d4eb2f) ^ Math.imul(a ^ v, 0x85ebca77));
 }
 
 // Record hashing: each record contributes (tag, id) -> a 52-bit digest of its fields to the
