@@ -3,10 +3,10 @@
 //   npx tsx bench/heap-replay.ts [--filter SUBSTRING] [--seconds S] [--no-native]
 //
 // For each trace in test/fixtures/heaptrace (and /work/shared/oracles/heaptrace/traces when
-// present): replays it in-process through the model's replayTrace() until S seconds have
-// passed (at least once), and through this machine's glibc with tools/heaptrace/native-replay.c
-// (built with the system C compiler; each native run starts from an empty heap in a forked
-// child). Prints trace | calls | sim ns/call | native ns/call | ratio | exact, where calls are
+// present): replays it in-process through the model's replayTrace() (one warm-up run, then
+// runs for S seconds, at least 3; the median), and through this machine's glibc with
+// tools/heaptrace/native-replay.c (built with the system C compiler; each native run starts
+// from an empty heap in a forked child; the median). Prints trace | calls | sim ns/call | native ns/call | ratio | exact, where calls are
 // heap calls (write lines of heap programs are replayed by the model, since they make pages
 // resident, but not counted; native-replay skips them). Run on demand; never part of the tests.
 
@@ -50,22 +50,25 @@ interface Row {
   exact: boolean;
 }
 
+/** One untimed run (JIT warm-up, and the exactness check), then timed runs for `seconds`: the median. */
 function simNsPerCall(text: string, seconds: number): { ns: number; calls: number; exact: boolean } {
   const real = parseTrace(text);
   const prepared = prepareReplay(real);
   let calls = 0;
   for (let i = 0; i < real.calls.length; i++) if (real.calls.op[i] !== Op.Write) calls++;
-  let runs = 0;
+  const first = replayTrace(prepared);
+  const exact = first.died === null && compareTraces(real, first.trace).ok;
+  const times: number[] = [];
   let elapsed = 0;
-  let exact = false;
-  while (runs === 0 || elapsed < seconds * 1000) {
+  while (times.length < 3 || elapsed < seconds * 1000) {
     const t0 = performance.now();
-    const r = replayTrace(prepared);
-    elapsed += performance.now() - t0;
-    if (runs === 0) exact = r.died === null && compareTraces(real, r.trace).ok;
-    runs++;
+    replayTrace(prepared);
+    const ms = performance.now() - t0;
+    times.push(ms);
+    elapsed += ms;
   }
-  return { ns: (elapsed * 1e6) / (runs * calls), calls, exact };
+  times.sort((a, b) => a - b);
+  return { ns: (times[times.length >> 1] * 1e6) / calls, calls, exact };
 }
 
 function nativeNsPerCall(tool: string, text: string, seconds: number, scratch: string): number | undefined {
