@@ -6,7 +6,7 @@
 // the journal and checks that the outcome it gets is the one the event recorded (replay
 // re-checks every decision; a mismatch throws FramesDivergence). Both are deterministic.
 import {
-  combineDigests, invalid, isKernelProfile, MODEL_VERSION, precondition, requireInt, StateHasher, unreachable,
+  combineDigests, invalid, isKernelProfile, MODEL_VERSION, pages, precondition, requireInt, StateHasher, unreachable,
   type Aggregate, type Decider,
 } from '../common/index.js';
 import type { PageKind, PageOwner } from '../contracts/frames.js';
@@ -27,8 +27,11 @@ export class FramesDivergence extends Error {
 
 const BAD = 'frames.BAD_COMMAND';
 const PAGE_KINDS: readonly PageKind[] = ['anon', 'file', 'shmem'];
-/** Largest single request (pages): 64 GiB. */
-const MAX_BATCH = 2 ** 24;
+/**
+ * Largest single request: 2^20 pages (4 GiB). decide() journals each write until evolve, about
+ * 4 journal entries (13 bytes each) per page, so a bigger fault is asked for in parts.
+ */
+const MAX_BATCH = 2 ** 20;
 
 function requireBooted(s: FramesState): void {
   if (!s.booted) throw precondition('frames.NOT_BOOTED', 'the machine has not booted');
@@ -188,7 +191,7 @@ function eventOf(cmd: FramesCommand, s: FramesState): FramesEvent | null {
       if (cmd.memcg === 0) throw invalid(BAD, 'the root memcg has no memory.max');
       if (cmd.memcg === cmd.parent) throw invalid(BAD, 'a memcg cannot be its own parent');
       const max = cmd.maxPages === null ? -1 : requireInt(BAD, 'maxPages', cmd.maxPages, 0);
-      return { type: 'MemcgLimitSet', memcg: cmd.memcg, maxPages: max, parent: cmd.parent, outcome: { evicted: [], failed: null } };
+      return { type: 'MemcgLimitSet', memcg: cmd.memcg, maxPages: pages(max), parent: cmd.parent, outcome: { evicted: [], failed: null } };
     }
     case 'MemcgEvent':
       requireBooted(s);

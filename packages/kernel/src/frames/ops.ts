@@ -1,7 +1,7 @@
 // What each event does to the state. decide() runs these with the journal on (and rolls back)
 // to learn the outcome; evolve() runs them again on the real state and checks it gets the
 // outcome the event recorded. Given the same state and inputs they are deterministic.
-import { invalid, notFound, precondition, unreachable } from '../common/index.js';
+import { invalid, notFound, pages, pfn, precondition, unreachable } from '../common/index.js';
 import type { AllocConstraint } from '../contracts/frames.js';
 import { KERNEL_PAGE_KINDS, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE, LRU_UNEVICTABLE, MAX_RECLAIM_RETRIES, ZONE_MODELS } from './constants.js';
 import {
@@ -28,6 +28,7 @@ import type { AllocOutcome, EvictOutcome, FileKind, FramesEvent } from './types.
 export type Outcome = AllocOutcome | EvictOutcome | (EvictOutcome & { slabPages: number }) | (EvictOutcome & { failed: AllocConstraint | null }) | { pfns: PfnRun[] } | null;
 
 const GLOBAL: AllocConstraint = { kind: 'global' };
+const oneRun = (i: number): PfnRun => ({ pfn: pfn(pfnOfIdx(i)), count: pages(1) });
 
 /** Applies an event's inputs to the state; returns the outcome (null for events without one). */
 export function execute(s: FramesState, e: FramesEvent): Outcome {
@@ -245,7 +246,7 @@ function swapIn(s: FramesState, e: Extract<FramesEvent, { type: 'SwappedIn' }>):
   setSwapCount(s, slot, swapCount(s, slot) - 1);
   if (swapCount(s, slot) === 0 && (vmSwapFull(s) || e.mlocked || e.write) && s.swapCacheBySlot.get(slot) === i) swapCacheDel(s, i);
   runKswapd(s, ev);
-  return { pfns: [{ pfn: pfnOfIdx(i), count: 1 }], evicted: ev.done(), failed: null, majorFaults: major };
+  return { pfns: [oneRun(i)], evicted: ev.done(), failed: null, majorFaults: major };
 }
 
 /** free_swap_and_cache(): one reference less; with swap more than half full, a cached copy is dropped too. */
@@ -298,7 +299,7 @@ function filePage(s: FramesState, e: Extract<FramesEvent, { type: 'FilePageFault
     const i = v - 1;
     if (isFileLru(kind)) markAccessed(s, i);
     if (e.mlocked) mlock(s, i, true);
-    return { pfns: [{ pfn: pfnOfIdx(i), count: 1 }], evicted: [], failed: null, majorFaults: 0 };
+    return { pfns: [oneRun(i)], evicted: [], failed: null, majorFaults: 0 };
   }
   const m = memcgIndex(s, e.memcg);
   const h = getHandle(s, kind, e.file, m);
@@ -323,7 +324,7 @@ function filePage(s: FramesState, e: Extract<FramesEvent, { type: 'FilePageFault
   }
   s.ctr[E_MAJFAULT] += major;
   runKswapd(s, ev);
-  return { pfns: [{ pfn: pfnOfIdx(got), count: 1 }], evicted: ev.done(), failed: null, majorFaults: major };
+  return { pfns: [oneRun(got)], evicted: ev.done(), failed: null, majorFaults: major };
 }
 
 function truncate(s: FramesState, file: number, kindName: FileKind): EvictOutcome {

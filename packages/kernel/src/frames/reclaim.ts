@@ -109,16 +109,6 @@ function reclaimIsolated(s: FramesState, ev: EvictionLog, i: number): boolean {
   return true;
 }
 
-/** Reclaims a user page that is still on its LRU list (drop_caches, truncation paths use removeUserPage directly). */
-export function evictFromLru(s: FramesState, ev: EvictionLog, i: number): boolean {
-  const w = s.word[i];
-  const m = s.handleMemcg[handleOf(w)];
-  lruDel(s, m, lruOf(w), i);
-  if (reclaimIsolated(s, ev, i)) return true;
-  lruAdd(s, m, lruOf(w), i);
-  return false;
-}
-
 // ---- the lists --------------------------------------------------------------------------
 
 /** shrink_inactive_list(): scan up to n pages from the tail; returns pages reclaimed. */
