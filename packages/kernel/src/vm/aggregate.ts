@@ -147,7 +147,7 @@ interface Continuation {
   readonly state: VmState;
   readonly version: number;
   readonly command: VmCommand;
-  readonly answers: unknown[];
+  readonly answers: readonly unknown[];
   readonly ctx: Ctx;
   readonly gen: Step<void>;
   readonly pending: Ask;
@@ -190,7 +190,7 @@ export function createVm(): VmAggregate {
         next = gen.next(answers[i++]);
         continue;
       }
-      cont = { state, version: versions.get(state) ?? 0, command, answers: [...answers], ctx, gen, pending: next.value };
+      cont = { state, version: versions.get(state) ?? 0, command, answers, ctx, gen, pending: next.value };
       throw new Need(next.value.service, next.value.request, i);
     }
     cont = null;
@@ -240,9 +240,12 @@ export function stateHash(state: VmState): string {
   h.int(sc.clockNs).int(sc.aslr[0]).int(sc.aslr[1]).int(sc.aslr[2]).int(sc.aslr[3]);
   h.int(sc.nextPid).int(sc.nextSeq).int(sc.nextMmId).int(sc.nextFileId).int(sc.nextInode).int(sc.nextMemcg);
   h.int(sc.committed).int(sc.pgfault).int(sc.pgmajfault).int(sc.pgfaultZero).int(sc.pgfaultCow).int(sc.oomKills).str(sc.panicked);
-  for (const [k, v] of Object.entries(sc.sysctl).sort()) h.str(k).int(v);
+  const y = sc.sysctl;
+  h.int(y.overcommit_memory).int(y.overcommit_ratio).int(y.overcommit_kbytes).int(y.admin_reserve_kbytes).int(y.user_reserve_kbytes);
+  h.int(y.min_free_kbytes).int(y.watermark_scale_factor).int(y.swappiness).int(y.panic_on_oom).int(y.oom_kill_allocating_task);
   h.int(sc.adminReserveKbytes).int(sc.userReserveKbytes);
-  for (const p of state.order) h.int(p);
+  // The task list is in creation order (each task record hashes its seq), so the records say it.
+  h.int(state.order.length);
   const m = state.machine;
   if (m) h.str(m.tenant).str(m.machine).str(m.profile).int(m.seed).int(m.totals.totalRamPages).int(m.totals.totalSwapPages);
   h.str(state.hash.digest());

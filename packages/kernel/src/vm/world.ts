@@ -7,7 +7,7 @@
 // Events are applied by the same code in both cases (apply.ts), so decide and evolve agree.
 import { AddHash, fmix32, StateHasher } from '../common/index.js';
 import { BasePtView, DraftPtView, PageTable, type PtView } from './page-table.js';
-import type { Cgroup, FileInfo, Mm, Task, VmMachine, VmScalars, VmState } from './types.js';
+import type { Cgroup, FileInfo, Mm, Task, Vma, VmMachine, VmScalars, VmState } from './types.js';
 
 const DELETED: unique symbol = Symbol('deleted');
 
@@ -260,9 +260,20 @@ function mmDigest(m: Mm): number {
   s.int(m.startStack).int(m.argStart).int(m.argEnd).int(m.envStart).int(m.envEnd);
   s.int(m.totalVm).int(m.lockedVm).int(m.dataVm).int(m.execVm).int(m.stackVm).int(m.hiwaterVm).int(m.hiwaterRss);
   s.int(m.rssAnon).int(m.rssFile).int(m.rssShmem).int(m.swapEnts).int(m.ptePages).int(m.pmdPages).int(m.pudPages);
-  s.bool(m.oomSkip);
-  for (const v of m.vmas) s.int(v.start).int(v.end).int(v.flags).int(v.pgoff).str(v.kind).int(v.file).str(v.name).bool(v.anon);
+  s.bool(m.oomSkip).int(vmasDigest(m.vmas));
   return digest52(s);
+}
+
+// VMA arrays are never changed in place, so an array's digest is computed once.
+const vmaDigests = new WeakMap<readonly Vma[], number>();
+function vmasDigest(vmas: readonly Vma[]): number {
+  const hit = vmaDigests.get(vmas);
+  if (hit !== undefined) return hit;
+  const s = new StateHasher();
+  for (const v of vmas) s.int(v.start).int(v.end).int(v.flags).int(v.pgoff).str(v.kind).int(v.file).str(v.name).bool(v.anon);
+  const d = digest52(s);
+  vmaDigests.set(vmas, d);
+  return d;
 }
 
 function fileDigest(f: FileInfo): number {
