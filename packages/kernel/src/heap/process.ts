@@ -37,6 +37,15 @@ export class MallocAbort {
   constructor(readonly message: string) {}
 }
 
+/**
+ * A list walk met more nodes than the arena could hold: a corrupted list has a cycle, and the
+ * real process would spin in `where` forever. The simulation stops it there.
+ */
+export class MallocHang {
+  readonly name = 'MallocHang';
+  constructor(readonly where: string) {}
+}
+
 // Indices into HeapProcess.g.
 export const enum G {
   TrimThreshold,

@@ -25,7 +25,7 @@ import {
 } from './malloc/api.js';
 import type { Mallinfo2 } from './malloc/stats.js';
 import { SegvError } from './memory/word-memory.js';
-import { HeapProcess, MallocAbort, type HeapProcessConfig } from './process.js';
+import { HeapProcess, MallocAbort, MallocHang, type HeapProcessConfig } from './process.js';
 import { parseMallocTunables, type MallocTunables } from './tunables.js';
 
 export interface PtmallocOptions extends HeapProcessConfig {
@@ -34,6 +34,11 @@ export interface PtmallocOptions extends HeapProcessConfig {
 }
 
 export type MemalignVariant = 'memalign' | 'aligned_alloc' | 'posix_memalign' | 'valloc' | 'pvalloc';
+
+/** Whether e ends the process: glibc aborted, a fault, a spin on a corrupted list, or already dead. */
+export function isProcessDeath(e: unknown): e is MallocAbort | SegvError | MallocHang | ProcessDead {
+  return e instanceof MallocAbort || e instanceof SegvError || e instanceof MallocHang || e instanceof ProcessDead;
+}
 
 /** Thrown by every call once the process is gone. */
 export class ProcessDead {
@@ -70,6 +75,7 @@ export class Ptmalloc {
   private fail(e: unknown): never {
     if (e instanceof MallocAbort) this.heap.dead = `abort: ${e.message}`;
     else if (e instanceof SegvError) this.heap.dead = `SIGSEGV at 0x${e.addr.toString(16)}`;
+    else if (e instanceof MallocHang) this.heap.dead = `hang: ${e.where}`;
     this.heap.mem.discardTouches();
     this.lastTid = NaN;
     throw e;

@@ -22,7 +22,7 @@ import {
 } from '../constants.js';
 import { G, MAIN_ARENA, type HeapProcess } from '../process.js';
 import type { MallocTunables } from '../tunables.js';
-import { inuse, loadRevealed, malloc_printerr, mallocInitState, revealedLo, top } from './arena-state.js';
+import { inuse, loadRevealed, malloc_printerr, mallocInitState, storeRevealed, top } from './arena-state.js';
 import { arenaForChunk, arenaGet, arenaGetRetry, arenaThreadFreeres } from './arena.js';
 import { intFree } from './int-free.js';
 import { intMalloc } from './int-malloc.js';
@@ -291,8 +291,8 @@ export function threadExit(h: HeapProcess): void {
       while (h.mem.rd(ea) !== 0) {
         const e = h.mem.rd(ea);
         if ((h.mem.rdLo(ea) & 15) !== 0) malloc_printerr('tcache_thread_shutdown(): unaligned tcache chunk detected');
-        h.mem.wr(ea, loadRevealed(h, e));
-        void revealedLo;
+        loadRevealed(h, e);
+        storeRevealed(h, ea);
         libcFree(h, e);
       }
     }

@@ -164,10 +164,17 @@ export function storeProtected(h: HeapProcess, pos: number, ptr: number): void {
  * with its low 32 bits in `revealedLo`, which is what the alignment checks look at.
  */
 export let revealedLo = 0;
+export let revealedHi = 0;
 export function loadRevealed(h: HeapProcess, pos: number): number {
   const s = Math.floor(pos / 4096);
   const lo = ((h.mem.rdLo(pos) ^ (s >>> 0)) >>> 0);
   const hi = ((h.mem.rdHi(pos) ^ (Math.floor(s / 4294967296) >>> 0)) >>> 0);
   revealedLo = lo;
+  revealedHi = hi;
   return lo + hi * 4294967296;
+}
+
+/** Stores the pointer loadRevealed() last returned, exactly (it may be a corrupted one). */
+export function storeRevealed(h: HeapProcess, addr: number): void {
+  h.mem.wrHalves(addr, revealedLo, revealedHi);
 }

@@ -10,7 +10,7 @@ import {
   NFASTBINS,
   PREV_INUSE,
 } from '../constants.js';
-import { G, MAIN_ARENA, TCACHE_KEY_HI, TCACHE_KEY_LO, type HeapProcess } from '../process.js';
+import { G, MAIN_ARENA, MallocHang, TCACHE_KEY_HI, TCACHE_KEY_LO, type HeapProcess } from '../process.js';
 import {
   bk,
   clearInuseBitAtOffset,
@@ -160,12 +160,15 @@ export function mallocConsolidate(h: HeapProcess, av: number): void {
   const m = h.mem;
   setHaveFastchunks(h, av, false);
   const unsortedBin = unsortedChunks(av);
+  const bound = systemMem(h, av) / 16 + 2;
+  let steps = 0;
   for (let i = 0; i < NFASTBINS; i++) {
     const fb = fastbinAddr(av, i);
     let p = m.rd(fb);
     let pLo = m.rdLo(fb);
     m.wr(fb, 0);
     while (p !== 0) {
+      if (++steps > bound) throw new MallocHang('malloc_consolidate');
       if ((pLo & 15) !== 0) malloc_printerr('malloc_consolidate(): unaligned fastbin chunk detected');
       if (fastbinIndex(h.chunksize(p)) !== i) malloc_printerr('malloc_consolidate(): invalid chunk size');
       const nextp = loadRevealed(h, p + 16);

@@ -15,7 +15,7 @@ import {
   smallbinIndex,
   BINMAPSIZE,
 } from '../constants.js';
-import { G, MAIN_ARENA, type HeapProcess } from '../process.js';
+import { G, MAIN_ARENA, MallocHang, type HeapProcess } from '../process.js';
 import {
   binAt,
   bk,
@@ -30,6 +30,7 @@ import {
   markBin,
   prevSize,
   revealedLo,
+  storeRevealed,
   setBinmapWord,
   setBk,
   setBkNextsize,
@@ -79,7 +80,7 @@ export function intMalloc(h: HeapProcess, av: number, bytes: number): number {
       if ((m.rdLo(fb) & 15) !== 0) malloc_printerr('malloc(): unaligned fastbin chunk detected 2');
       const next = loadRevealed(h, victim + 16);
       if (!h.singleThread && next !== 0 && (revealedLo & 15) !== 0) malloc_printerr('malloc(): unaligned fastbin chunk detected');
-      m.wr(fb, next);
+      storeRevealed(h, fb);
       if (fastbinIndex(h.chunksize(victim)) !== idx) malloc_printerr('malloc(): memory corruption (fast)');
       const tcIdx = csize2tidx(nb);
       if (tc !== 0 && tcIdx < h.g[G.TcacheBins]) {
@@ -88,7 +89,7 @@ export function intMalloc(h: HeapProcess, av: number, bytes: number): number {
           if ((m.rdLo(fb) & 15) !== 0) malloc_printerr('malloc(): unaligned fastbin chunk detected 3');
           const n2 = loadRevealed(h, tcVictim + 16);
           if (!h.singleThread && n2 !== 0 && (revealedLo & 15) !== 0) malloc_printerr('malloc(): unaligned fastbin chunk detected');
-          m.wr(fb, n2);
+          storeRevealed(h, fb);
           tcachePut(h, tcVictim, tcIdx);
         }
       }
@@ -215,7 +216,12 @@ export function intMalloc(h: HeapProcess, av: number, bytes: number): number {
             setBkNextsize(h, first, victim);
             setFdNextsize(h, bkNextsize(h, victim), victim);
           } else {
-            while (size < h.sizeNomask(fwd)) fwd = fdNextsize(h, fwd);
+            let steps = 0;
+            const bound = systemMem(h, av) / 16 + 2;
+            while (size < h.sizeNomask(fwd)) {
+              if (++steps > bound) throw new MallocHang('_int_malloc');
+              fwd = fdNextsize(h, fwd);
+            }
             if (size === h.sizeNomask(fwd)) {
               fwd = fd(h, fwd);
             } else {
@@ -255,7 +261,12 @@ export function intMalloc(h: HeapProcess, av: number, bytes: number): number {
       if (v !== bin && h.sizeNomask(v) >= nb) {
         v = bkNextsize(h, v);
         let size: number;
-        while ((size = h.chunksize(v)) < nb) v = bkNextsize(h, v);
+        let steps = 0;
+        const bound = systemMem(h, av) / 16 + 2;
+        while ((size = h.chunksize(v)) < nb) {
+          if (++steps > bound) throw new MallocHang('_int_malloc');
+          v = bkNextsize(h, v);
+        }
         if (v !== bk(h, bin) && h.sizeNomask(v) === h.sizeNomask(fd(h, v))) v = fd(h, v);
         const remainderSize = size - nb;
         unlinkChunk(h, av, v);

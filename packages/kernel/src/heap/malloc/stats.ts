@@ -1,7 +1,7 @@
 // malloc/malloc.c: mtrim() / __malloc_trim(), int_mallinfo() / __libc_mallinfo2(),
 // __malloc_stats().
 import { binIndex, MALLOC_CHUNK_SIZEOF, NBINS, NFASTBINS, PAGESIZE } from '../constants.js';
-import { G, MAIN_ARENA, type HeapProcess } from '../process.js';
+import { G, MAIN_ARENA, MallocHang, type HeapProcess } from '../process.js';
 import { arenaNext, binAt, bk, fastbinAddr, loadRevealed, malloc_printerr, revealedLo, systemMem, top } from './arena-state.js';
 import { mallocConsolidate } from './int-free.js';
 import { systrim } from './sysmalloc.js';
@@ -34,7 +34,10 @@ export function mtrim(h: HeapProcess, av: number, pad: number): number {
   for (let i = 1; i < NBINS; i++) {
     if (i !== 1 && i < psindex) continue;
     const bin = binAt(av, i);
+    const bound = systemMem(h, av) / 16 + 2;
+    let steps = 0;
     for (let p = bk(h, bin); p !== bin; p = bk(h, p)) {
+      if (++steps > bound) throw new MallocHang('mtrim');
       let size = h.chunksize(p);
       if (size > psm1 + MALLOC_CHUNK_SIZEOF) {
         const a = p + MALLOC_CHUNK_SIZEOF + psm1;
@@ -64,6 +67,9 @@ export function mallocTrimAll(h: HeapProcess, pad: number): number {
 /** int_mallinfo(av, m): adds one arena's figures to m. */
 export function intMallinfo(h: HeapProcess, av: number, m: Mallinfo2): void {
   let avail = h.chunksize(top(h, av));
+  // no list can hold more chunks than fit in the arena: more means a cycle
+  const bound = systemMem(h, av) / 16 + 2;
+  let steps = 0;
   let nblocks = 1;
   let nfastblocks = 0;
   let fastavail = 0;
@@ -73,6 +79,7 @@ export function intMallinfo(h: HeapProcess, av: number, m: Mallinfo2): void {
     let pLo = h.mem.rdLo(fb);
     while (p !== 0) {
       if ((pLo & 15) !== 0) malloc_printerr('int_mallinfo(): unaligned fastbin chunk detected');
+      if (++steps > bound) throw new MallocHang('int_mallinfo');
       ++nfastblocks;
       fastavail += h.chunksize(p);
       p = loadRevealed(h, p + 16);
@@ -83,6 +90,7 @@ export function intMallinfo(h: HeapProcess, av: number, m: Mallinfo2): void {
   for (let i = 1; i < NBINS; i++) {
     const b = binAt(av, i);
     for (let p = bk(h, b); p !== b; p = bk(h, p)) {
+      if (++steps > bound) throw new MallocHang('int_mallinfo');
       ++nblocks;
       avail += h.chunksize(p);
     }

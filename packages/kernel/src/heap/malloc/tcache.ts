@@ -4,7 +4,7 @@
 // chunk's user data: next (safe-linked) at +0, key at +8.
 import { TCACHE_ENTRIES_OFFSET, TCACHE_MAX_BINS, TCACHE_STRUCT_SIZE } from '../constants.js';
 import { TCACHE_KEY_HI, TCACHE_KEY_LO, type HeapProcess } from '../process.js';
-import { loadRevealed, malloc_printerr, revealedLo, storeProtected } from './arena-state.js';
+import { loadRevealed, malloc_printerr, revealedLo, storeProtected, storeRevealed } from './arena-state.js';
 import { arenaGet, arenaGetRetry } from './arena.js';
 import { intMalloc } from './int-malloc.js';
 
@@ -32,7 +32,8 @@ export function tcacheGet(h: HeapProcess, idx: number): number {
   const lo = m.rdLo(ea);
   const e = m.rd(ea);
   if ((lo & 15) !== 0) malloc_printerr('malloc(): unaligned tcache chunk detected');
-  m.wr(ea, loadRevealed(h, e));
+  loadRevealed(h, e);
+  storeRevealed(h, ea);
   const ca = tc + idx * 2;
   m.wr16(ca, (m.rd16(ca) - 1) & 0xffff);
   m.wrHalves(e + 8, 0, 0);

@@ -6,7 +6,7 @@
 // Real addresses are mapped to ours by position: a pointer argument names the block of the
 // latest call that returned that real address. The mapping is resolved before the replay
 // (prepareReplay), so the replay loop itself only indexes arrays.
-import { ProcessDead, Ptmalloc, type MemalignVariant } from '../ptmalloc.js';
+import { isProcessDeath, Ptmalloc, type MemalignVariant } from '../ptmalloc.js';
 import { LocalSys } from './local-sys.js';
 import { emptyCalls, Op, pushCall, returnsPointer, type ParsedTrace, type TraceCalls } from './types.js';
 
@@ -155,7 +155,7 @@ export function replayTrace(input: ParsedTrace | PreparedReplay, options: Replay
       if (exitThreads && prep.lastOfThread[i] === 1) pm.threadExit(tid);
     }
   } catch (e) {
-    if (!(e instanceof ProcessDead) && !(typeof e === 'object' && e !== null && 'name' in e && (e.name === 'MallocAbort' || e.name === 'SegvError'))) throw e;
+    if (!isProcessDeath(e)) throw e;
     died = { index: i, reason: pm.heap.dead ?? String(e) };
   }
 
