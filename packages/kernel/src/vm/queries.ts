@@ -93,3 +93,36 @@ export const isMapped = (s: VmState, pid: number, addr: number): boolean => {
   const mm = mmOf(s, pid);
   return !!mm && !!vmaAt(mm.vmas, addr);
 };
+
+/** What frames knows of a memcg (frames' memcgFigures()): pages charged and memory.events counters. */
+export interface MemcgCharge {
+  /** memory.current, pages. */
+  readonly current: number;
+  readonly events: Readonly<Partial<Record<'low' | 'high' | 'max' | 'oom' | 'oom_kill' | 'oom_group_kill', number>>>;
+}
+
+/**
+ * The memory.* files of a cgroup v2 directory (mm/memcontrol.c), from vm's tree and limits and
+ * frames' charges and events (null: read as 0). Limits print "max" or bytes.
+ */
+export function cgroupMemoryFiles(s: VmState, path: string, charge: (memcg: number) => MemcgCharge | null): Record<string, string> {
+  const c = [...s.cgroups.values()].find((x) => x.path === path);
+  if (!c) throw new Error(`no cgroup ${path}`);
+  const lim = (b: number): string => (b < 0 ? 'max\n' : `${b}\n`);
+  const f = charge(c.id);
+  const ev = f?.events ?? {};
+  const events = ['low', 'high', 'max', 'oom', 'oom_kill', 'oom_group_kill'] as const;
+  const procs = tasksInOrder(s)
+    .filter((t) => t.memcg === c.id && t.pid === t.tgid && t.state === 'running')
+    .map((t) => `${t.pid}\n`)
+    .join('');
+  return {
+    'cgroup.procs': procs,
+    'memory.current': `${(f?.current ?? 0) * PAGE_SIZE}\n`,
+    'memory.max': lim(c.max),
+    'memory.high': lim(c.high),
+    'memory.swap.max': lim(c.swapMax),
+    'memory.oom.group': `${c.oomGroup ? 1 : 0}\n`,
+    'memory.events': events.map((k) => `${k} ${ev[k] ?? 0}\n`).join('') + 'sock_throttled 0\n',
+  };
+}

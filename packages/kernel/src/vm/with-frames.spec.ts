@@ -161,3 +161,34 @@ describe('the linux-2.6.18 profile', () => {
     expect(mmap(fm, pid, GiB)).toBe(-12);
   });
 });
+
+describe('cgroup v2 files', () => {
+  it('memory.current and memory.events come from frames, the limits from vm', async () => {
+    const { memcgFigures } = await import('../frames/index.js');
+    const { cgroupMemoryFiles } = await import('./queries.js');
+    const fm = new FullMachine(testConfig(256, 0));
+    fm.handle({ type: 'CreateCgroup', path: '/box' });
+    fm.handle({ type: 'SetCgroupLimit', path: '/box', max: 8 * MiB, oomGroup: true });
+    const pid = spawn(fm, 'hog', { cgroup: '/box', prefault: false });
+    const a = mmap(fm, pid, 4 * MiB);
+    expect(touch(fm, pid, a, 4 * MiB)).toEqual({ ok: true });
+    const read = (id: number) => {
+      const f = memcgFigures(fm.frames, id);
+      return f ? { current: f.current, events: f.events } : null;
+    };
+    const files = cgroupMemoryFiles(fm.state, '/box', read);
+    expect(files['memory.max']).toBe(`${8 * MiB}\n`);
+    expect(files['memory.high']).toBe('max\n');
+    expect(files['memory.oom.group']).toBe('1\n');
+    expect(files['cgroup.procs']).toBe(`${pid}\n`);
+    const current = parseInt(files['memory.current'], 10);
+    expect(current).toBeGreaterThanOrEqual(4 * MiB); // the pages and their page tables
+    expect(current).toBeLessThan(5 * MiB);
+    // Past memory.max: the memcg OOM kills the hog; oom's verdict counts oom and oom_kill in frames.
+    const b = mmap(fm, pid, 16 * MiB);
+    expect(touch(fm, pid, b, 16 * MiB)).toMatchObject({ ok: false, signal: 'SIGKILL' });
+    const after = cgroupMemoryFiles(fm.state, '/box', read)['memory.events'];
+    // max: charges over memory.max; oom_kill: the group kill kills the victim again, as the kernel does.
+    expect(after).toMatch(/^low 0\nhigh 0\nmax [1-9]\d*\noom 1\noom_kill [12]\noom_group_kill 1\nsock_throttled 0\n$/);
+  });
+});
