@@ -77,8 +77,11 @@ export function* decideSetCgroupLimit(ctx: Ctx, cmd: { path: string; max?: numbe
     const reply = yield* setMemcgLimit(c.id, max < 0 ? null : max / PAGE_SIZE, c.parent);
     if (reply.evicted.length) yield* settle(ctx, ctx.emit({ type: 'PagesEvicted', runs: reply.evicted }), c.id);
     if (!reply.failed) return;
+    // memory_max_write() runs the OOM killer of the cgroup on behalf of the writer; with no task
+    // in it there is nothing to kill and the charge simply stays above the new limit.
     const member = ctx.w.tasks.values().find((t) => t.memcg === c.id && t.state === 'running' && !t.isKthread);
-    const out = yield* outOfMemory(ctx, member?.pid ?? 0, reply.failed, 0, 'memory.max');
+    if (!member) return;
+    const out = yield* outOfMemory(ctx, member.pid, reply.failed, 0, 'memory.max');
     if (out !== 'retry') return;
   }
 }

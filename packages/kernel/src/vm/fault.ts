@@ -10,7 +10,7 @@ import type { TouchResult } from '../contracts/heap-sys.js';
 import { ENOMEM } from '../contracts/heap-sys.js';
 import { PAGE_SIZE, PTRS_PER_TABLE, STACK_GUARD_GAP, VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_READ, VM_SHARED, VM_WRITE } from './constants.js';
 import type { Ctx, Step } from './ctx.js';
-import { allocPageTables, allocUserPages, getFilePage, swapIn, type EvictedRun, type Granted, type OwnerRun } from './frames-port.js';
+import { allocPageTables, allocUserPages, FRAMES_BATCH, getFilePage, swapIn, type EvictedRun, type Granted, type OwnerRun } from './frames-port.js';
 import { emptyRelease, mergeRelease, missingTablesForRuns, type Release } from './mm-ops.js';
 import { outOfMemory } from './oom-flow.js';
 import { PTE_ANON, PTE_LAZY, PTE_WRITE, PTE_ZERO, isPresent, isSwap, pteBits, ptePfn, pteIndex, swapSlot } from './page-table.js';
@@ -179,6 +179,14 @@ export function* faultIn(ctx: Ctx, pid: number, spans: readonly TouchSpan[], opt
           batch.add(vpn, tableEnd - vpn, act | flagBits, indexBase + vpn, file);
         }
         vpn = tableEnd;
+        if (batch.pages >= FRAMES_BATCH) {
+          const r = yield* flush(ctx, pid, batch);
+          if (r.status === 'stop') return r.result;
+          if (r.status === 'restart') {
+            restartAt = r.vpn;
+            break walk;
+          }
+        }
         continue;
       }
       const base = idx * PTRS_PER_TABLE;
@@ -196,6 +204,12 @@ export function* faultIn(ctx: Ctx, pid: number, spans: readonly TouchSpan[], opt
         if (k !== K_NONE) batch.kind = k;
         if (act === A_SWAPIN) batch.add(vpn, 1, act | flagBits, swapSlot(pte), indexBase + vpn);
         else batch.add(vpn, 1, act | flagBits, indexBase + vpn, file);
+        if (batch.pages >= FRAMES_BATCH) {
+          const r = yield* flush(ctx, pid, batch);
+          if (r.status === 'stop') return r.result;
+          restartAt = r.status === 'restart' ? r.vpn : vpn + 1;
+          break walk;
+        }
       }
     }
     if (restartAt >= 0) {

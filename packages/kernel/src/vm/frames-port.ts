@@ -99,16 +99,30 @@ export function* swapIn(slot: number, page: PageOwner, memcg: number, write: boo
   return granted(yield* ask('frames', { type: 'SwapIn', slot, page, memcg, write, mlocked, allowReclaim: true }));
 }
 
+/** frames takes at most 2^20 pages per command; vm asks for at most this many at once. */
+export const FRAMES_BATCH = 2 ** 18;
+
+function* chunked(list: readonly number[], f: (part: readonly number[]) => Step<void>): Step<void> {
+  if (list.length <= FRAMES_BATCH) return yield* f(list);
+  for (let i = 0; i < list.length; i += FRAMES_BATCH) yield* f(list.slice(i, i + FRAMES_BATCH));
+}
+
 export function* freeUserPages(pfns: readonly number[]): Step<void> {
-  yield* ask('frames', { type: 'FreeUserPages', pfns });
+  yield* chunked(pfns, function* (part) {
+    yield* ask('frames', { type: 'FreeUserPages', pfns: part });
+  });
 }
 
 export function* freeSwapSlots(slots: readonly number[]): Step<void> {
-  yield* ask('frames', { type: 'FreeSwapSlots', slots });
+  yield* chunked(slots, function* (part) {
+    yield* ask('frames', { type: 'FreeSwapSlots', slots: part });
+  });
 }
 
 export function* dupSwapSlots(slots: readonly number[]): Step<void> {
-  yield* ask('frames', { type: 'DupSwapSlots', slots });
+  yield* chunked(slots, function* (part) {
+    yield* ask('frames', { type: 'DupSwapSlots', slots: part });
+  });
 }
 
 export function* truncateShmem(file: number): Step<void> {
@@ -116,7 +130,9 @@ export function* truncateShmem(file: number): Step<void> {
 }
 
 export function* mlockPages(pfns: readonly number[], lock: boolean): Step<void> {
-  yield* ask('frames', { type: 'MlockPages', pfns, lock });
+  yield* chunked(pfns, function* (part) {
+    yield* ask('frames', { type: 'MlockPages', pfns: part, lock });
+  });
 }
 
 export function* framesTick(nowNs: number): Step<EvictedRun[]> {

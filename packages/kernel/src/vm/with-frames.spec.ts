@@ -192,3 +192,18 @@ describe('cgroup v2 files', () => {
     expect(after).toMatch(/^low 0\nhigh 0\nmax [1-9]\d*\noom 1\noom_kill [12]\noom_group_kill 1\nsock_throttled 0\n$/);
   });
 });
+
+describe('big requests', () => {
+  it('a 5 GiB touch and its munmap go to frames in pieces it accepts (at most 2^20 pages a command)', () => {
+    const fm = new FullMachine({ ...testConfig(8 * 1024, 0), sysctl: { ...testConfig(1).sysctl, overcommit_memory: 1 } });
+    const pid = spawn(fm, 'big', { prefault: false });
+    const len = 5 * GiB;
+    const a = mmap(fm, pid, len);
+    expect(touch(fm, pid, a, len)).toEqual({ ok: true });
+    const mm = () => fm.state.mms.get(fm.state.tasks.get(pid)!.mmId)!;
+    expect(mm().rssAnon).toBe(len / 4096);
+    expect(sys(fm, pid, { nr: 'munmap', addr: a, length: len })).toBe(0);
+    expect(mm().rssAnon).toBe(0);
+    expect(framesFigures(fm.frames).anonPages).toBeLessThan(1000);
+  }, 60_000);
+});
