@@ -5,7 +5,7 @@
 import { invalid, notFound, precondition, quota } from '../common/index.js';
 import type { Ctx, Step } from './ctx.js';
 import { setMemcgLimit } from './frames-port.js';
-import { outOfMemory } from './oom-flow.js';
+import { outOfMemory, subtree } from './oom-flow.js';
 import { settle } from './settle.js';
 import { threadGroup } from './task-exit.js';
 import type { Cgroup } from './types.js';
@@ -79,7 +79,8 @@ export function* decideSetCgroupLimit(ctx: Ctx, cmd: { path: string; max?: numbe
     if (!reply.failed) return;
     // memory_max_write() runs the OOM killer of the cgroup on behalf of the writer; with no task
     // in it there is nothing to kill and the charge simply stays above the new limit.
-    const member = ctx.w.tasks.values().find((t) => t.memcg === c.id && t.state === 'running' && !t.isKthread);
+    const inTree = new Set(subtree(ctx.w, c.id).map((x) => x.id));
+    const member = ctx.w.tasks.values().find((t) => inTree.has(t.memcg) && t.state === 'running' && !t.isKthread);
     if (!member) return;
     const out = yield* outOfMemory(ctx, member.pid, reply.failed, 0, 'memory.max');
     if (out !== 'retry') return;

@@ -207,3 +207,16 @@ describe('big requests', () => {
     expect(framesFigures(fm.frames).anonPages).toBeLessThan(1000);
   }, 60_000);
 });
+
+describe('memory.max below memory.current', () => {
+  it('reclaims, and when it cannot (no swap) the cgroup OOM killer runs (memory_max_write)', () => {
+    const fm = new FullMachine(testConfig(256, 0));
+    fm.handle({ type: 'CreateCgroup', path: '/box' });
+    const pid = spawn(fm, 'hog', { cgroup: '/box', prefault: false });
+    const a = mmap(fm, pid, 16 * MiB);
+    expect(touch(fm, pid, a, 16 * MiB)).toEqual({ ok: true });
+    fm.handle({ type: 'SetCgroupLimit', path: '/box', max: 4 * MiB });
+    expect(fm.state.tasks.has(pid)).toBe(false);
+    expect(fm.state.sc.oomKills).toBe(1);
+  });
+});
