@@ -5,7 +5,7 @@
 // toy's two numbers in MachineConfig.ram_bytes and swap_bytes: the schema has no test event,
 // and these codecs exist only here.
 import { Need, Rejection, StateHasher, type Aggregate } from '@mmsim/kernel';
-import { MachineConfig } from '@mmsim/proto';
+import { MachineConfig, MachineCreated } from '@mmsim/proto';
 import { defineEventCodec, EMPTY_POSITION, toEnvelopeEvent, type EventLog, type LogPosition, type MachineRef } from '@mmsim/eventlog';
 
 // ---- lower ('vma'): Grant n -> Granted { first, n }; next = first + n
@@ -34,7 +34,7 @@ export const lower: Aggregate<LowerCommand, LowerEvent, LowerState> = {
 export const lowerCodec = defineEventCodec<'vma', LowerEvent>({
   service: 'vma',
   toProto: (e) => ({
-    event: { $case: 'machineCreated', value: { config: MachineConfig.fromPartial({ ramBytes: BigInt(e.first), swapBytes: BigInt(e.n) }), modelVersion: 0 } },
+    event: { $case: 'machineCreated', value: MachineCreated.fromPartial({ config: MachineConfig.fromPartial({ ramBytes: BigInt(e.first), swapBytes: BigInt(e.n) }), modelVersion: 0 }) },
   }),
   fromProto: (m) => {
     if (m.event?.$case !== 'machineCreated' || !m.event.value.config) throw new Error('not a toy lower event');

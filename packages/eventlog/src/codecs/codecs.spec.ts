@@ -1,5 +1,5 @@
 import { DEFAULT_SYSCTLS, type MachineConfig } from '@mmsim/kernel';
-import { Envelope } from '@mmsim/proto';
+import { Envelope, MachineCreated } from '@mmsim/proto';
 import { describe, expect, it } from 'vitest';
 import { fromEnvelopeEvent, toEnvelopeEvent } from './codec.js';
 import { decodeBatch, encodeBatch, envelopeEventType, scanBatch } from './envelope.js';
@@ -30,7 +30,7 @@ const env = (seq: number, service: 'frames' | 'vma', serviceSeq: number): Envelo
   event:
     service === 'frames'
       ? { $case: 'frames', value: { event: { $case: 'machineBooted', value: { config: machineConfigToProto(config), modelVersion: 1 } } } }
-      : { $case: 'vma', value: { event: { $case: 'machineCreated', value: { config: machineConfigToProto(config), modelVersion: 1 } } } },
+      : { $case: 'vma', value: { event: { $case: 'machineCreated', value: MachineCreated.fromPartial({ config: machineConfigToProto(config), modelVersion: 1 }) } } },
 });
 
 describe('codecs', () => {
@@ -55,10 +55,11 @@ describe('codecs', () => {
   });
 
   it('maps an event to the envelope oneof of its service and refuses another service\'s', () => {
-    const message = { event: { $case: 'machineBooted' as const, value: { config: machineConfigToProto(config), modelVersion: 1 } } };
-    const e = toEnvelopeEvent(framesCodec, message);
+    const event = { type: 'MachineBooted' as const, config, modelVersion: 1 };
+    const e = toEnvelopeEvent(framesCodec, event);
     expect(e.$case).toBe('frames');
-    expect(fromEnvelopeEvent(framesCodec, e)).toEqual(message);
+    expect(e.value).toEqual({ event: { $case: 'machineBooted', value: { config: machineConfigToProto(config), modelVersion: 1 } } });
+    expect(fromEnvelopeEvent(framesCodec, e)).toStrictEqual(event);
     expect(() => fromEnvelopeEvent(eventCodecs.vma, e)).toThrow(/expected a vma event, got frames/);
     expect(Object.keys(eventCodecs)).toEqual(['frames', 'vma', 'heap', 'oom']);
   });

@@ -30,6 +30,7 @@ export {
   type ServiceEventMessage,
 } from './envelope.js';
 export { machineConfigFromProto, machineConfigToProto } from './machine-config.js';
+export { EventCodecError } from './scalars.js';
 export { framesCodec, heapCodec, oomCodec, vmaCodec };
 
 export const eventCodecs: EventCodecs = {

@@ -8,12 +8,368 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { MachineConfig } from "./common.js";
 
+/** What a user page frame holds (contracts/frames.ts PageKind). */
+export enum PageKind {
+  PAGE_KIND_UNSPECIFIED = 0,
+  PAGE_KIND_ANON = 1,
+  PAGE_KIND_FILE = 2,
+  /** PAGE_KIND_SHMEM - Shared anonymous / tmpfs memory (Shmem; swappable). */
+  PAGE_KIND_SHMEM = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function pageKindFromJSON(object: any): PageKind {
+  switch (object) {
+    case 0:
+    case "PAGE_KIND_UNSPECIFIED":
+      return PageKind.PAGE_KIND_UNSPECIFIED;
+    case 1:
+    case "PAGE_KIND_ANON":
+      return PageKind.PAGE_KIND_ANON;
+    case 2:
+    case "PAGE_KIND_FILE":
+      return PageKind.PAGE_KIND_FILE;
+    case 3:
+    case "PAGE_KIND_SHMEM":
+      return PageKind.PAGE_KIND_SHMEM;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return PageKind.UNRECOGNIZED;
+  }
+}
+
+export function pageKindToJSON(object: PageKind): string {
+  switch (object) {
+    case PageKind.PAGE_KIND_UNSPECIFIED:
+      return "PAGE_KIND_UNSPECIFIED";
+    case PageKind.PAGE_KIND_ANON:
+      return "PAGE_KIND_ANON";
+    case PageKind.PAGE_KIND_FILE:
+      return "PAGE_KIND_FILE";
+    case PageKind.PAGE_KIND_SHMEM:
+      return "PAGE_KIND_SHMEM";
+    case PageKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Page-cache pages: a regular file, tmpfs/shmem, or a block device (counted as Buffers). */
+export enum FileKind {
+  FILE_KIND_UNSPECIFIED = 0,
+  FILE_KIND_FILE = 1,
+  FILE_KIND_SHMEM = 2,
+  FILE_KIND_BDEV = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function fileKindFromJSON(object: any): FileKind {
+  switch (object) {
+    case 0:
+    case "FILE_KIND_UNSPECIFIED":
+      return FileKind.FILE_KIND_UNSPECIFIED;
+    case 1:
+    case "FILE_KIND_FILE":
+      return FileKind.FILE_KIND_FILE;
+    case 2:
+    case "FILE_KIND_SHMEM":
+      return FileKind.FILE_KIND_SHMEM;
+    case 3:
+    case "FILE_KIND_BDEV":
+      return FileKind.FILE_KIND_BDEV;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return FileKind.UNRECOGNIZED;
+  }
+}
+
+export function fileKindToJSON(object: FileKind): string {
+  switch (object) {
+    case FileKind.FILE_KIND_UNSPECIFIED:
+      return "FILE_KIND_UNSPECIFIED";
+    case FileKind.FILE_KIND_FILE:
+      return "FILE_KIND_FILE";
+    case FileKind.FILE_KIND_SHMEM:
+      return "FILE_KIND_SHMEM";
+    case FileKind.FILE_KIND_BDEV:
+      return "FILE_KIND_BDEV";
+    case FileKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Kernel pages frames keeps, by the /proc/meminfo line they feed. */
+export enum KernelPageKind {
+  KERNEL_PAGE_KIND_UNSPECIFIED = 0,
+  /** KERNEL_PAGE_KIND_PAGETABLE - PageTables */
+  KERNEL_PAGE_KIND_PAGETABLE = 1,
+  /** KERNEL_PAGE_KIND_SLAB_RECLAIMABLE - SReclaimable */
+  KERNEL_PAGE_KIND_SLAB_RECLAIMABLE = 2,
+  /** KERNEL_PAGE_KIND_SLAB_UNRECLAIMABLE - SUnreclaim */
+  KERNEL_PAGE_KIND_SLAB_UNRECLAIMABLE = 3,
+  /** KERNEL_PAGE_KIND_KERNEL_STACK - KernelStack */
+  KERNEL_PAGE_KIND_KERNEL_STACK = 4,
+  KERNEL_PAGE_KIND_OTHER = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function kernelPageKindFromJSON(object: any): KernelPageKind {
+  switch (object) {
+    case 0:
+    case "KERNEL_PAGE_KIND_UNSPECIFIED":
+      return KernelPageKind.KERNEL_PAGE_KIND_UNSPECIFIED;
+    case 1:
+    case "KERNEL_PAGE_KIND_PAGETABLE":
+      return KernelPageKind.KERNEL_PAGE_KIND_PAGETABLE;
+    case 2:
+    case "KERNEL_PAGE_KIND_SLAB_RECLAIMABLE":
+      return KernelPageKind.KERNEL_PAGE_KIND_SLAB_RECLAIMABLE;
+    case 3:
+    case "KERNEL_PAGE_KIND_SLAB_UNRECLAIMABLE":
+      return KernelPageKind.KERNEL_PAGE_KIND_SLAB_UNRECLAIMABLE;
+    case 4:
+    case "KERNEL_PAGE_KIND_KERNEL_STACK":
+      return KernelPageKind.KERNEL_PAGE_KIND_KERNEL_STACK;
+    case 5:
+    case "KERNEL_PAGE_KIND_OTHER":
+      return KernelPageKind.KERNEL_PAGE_KIND_OTHER;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return KernelPageKind.UNRECOGNIZED;
+  }
+}
+
+export function kernelPageKindToJSON(object: KernelPageKind): string {
+  switch (object) {
+    case KernelPageKind.KERNEL_PAGE_KIND_UNSPECIFIED:
+      return "KERNEL_PAGE_KIND_UNSPECIFIED";
+    case KernelPageKind.KERNEL_PAGE_KIND_PAGETABLE:
+      return "KERNEL_PAGE_KIND_PAGETABLE";
+    case KernelPageKind.KERNEL_PAGE_KIND_SLAB_RECLAIMABLE:
+      return "KERNEL_PAGE_KIND_SLAB_RECLAIMABLE";
+    case KernelPageKind.KERNEL_PAGE_KIND_SLAB_UNRECLAIMABLE:
+      return "KERNEL_PAGE_KIND_SLAB_UNRECLAIMABLE";
+    case KernelPageKind.KERNEL_PAGE_KIND_KERNEL_STACK:
+      return "KERNEL_PAGE_KIND_KERNEL_STACK";
+    case KernelPageKind.KERNEL_PAGE_KIND_OTHER:
+      return "KERNEL_PAGE_KIND_OTHER";
+    case KernelPageKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** A memory.events counter of cgroup v2. */
+export enum MemcgEventKind {
+  MEMCG_EVENT_KIND_UNSPECIFIED = 0,
+  MEMCG_EVENT_KIND_LOW = 1,
+  MEMCG_EVENT_KIND_HIGH = 2,
+  MEMCG_EVENT_KIND_MAX = 3,
+  MEMCG_EVENT_KIND_OOM = 4,
+  MEMCG_EVENT_KIND_OOM_KILL = 5,
+  MEMCG_EVENT_KIND_OOM_GROUP_KILL = 6,
+  UNRECOGNIZED = -1,
+}
+
+export function memcgEventKindFromJSON(object: any): MemcgEventKind {
+  switch (object) {
+    case 0:
+    case "MEMCG_EVENT_KIND_UNSPECIFIED":
+      return MemcgEventKind.MEMCG_EVENT_KIND_UNSPECIFIED;
+    case 1:
+    case "MEMCG_EVENT_KIND_LOW":
+      return MemcgEventKind.MEMCG_EVENT_KIND_LOW;
+    case 2:
+    case "MEMCG_EVENT_KIND_HIGH":
+      return MemcgEventKind.MEMCG_EVENT_KIND_HIGH;
+    case 3:
+    case "MEMCG_EVENT_KIND_MAX":
+      return MemcgEventKind.MEMCG_EVENT_KIND_MAX;
+    case 4:
+    case "MEMCG_EVENT_KIND_OOM":
+      return MemcgEventKind.MEMCG_EVENT_KIND_OOM;
+    case 5:
+    case "MEMCG_EVENT_KIND_OOM_KILL":
+      return MemcgEventKind.MEMCG_EVENT_KIND_OOM_KILL;
+    case 6:
+    case "MEMCG_EVENT_KIND_OOM_GROUP_KILL":
+      return MemcgEventKind.MEMCG_EVENT_KIND_OOM_GROUP_KILL;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return MemcgEventKind.UNRECOGNIZED;
+  }
+}
+
+export function memcgEventKindToJSON(object: MemcgEventKind): string {
+  switch (object) {
+    case MemcgEventKind.MEMCG_EVENT_KIND_UNSPECIFIED:
+      return "MEMCG_EVENT_KIND_UNSPECIFIED";
+    case MemcgEventKind.MEMCG_EVENT_KIND_LOW:
+      return "MEMCG_EVENT_KIND_LOW";
+    case MemcgEventKind.MEMCG_EVENT_KIND_HIGH:
+      return "MEMCG_EVENT_KIND_HIGH";
+    case MemcgEventKind.MEMCG_EVENT_KIND_MAX:
+      return "MEMCG_EVENT_KIND_MAX";
+    case MemcgEventKind.MEMCG_EVENT_KIND_OOM:
+      return "MEMCG_EVENT_KIND_OOM";
+    case MemcgEventKind.MEMCG_EVENT_KIND_OOM_KILL:
+      return "MEMCG_EVENT_KIND_OOM_KILL";
+    case MemcgEventKind.MEMCG_EVENT_KIND_OOM_GROUP_KILL:
+      return "MEMCG_EVENT_KIND_OOM_GROUP_KILL";
+    case MemcgEventKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum AllocConstraintKind {
+  ALLOC_CONSTRAINT_KIND_UNSPECIFIED = 0,
+  ALLOC_CONSTRAINT_KIND_GLOBAL = 1,
+  ALLOC_CONSTRAINT_KIND_MEMCG = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function allocConstraintKindFromJSON(object: any): AllocConstraintKind {
+  switch (object) {
+    case 0:
+    case "ALLOC_CONSTRAINT_KIND_UNSPECIFIED":
+      return AllocConstraintKind.ALLOC_CONSTRAINT_KIND_UNSPECIFIED;
+    case 1:
+    case "ALLOC_CONSTRAINT_KIND_GLOBAL":
+      return AllocConstraintKind.ALLOC_CONSTRAINT_KIND_GLOBAL;
+    case 2:
+    case "ALLOC_CONSTRAINT_KIND_MEMCG":
+      return AllocConstraintKind.ALLOC_CONSTRAINT_KIND_MEMCG;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return AllocConstraintKind.UNRECOGNIZED;
+  }
+}
+
+export function allocConstraintKindToJSON(object: AllocConstraintKind): string {
+  switch (object) {
+    case AllocConstraintKind.ALLOC_CONSTRAINT_KIND_UNSPECIFIED:
+      return "ALLOC_CONSTRAINT_KIND_UNSPECIFIED";
+    case AllocConstraintKind.ALLOC_CONSTRAINT_KIND_GLOBAL:
+      return "ALLOC_CONSTRAINT_KIND_GLOBAL";
+    case AllocConstraintKind.ALLOC_CONSTRAINT_KIND_MEMCG:
+      return "ALLOC_CONSTRAINT_KIND_MEMCG";
+    case AllocConstraintKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
- * The frames aggregate's events (packages/kernel/src/frames/). Each is a message named in the past
- * tense; add yours to the oneof with the next free number, never renumber.
+ * The frames aggregate's events (packages/kernel/src/frames/types.ts FramesEvent). Each is a
+ * message named in the past tense; add yours to the oneof with the next free number, never
+ * renumber. The oneof field names are the TS `type` in snake_case; a message whose name another
+ * aggregate also uses (SysctlSet) carries the aggregate as a prefix.
+ *
+ * Numbers: pfns, swap slots, page counts and page indexes are uint64 (the kernel's unsigned
+ * long; an anon page's index is a virtual page number, up to 2^35); memcg and file ids uint32.
  */
 export interface FramesEvent {
-  event: { $case: "machineBooted"; value: MachineBooted } | undefined;
+  event:
+    | { $case: "machineBooted"; value: MachineBooted }
+    | { $case: "userPagesAllocated"; value: UserPagesAllocated }
+    | { $case: "userPagesFreed"; value: UserPagesFreed }
+    | { $case: "swappedIn"; value: SwappedIn }
+    | { $case: "swapSlotsFreed"; value: SwapSlotsFreed }
+    | { $case: "swapSlotsDuplicated"; value: SwapSlotsDuplicated }
+    | { $case: "filePageFaulted"; value: FilePageFaulted }
+    | { $case: "fileTruncated"; value: FileTruncated }
+    | { $case: "kernelPagesAllocated"; value: KernelPagesAllocated }
+    | { $case: "kernelPagesFreed"; value: KernelPagesFreed }
+    | { $case: "pagesAccessed"; value: PagesAccessed }
+    | { $case: "pagesMlocked"; value: PagesMlocked }
+    | { $case: "kswapdRan"; value: KswapdRan }
+    | { $case: "cachesDropped"; value: CachesDropped }
+    | { $case: "sysctlSet"; value: FramesSysctlSet }
+    | { $case: "memcgLimitSet"; value: MemcgLimitSet }
+    | { $case: "memcgEventCounted"; value: MemcgEventCounted }
+    | undefined;
+}
+
+/** Reverse-map key of one user page (contracts/frames.ts PageOwner). */
+export interface PageOwner {
+  kind: PageKind;
+  /** anon: the mm (anon_vma root) id; file/shmem: the file (inode) id. */
+  owner: number;
+  /** anon: the virtual page number in that mm; file/shmem: the page offset in the file. */
+  index: bigint;
+}
+
+/** `count` pages of one owner at consecutive indexes. */
+export interface OwnerRun {
+  kind: PageKind;
+  owner: number;
+  index: bigint;
+  count: bigint;
+}
+
+/** pfn, pfn + 1, ..., pfn + count - 1. */
+export interface PfnRun {
+  pfn: bigint;
+  count: bigint;
+}
+
+/** Swap slots slot, slot + 1, ..., slot + count - 1. */
+export interface SlotRun {
+  slot: bigint;
+  count: bigint;
+}
+
+/**
+ * Pages reclaim (or drop_caches, or a truncate) took away: page k is the frame pfn + k, owned
+ * by (kind, owner, index + k), written to swap slot slot + k; slot -1: dropped (a clean file page).
+ */
+export interface EvictedRun {
+  pfn: bigint;
+  count: bigint;
+  kind: PageKind;
+  owner: number;
+  index: bigint;
+  slot: bigint;
+}
+
+/**
+ * Which limit an allocation ran into (contracts/frames.ts AllocConstraint): the whole machine,
+ * or a memcg's memory.max.
+ */
+export interface AllocConstraint {
+  kind: AllocConstraintKind;
+  /** Only for ALLOC_CONSTRAINT_KIND_MEMCG. */
+  memcg: number;
+}
+
+/**
+ * What an allocation got: pages granted in order, pages reclaim took meanwhile, and why it
+ * stopped.
+ */
+export interface AllocOutcome {
+  pfns: PfnRun[];
+  evicted: EvictedRun[];
+  /**
+   * Absent: every page was granted. Present: the constraint that ran out even after reclaim
+   * (the caller runs the OOM killer and asks again for the rest).
+   */
+  failed:
+    | AllocConstraint
+    | undefined;
+  /** Pages read back from swap or disk. */
+  majorFaults: bigint;
+}
+
+/** Pages reclaim took away. */
+export interface EvictOutcome {
+  evicted: EvictedRun[];
 }
 
 /** The machine's physical memory came up: zones and free lists are sized from the config. */
@@ -25,6 +381,159 @@ export interface MachineBooted {
   modelVersion: number;
 }
 
+/**
+ * Page faults got user pages (GFP_HIGHUSER_MOVABLE) charged to `memcg`: __alloc_pages() took
+ * them from the buddy lists, waking kswapd and reclaiming directly below the watermarks.
+ */
+export interface UserPagesAllocated {
+  memcg: number;
+  /** false: GFP_NOWAIT, no direct reclaim. */
+  allowReclaim: boolean;
+  /** VM_LOCKED: the pages go to the unevictable list. */
+  mlocked: boolean;
+  /** The pages asked for, in order. */
+  pages: OwnerRun[];
+  outcome: AllocOutcome | undefined;
+}
+
+/**
+ * The last mapping of these pages went away: they went back to the buddy lists
+ * (free_unref_page), or left the page cache.
+ */
+export interface UserPagesFreed {
+  pfns: PfnRun[];
+}
+
+/** do_swap_page(): the anonymous page in swap slot `slot` was read back into a new frame. */
+export interface SwappedIn {
+  slot: bigint;
+  page: PageOwner | undefined;
+  memcg: number;
+  /** A write fault: the swap slot was freed if nobody else held it. */
+  write: boolean;
+  mlocked: boolean;
+  allowReclaim: boolean;
+  outcome: AllocOutcome | undefined;
+}
+
+/** swap_free(): one reference dropped on each slot (a swap PTE was zapped). */
+export interface SwapSlotsFreed {
+  slots: SlotRun[];
+}
+
+/** swap_duplicate(): one more reference on each slot (fork copied a swap PTE). */
+export interface SwapSlotsDuplicated {
+  slots: SlotRun[];
+}
+
+/**
+ * filemap_fault() / shmem_fault(): page `index` of `file` was found in the page cache (minor),
+ * read from disk (major), allocated zeroed (new shmem page) or swapped back in (shmem).
+ */
+export interface FilePageFaulted {
+  file: number;
+  index: bigint;
+  memcg: number;
+  kind: FileKind;
+  mlocked: boolean;
+  allowReclaim: boolean;
+  outcome: AllocOutcome | undefined;
+}
+
+/**
+ * truncate_inode_pages(): a file's pages and shmem swap entries were dropped (unlink, truncate
+ * to 0, a shm segment destroyed).
+ */
+export interface FileTruncated {
+  file: number;
+  kind: FileKind;
+  outcome: EvictOutcome | undefined;
+}
+
+/** Kernel memory (page tables, slab, kernel stacks) was allocated with GFP_KERNEL. */
+export interface KernelPagesAllocated {
+  kind: KernelPageKind;
+  pages: bigint;
+  /** 0: the root (not charged to a cgroup). */
+  memcg: number;
+  allowReclaim: boolean;
+  outcome: AllocOutcome | undefined;
+}
+
+/** Kernel pages were freed. */
+export interface KernelPagesFreed {
+  kind: KernelPageKind;
+  pages: bigint;
+  memcg: number;
+  outcome: KernelPagesFreedOutcome | undefined;
+}
+
+export interface KernelPagesFreedOutcome {
+  /** The frames that went back to the buddy lists. */
+  pfns: PfnRun[];
+}
+
+/** mark_page_accessed() on page-cache pages (read() hits). */
+export interface PagesAccessed {
+  pfns: PfnRun[];
+}
+
+/** mlock / munlock: the pages moved to (lock) or from the unevictable list. */
+export interface PagesMlocked {
+  pfns: PfnRun[];
+  lock: boolean;
+}
+
+/** kswapd ran at simulated time `now_ns` (balance_pgdat) and reclaimed these pages. */
+export interface KswapdRan {
+  nowNs: bigint;
+  outcome: EvictOutcome | undefined;
+}
+
+/** echo mode > /proc/sys/vm/drop_caches: 1 the page cache, 2 slab, 3 both. */
+export interface CachesDropped {
+  mode: number;
+  outcome: CachesDroppedOutcome | undefined;
+}
+
+export interface CachesDroppedOutcome {
+  evicted: EvictedRun[];
+  /** Reclaimable slab pages freed. */
+  slabPages: bigint;
+}
+
+/**
+ * A write to /proc/sys/vm/<name> that frames acts on (min_free_kbytes,
+ * watermark_scale_factor, swappiness): the watermarks were set up again.
+ */
+export interface FramesSysctlSet {
+  /** The file name under /proc/sys/vm: "min_free_kbytes"... */
+  name: string;
+  value: bigint;
+}
+
+/** A memcg was created or its memory.max written; reclaim ran down to the new limit. */
+export interface MemcgLimitSet {
+  memcg: number;
+  /** memory.max in pages; -1: "max". */
+  maxPages: bigint;
+  /** The parent memcg (0: the root). */
+  parent: number;
+  outcome: MemcgLimitSetOutcome | undefined;
+}
+
+export interface MemcgLimitSetOutcome {
+  evicted: EvictedRun[];
+  /** Present when reclaim could not get under the new limit. */
+  failed: AllocConstraint | undefined;
+}
+
+/** A memory.events counter was bumped (oom, oom_kill... as the OOM killer reports them). */
+export interface MemcgEventCounted {
+  memcg: number;
+  kind: MemcgEventKind;
+}
+
 function createBaseFramesEvent(): FramesEvent {
   return { event: undefined };
 }
@@ -34,6 +543,54 @@ export const FramesEvent: MessageFns<FramesEvent> = {
     switch (message.event?.$case) {
       case "machineBooted":
         MachineBooted.encode(message.event.value, writer.uint32(10).fork()).join();
+        break;
+      case "userPagesAllocated":
+        UserPagesAllocated.encode(message.event.value, writer.uint32(18).fork()).join();
+        break;
+      case "userPagesFreed":
+        UserPagesFreed.encode(message.event.value, writer.uint32(26).fork()).join();
+        break;
+      case "swappedIn":
+        SwappedIn.encode(message.event.value, writer.uint32(34).fork()).join();
+        break;
+      case "swapSlotsFreed":
+        SwapSlotsFreed.encode(message.event.value, writer.uint32(42).fork()).join();
+        break;
+      case "swapSlotsDuplicated":
+        SwapSlotsDuplicated.encode(message.event.value, writer.uint32(50).fork()).join();
+        break;
+      case "filePageFaulted":
+        FilePageFaulted.encode(message.event.value, writer.uint32(58).fork()).join();
+        break;
+      case "fileTruncated":
+        FileTruncated.encode(message.event.value, writer.uint32(66).fork()).join();
+        break;
+      case "kernelPagesAllocated":
+        KernelPagesAllocated.encode(message.event.value, writer.uint32(74).fork()).join();
+        break;
+      case "kernelPagesFreed":
+        KernelPagesFreed.encode(message.event.value, writer.uint32(82).fork()).join();
+        break;
+      case "pagesAccessed":
+        PagesAccessed.encode(message.event.value, writer.uint32(90).fork()).join();
+        break;
+      case "pagesMlocked":
+        PagesMlocked.encode(message.event.value, writer.uint32(98).fork()).join();
+        break;
+      case "kswapdRan":
+        KswapdRan.encode(message.event.value, writer.uint32(106).fork()).join();
+        break;
+      case "cachesDropped":
+        CachesDropped.encode(message.event.value, writer.uint32(114).fork()).join();
+        break;
+      case "sysctlSet":
+        FramesSysctlSet.encode(message.event.value, writer.uint32(122).fork()).join();
+        break;
+      case "memcgLimitSet":
+        MemcgLimitSet.encode(message.event.value, writer.uint32(130).fork()).join();
+        break;
+      case "memcgEventCounted":
+        MemcgEventCounted.encode(message.event.value, writer.uint32(138).fork()).join();
         break;
     }
     return writer;
@@ -60,6 +617,140 @@ export const FramesEvent: MessageFns<FramesEvent> = {
             message.event = { $case: "machineBooted", value: MachineBooted.decode(reader, reader.uint32()) };
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.event = { $case: "userPagesAllocated", value: UserPagesAllocated.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.event = { $case: "userPagesFreed", value: UserPagesFreed.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.event = { $case: "swappedIn", value: SwappedIn.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.event = { $case: "swapSlotsFreed", value: SwapSlotsFreed.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.event = {
+              $case: "swapSlotsDuplicated",
+              value: SwapSlotsDuplicated.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.event = { $case: "filePageFaulted", value: FilePageFaulted.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.event = { $case: "fileTruncated", value: FileTruncated.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.event = {
+              $case: "kernelPagesAllocated",
+              value: KernelPagesAllocated.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.event = { $case: "kernelPagesFreed", value: KernelPagesFreed.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.event = { $case: "pagesAccessed", value: PagesAccessed.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.event = { $case: "pagesMlocked", value: PagesMlocked.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.event = { $case: "kswapdRan", value: KswapdRan.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.event = { $case: "cachesDropped", value: CachesDropped.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.event = { $case: "sysctlSet", value: FramesSysctlSet.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.event = { $case: "memcgLimitSet", value: MemcgLimitSet.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.event = { $case: "memcgEventCounted", value: MemcgEventCounted.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -78,6 +769,70 @@ export const FramesEvent: MessageFns<FramesEvent> = {
         ? { $case: "machineBooted", value: MachineBooted.fromJSON(object.machineBooted) }
         : isSet(object.machine_booted)
         ? { $case: "machineBooted", value: MachineBooted.fromJSON(object.machine_booted) }
+        : isSet(object.userPagesAllocated)
+        ? { $case: "userPagesAllocated", value: UserPagesAllocated.fromJSON(object.userPagesAllocated) }
+        : isSet(object.user_pages_allocated)
+        ? { $case: "userPagesAllocated", value: UserPagesAllocated.fromJSON(object.user_pages_allocated) }
+        : isSet(object.userPagesFreed)
+        ? { $case: "userPagesFreed", value: UserPagesFreed.fromJSON(object.userPagesFreed) }
+        : isSet(object.user_pages_freed)
+        ? { $case: "userPagesFreed", value: UserPagesFreed.fromJSON(object.user_pages_freed) }
+        : isSet(object.swappedIn)
+        ? { $case: "swappedIn", value: SwappedIn.fromJSON(object.swappedIn) }
+        : isSet(object.swapped_in)
+        ? { $case: "swappedIn", value: SwappedIn.fromJSON(object.swapped_in) }
+        : isSet(object.swapSlotsFreed)
+        ? { $case: "swapSlotsFreed", value: SwapSlotsFreed.fromJSON(object.swapSlotsFreed) }
+        : isSet(object.swap_slots_freed)
+        ? { $case: "swapSlotsFreed", value: SwapSlotsFreed.fromJSON(object.swap_slots_freed) }
+        : isSet(object.swapSlotsDuplicated)
+        ? { $case: "swapSlotsDuplicated", value: SwapSlotsDuplicated.fromJSON(object.swapSlotsDuplicated) }
+        : isSet(object.swap_slots_duplicated)
+        ? { $case: "swapSlotsDuplicated", value: SwapSlotsDuplicated.fromJSON(object.swap_slots_duplicated) }
+        : isSet(object.filePageFaulted)
+        ? { $case: "filePageFaulted", value: FilePageFaulted.fromJSON(object.filePageFaulted) }
+        : isSet(object.file_page_faulted)
+        ? { $case: "filePageFaulted", value: FilePageFaulted.fromJSON(object.file_page_faulted) }
+        : isSet(object.fileTruncated)
+        ? { $case: "fileTruncated", value: FileTruncated.fromJSON(object.fileTruncated) }
+        : isSet(object.file_truncated)
+        ? { $case: "fileTruncated", value: FileTruncated.fromJSON(object.file_truncated) }
+        : isSet(object.kernelPagesAllocated)
+        ? { $case: "kernelPagesAllocated", value: KernelPagesAllocated.fromJSON(object.kernelPagesAllocated) }
+        : isSet(object.kernel_pages_allocated)
+        ? { $case: "kernelPagesAllocated", value: KernelPagesAllocated.fromJSON(object.kernel_pages_allocated) }
+        : isSet(object.kernelPagesFreed)
+        ? { $case: "kernelPagesFreed", value: KernelPagesFreed.fromJSON(object.kernelPagesFreed) }
+        : isSet(object.kernel_pages_freed)
+        ? { $case: "kernelPagesFreed", value: KernelPagesFreed.fromJSON(object.kernel_pages_freed) }
+        : isSet(object.pagesAccessed)
+        ? { $case: "pagesAccessed", value: PagesAccessed.fromJSON(object.pagesAccessed) }
+        : isSet(object.pages_accessed)
+        ? { $case: "pagesAccessed", value: PagesAccessed.fromJSON(object.pages_accessed) }
+        : isSet(object.pagesMlocked)
+        ? { $case: "pagesMlocked", value: PagesMlocked.fromJSON(object.pagesMlocked) }
+        : isSet(object.pages_mlocked)
+        ? { $case: "pagesMlocked", value: PagesMlocked.fromJSON(object.pages_mlocked) }
+        : isSet(object.kswapdRan)
+        ? { $case: "kswapdRan", value: KswapdRan.fromJSON(object.kswapdRan) }
+        : isSet(object.kswapd_ran)
+        ? { $case: "kswapdRan", value: KswapdRan.fromJSON(object.kswapd_ran) }
+        : isSet(object.cachesDropped)
+        ? { $case: "cachesDropped", value: CachesDropped.fromJSON(object.cachesDropped) }
+        : isSet(object.caches_dropped)
+        ? { $case: "cachesDropped", value: CachesDropped.fromJSON(object.caches_dropped) }
+        : isSet(object.sysctlSet)
+        ? { $case: "sysctlSet", value: FramesSysctlSet.fromJSON(object.sysctlSet) }
+        : isSet(object.sysctl_set)
+        ? { $case: "sysctlSet", value: FramesSysctlSet.fromJSON(object.sysctl_set) }
+        : isSet(object.memcgLimitSet)
+        ? { $case: "memcgLimitSet", value: MemcgLimitSet.fromJSON(object.memcgLimitSet) }
+        : isSet(object.memcg_limit_set)
+        ? { $case: "memcgLimitSet", value: MemcgLimitSet.fromJSON(object.memcg_limit_set) }
+        : isSet(object.memcgEventCounted)
+        ? { $case: "memcgEventCounted", value: MemcgEventCounted.fromJSON(object.memcgEventCounted) }
+        : isSet(object.memcg_event_counted)
+        ? { $case: "memcgEventCounted", value: MemcgEventCounted.fromJSON(object.memcg_event_counted) }
         : undefined,
     };
   },
@@ -86,6 +841,38 @@ export const FramesEvent: MessageFns<FramesEvent> = {
     const obj: any = {};
     if (message.event?.$case === "machineBooted") {
       obj.machineBooted = MachineBooted.toJSON(message.event.value);
+    } else if (message.event?.$case === "userPagesAllocated") {
+      obj.userPagesAllocated = UserPagesAllocated.toJSON(message.event.value);
+    } else if (message.event?.$case === "userPagesFreed") {
+      obj.userPagesFreed = UserPagesFreed.toJSON(message.event.value);
+    } else if (message.event?.$case === "swappedIn") {
+      obj.swappedIn = SwappedIn.toJSON(message.event.value);
+    } else if (message.event?.$case === "swapSlotsFreed") {
+      obj.swapSlotsFreed = SwapSlotsFreed.toJSON(message.event.value);
+    } else if (message.event?.$case === "swapSlotsDuplicated") {
+      obj.swapSlotsDuplicated = SwapSlotsDuplicated.toJSON(message.event.value);
+    } else if (message.event?.$case === "filePageFaulted") {
+      obj.filePageFaulted = FilePageFaulted.toJSON(message.event.value);
+    } else if (message.event?.$case === "fileTruncated") {
+      obj.fileTruncated = FileTruncated.toJSON(message.event.value);
+    } else if (message.event?.$case === "kernelPagesAllocated") {
+      obj.kernelPagesAllocated = KernelPagesAllocated.toJSON(message.event.value);
+    } else if (message.event?.$case === "kernelPagesFreed") {
+      obj.kernelPagesFreed = KernelPagesFreed.toJSON(message.event.value);
+    } else if (message.event?.$case === "pagesAccessed") {
+      obj.pagesAccessed = PagesAccessed.toJSON(message.event.value);
+    } else if (message.event?.$case === "pagesMlocked") {
+      obj.pagesMlocked = PagesMlocked.toJSON(message.event.value);
+    } else if (message.event?.$case === "kswapdRan") {
+      obj.kswapdRan = KswapdRan.toJSON(message.event.value);
+    } else if (message.event?.$case === "cachesDropped") {
+      obj.cachesDropped = CachesDropped.toJSON(message.event.value);
+    } else if (message.event?.$case === "sysctlSet") {
+      obj.sysctlSet = FramesSysctlSet.toJSON(message.event.value);
+    } else if (message.event?.$case === "memcgLimitSet") {
+      obj.memcgLimitSet = MemcgLimitSet.toJSON(message.event.value);
+    } else if (message.event?.$case === "memcgEventCounted") {
+      obj.memcgEventCounted = MemcgEventCounted.toJSON(message.event.value);
     }
     return obj;
   },
@@ -102,7 +889,955 @@ export const FramesEvent: MessageFns<FramesEvent> = {
         }
         break;
       }
+      case "userPagesAllocated": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "userPagesAllocated", value: UserPagesAllocated.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "userPagesFreed": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "userPagesFreed", value: UserPagesFreed.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "swappedIn": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "swappedIn", value: SwappedIn.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "swapSlotsFreed": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "swapSlotsFreed", value: SwapSlotsFreed.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "swapSlotsDuplicated": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "swapSlotsDuplicated", value: SwapSlotsDuplicated.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "filePageFaulted": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "filePageFaulted", value: FilePageFaulted.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "fileTruncated": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "fileTruncated", value: FileTruncated.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "kernelPagesAllocated": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = {
+            $case: "kernelPagesAllocated",
+            value: KernelPagesAllocated.fromPartial(object.event.value),
+          };
+        }
+        break;
+      }
+      case "kernelPagesFreed": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "kernelPagesFreed", value: KernelPagesFreed.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "pagesAccessed": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "pagesAccessed", value: PagesAccessed.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "pagesMlocked": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "pagesMlocked", value: PagesMlocked.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "kswapdRan": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "kswapdRan", value: KswapdRan.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "cachesDropped": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "cachesDropped", value: CachesDropped.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "sysctlSet": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "sysctlSet", value: FramesSysctlSet.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "memcgLimitSet": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "memcgLimitSet", value: MemcgLimitSet.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "memcgEventCounted": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "memcgEventCounted", value: MemcgEventCounted.fromPartial(object.event.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBasePageOwner(): PageOwner {
+  return { kind: 0, owner: 0, index: 0n };
+}
+
+export const PageOwner: MessageFns<PageOwner> = {
+  encode(message: PageOwner, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== 0) {
+      writer.uint32(8).int32(message.kind);
+    }
+    if (message.owner !== 0) {
+      writer.uint32(16).uint32(message.owner);
+    }
+    if (message.index !== 0n) {
+      if (BigInt.asUintN(64, message.index) !== message.index) {
+        throw new globalThis.Error("value provided for field message.index of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.index);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PageOwner {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePageOwner();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.owner = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.index = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PageOwner {
+    return {
+      kind: isSet(object.kind) ? pageKindFromJSON(object.kind) : 0,
+      owner: isSet(object.owner) ? globalThis.Number(object.owner) : 0,
+      index: isSet(object.index) ? BigInt(object.index) : 0n,
+    };
+  },
+
+  toJSON(message: PageOwner): unknown {
+    const obj: any = {};
+    if (message.kind !== 0) {
+      obj.kind = pageKindToJSON(message.kind);
+    }
+    if (message.owner !== 0) {
+      obj.owner = Math.round(message.owner);
+    }
+    if (message.index !== 0n) {
+      obj.index = message.index.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PageOwner>): PageOwner {
+    return PageOwner.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PageOwner>): PageOwner {
+    const message = createBasePageOwner();
+    message.kind = object.kind ?? 0;
+    message.owner = object.owner ?? 0;
+    message.index = (object.index !== undefined && object.index !== null) ? BigInt(object.index) : 0n;
+    return message;
+  },
+};
+
+function createBaseOwnerRun(): OwnerRun {
+  return { kind: 0, owner: 0, index: 0n, count: 0n };
+}
+
+export const OwnerRun: MessageFns<OwnerRun> = {
+  encode(message: OwnerRun, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== 0) {
+      writer.uint32(8).int32(message.kind);
+    }
+    if (message.owner !== 0) {
+      writer.uint32(16).uint32(message.owner);
+    }
+    if (message.index !== 0n) {
+      if (BigInt.asUintN(64, message.index) !== message.index) {
+        throw new globalThis.Error("value provided for field message.index of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.index);
+    }
+    if (message.count !== 0n) {
+      if (BigInt.asUintN(64, message.count) !== message.count) {
+        throw new globalThis.Error("value provided for field message.count of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OwnerRun {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOwnerRun();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.owner = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.index = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.count = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OwnerRun {
+    return {
+      kind: isSet(object.kind) ? pageKindFromJSON(object.kind) : 0,
+      owner: isSet(object.owner) ? globalThis.Number(object.owner) : 0,
+      index: isSet(object.index) ? BigInt(object.index) : 0n,
+      count: isSet(object.count) ? BigInt(object.count) : 0n,
+    };
+  },
+
+  toJSON(message: OwnerRun): unknown {
+    const obj: any = {};
+    if (message.kind !== 0) {
+      obj.kind = pageKindToJSON(message.kind);
+    }
+    if (message.owner !== 0) {
+      obj.owner = Math.round(message.owner);
+    }
+    if (message.index !== 0n) {
+      obj.index = message.index.toString();
+    }
+    if (message.count !== 0n) {
+      obj.count = message.count.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OwnerRun>): OwnerRun {
+    return OwnerRun.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OwnerRun>): OwnerRun {
+    const message = createBaseOwnerRun();
+    message.kind = object.kind ?? 0;
+    message.owner = object.owner ?? 0;
+    message.index = (object.index !== undefined && object.index !== null) ? BigInt(object.index) : 0n;
+    message.count = (object.count !== undefined && object.count !== null) ? BigInt(object.count) : 0n;
+    return message;
+  },
+};
+
+function createBasePfnRun(): PfnRun {
+  return { pfn: 0n, count: 0n };
+}
+
+export const PfnRun: MessageFns<PfnRun> = {
+  encode(message: PfnRun, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pfn !== 0n) {
+      if (BigInt.asUintN(64, message.pfn) !== message.pfn) {
+        throw new globalThis.Error("value provided for field message.pfn of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.pfn);
+    }
+    if (message.count !== 0n) {
+      if (BigInt.asUintN(64, message.count) !== message.count) {
+        throw new globalThis.Error("value provided for field message.count of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PfnRun {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePfnRun();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pfn = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.count = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PfnRun {
+    return { pfn: isSet(object.pfn) ? BigInt(object.pfn) : 0n, count: isSet(object.count) ? BigInt(object.count) : 0n };
+  },
+
+  toJSON(message: PfnRun): unknown {
+    const obj: any = {};
+    if (message.pfn !== 0n) {
+      obj.pfn = message.pfn.toString();
+    }
+    if (message.count !== 0n) {
+      obj.count = message.count.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PfnRun>): PfnRun {
+    return PfnRun.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PfnRun>): PfnRun {
+    const message = createBasePfnRun();
+    message.pfn = (object.pfn !== undefined && object.pfn !== null) ? BigInt(object.pfn) : 0n;
+    message.count = (object.count !== undefined && object.count !== null) ? BigInt(object.count) : 0n;
+    return message;
+  },
+};
+
+function createBaseSlotRun(): SlotRun {
+  return { slot: 0n, count: 0n };
+}
+
+export const SlotRun: MessageFns<SlotRun> = {
+  encode(message: SlotRun, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.slot !== 0n) {
+      if (BigInt.asUintN(64, message.slot) !== message.slot) {
+        throw new globalThis.Error("value provided for field message.slot of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.slot);
+    }
+    if (message.count !== 0n) {
+      if (BigInt.asUintN(64, message.count) !== message.count) {
+        throw new globalThis.Error("value provided for field message.count of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SlotRun {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSlotRun();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.slot = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.count = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SlotRun {
+    return {
+      slot: isSet(object.slot) ? BigInt(object.slot) : 0n,
+      count: isSet(object.count) ? BigInt(object.count) : 0n,
+    };
+  },
+
+  toJSON(message: SlotRun): unknown {
+    const obj: any = {};
+    if (message.slot !== 0n) {
+      obj.slot = message.slot.toString();
+    }
+    if (message.count !== 0n) {
+      obj.count = message.count.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SlotRun>): SlotRun {
+    return SlotRun.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SlotRun>): SlotRun {
+    const message = createBaseSlotRun();
+    message.slot = (object.slot !== undefined && object.slot !== null) ? BigInt(object.slot) : 0n;
+    message.count = (object.count !== undefined && object.count !== null) ? BigInt(object.count) : 0n;
+    return message;
+  },
+};
+
+function createBaseEvictedRun(): EvictedRun {
+  return { pfn: 0n, count: 0n, kind: 0, owner: 0, index: 0n, slot: 0n };
+}
+
+export const EvictedRun: MessageFns<EvictedRun> = {
+  encode(message: EvictedRun, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pfn !== 0n) {
+      if (BigInt.asUintN(64, message.pfn) !== message.pfn) {
+        throw new globalThis.Error("value provided for field message.pfn of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.pfn);
+    }
+    if (message.count !== 0n) {
+      if (BigInt.asUintN(64, message.count) !== message.count) {
+        throw new globalThis.Error("value provided for field message.count of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.count);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(24).int32(message.kind);
+    }
+    if (message.owner !== 0) {
+      writer.uint32(32).uint32(message.owner);
+    }
+    if (message.index !== 0n) {
+      if (BigInt.asUintN(64, message.index) !== message.index) {
+        throw new globalThis.Error("value provided for field message.index of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.index);
+    }
+    if (message.slot !== 0n) {
+      if (BigInt.asIntN(64, message.slot) !== message.slot) {
+        throw new globalThis.Error("value provided for field message.slot of type sint64 too large");
+      }
+      writer.uint32(48).sint64(message.slot);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EvictedRun {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEvictedRun();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pfn = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.count = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.owner = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.index = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.slot = reader.sint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EvictedRun {
+    return {
+      pfn: isSet(object.pfn) ? BigInt(object.pfn) : 0n,
+      count: isSet(object.count) ? BigInt(object.count) : 0n,
+      kind: isSet(object.kind) ? pageKindFromJSON(object.kind) : 0,
+      owner: isSet(object.owner) ? globalThis.Number(object.owner) : 0,
+      index: isSet(object.index) ? BigInt(object.index) : 0n,
+      slot: isSet(object.slot) ? BigInt(object.slot) : 0n,
+    };
+  },
+
+  toJSON(message: EvictedRun): unknown {
+    const obj: any = {};
+    if (message.pfn !== 0n) {
+      obj.pfn = message.pfn.toString();
+    }
+    if (message.count !== 0n) {
+      obj.count = message.count.toString();
+    }
+    if (message.kind !== 0) {
+      obj.kind = pageKindToJSON(message.kind);
+    }
+    if (message.owner !== 0) {
+      obj.owner = Math.round(message.owner);
+    }
+    if (message.index !== 0n) {
+      obj.index = message.index.toString();
+    }
+    if (message.slot !== 0n) {
+      obj.slot = message.slot.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EvictedRun>): EvictedRun {
+    return EvictedRun.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EvictedRun>): EvictedRun {
+    const message = createBaseEvictedRun();
+    message.pfn = (object.pfn !== undefined && object.pfn !== null) ? BigInt(object.pfn) : 0n;
+    message.count = (object.count !== undefined && object.count !== null) ? BigInt(object.count) : 0n;
+    message.kind = object.kind ?? 0;
+    message.owner = object.owner ?? 0;
+    message.index = (object.index !== undefined && object.index !== null) ? BigInt(object.index) : 0n;
+    message.slot = (object.slot !== undefined && object.slot !== null) ? BigInt(object.slot) : 0n;
+    return message;
+  },
+};
+
+function createBaseAllocConstraint(): AllocConstraint {
+  return { kind: 0, memcg: 0 };
+}
+
+export const AllocConstraint: MessageFns<AllocConstraint> = {
+  encode(message: AllocConstraint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== 0) {
+      writer.uint32(8).int32(message.kind);
+    }
+    if (message.memcg !== 0) {
+      writer.uint32(16).uint32(message.memcg);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AllocConstraint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAllocConstraint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.memcg = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AllocConstraint {
+    return {
+      kind: isSet(object.kind) ? allocConstraintKindFromJSON(object.kind) : 0,
+      memcg: isSet(object.memcg) ? globalThis.Number(object.memcg) : 0,
+    };
+  },
+
+  toJSON(message: AllocConstraint): unknown {
+    const obj: any = {};
+    if (message.kind !== 0) {
+      obj.kind = allocConstraintKindToJSON(message.kind);
+    }
+    if (message.memcg !== 0) {
+      obj.memcg = Math.round(message.memcg);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AllocConstraint>): AllocConstraint {
+    return AllocConstraint.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AllocConstraint>): AllocConstraint {
+    const message = createBaseAllocConstraint();
+    message.kind = object.kind ?? 0;
+    message.memcg = object.memcg ?? 0;
+    return message;
+  },
+};
+
+function createBaseAllocOutcome(): AllocOutcome {
+  return { pfns: [], evicted: [], failed: undefined, majorFaults: 0n };
+}
+
+export const AllocOutcome: MessageFns<AllocOutcome> = {
+  encode(message: AllocOutcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.pfns) {
+      PfnRun.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.evicted) {
+      EvictedRun.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.failed !== undefined) {
+      AllocConstraint.encode(message.failed, writer.uint32(26).fork()).join();
+    }
+    if (message.majorFaults !== 0n) {
+      if (BigInt.asUintN(64, message.majorFaults) !== message.majorFaults) {
+        throw new globalThis.Error("value provided for field message.majorFaults of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.majorFaults);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AllocOutcome {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAllocOutcome();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pfns.push(PfnRun.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.evicted.push(EvictedRun.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.failed = AllocConstraint.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.majorFaults = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AllocOutcome {
+    return {
+      pfns: globalThis.Array.isArray(object?.pfns) ? object.pfns.map((e: any) => PfnRun.fromJSON(e)) : [],
+      evicted: globalThis.Array.isArray(object?.evicted) ? object.evicted.map((e: any) => EvictedRun.fromJSON(e)) : [],
+      failed: isSet(object.failed) ? AllocConstraint.fromJSON(object.failed) : undefined,
+      majorFaults: isSet(object.majorFaults)
+        ? BigInt(object.majorFaults)
+        : isSet(object.major_faults)
+        ? BigInt(object.major_faults)
+        : 0n,
+    };
+  },
+
+  toJSON(message: AllocOutcome): unknown {
+    const obj: any = {};
+    if (message.pfns?.length) {
+      obj.pfns = message.pfns.map((e) => PfnRun.toJSON(e));
+    }
+    if (message.evicted?.length) {
+      obj.evicted = message.evicted.map((e) => EvictedRun.toJSON(e));
+    }
+    if (message.failed !== undefined) {
+      obj.failed = AllocConstraint.toJSON(message.failed);
+    }
+    if (message.majorFaults !== 0n) {
+      obj.majorFaults = message.majorFaults.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AllocOutcome>): AllocOutcome {
+    return AllocOutcome.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AllocOutcome>): AllocOutcome {
+    const message = createBaseAllocOutcome();
+    message.pfns = object.pfns?.map((e) => PfnRun.fromPartial(e)) || [];
+    message.evicted = object.evicted?.map((e) => EvictedRun.fromPartial(e)) || [];
+    message.failed = (object.failed !== undefined && object.failed !== null)
+      ? AllocConstraint.fromPartial(object.failed)
+      : undefined;
+    message.majorFaults = (object.majorFaults !== undefined && object.majorFaults !== null)
+      ? BigInt(object.majorFaults)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseEvictOutcome(): EvictOutcome {
+  return { evicted: [] };
+}
+
+export const EvictOutcome: MessageFns<EvictOutcome> = {
+  encode(message: EvictOutcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.evicted) {
+      EvictedRun.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EvictOutcome {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEvictOutcome();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.evicted.push(EvictedRun.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EvictOutcome {
+    return {
+      evicted: globalThis.Array.isArray(object?.evicted) ? object.evicted.map((e: any) => EvictedRun.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: EvictOutcome): unknown {
+    const obj: any = {};
+    if (message.evicted?.length) {
+      obj.evicted = message.evicted.map((e) => EvictedRun.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EvictOutcome>): EvictOutcome {
+    return EvictOutcome.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EvictOutcome>): EvictOutcome {
+    const message = createBaseEvictOutcome();
+    message.evicted = object.evicted?.map((e) => EvictedRun.fromPartial(e)) || [];
     return message;
   },
 };
@@ -194,6 +1929,1935 @@ export const MachineBooted: MessageFns<MachineBooted> = {
       ? MachineConfig.fromPartial(object.config)
       : undefined;
     message.modelVersion = object.modelVersion ?? 0;
+    return message;
+  },
+};
+
+function createBaseUserPagesAllocated(): UserPagesAllocated {
+  return { memcg: 0, allowReclaim: false, mlocked: false, pages: [], outcome: undefined };
+}
+
+export const UserPagesAllocated: MessageFns<UserPagesAllocated> = {
+  encode(message: UserPagesAllocated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memcg !== 0) {
+      writer.uint32(8).uint32(message.memcg);
+    }
+    if (message.allowReclaim !== false) {
+      writer.uint32(16).bool(message.allowReclaim);
+    }
+    if (message.mlocked !== false) {
+      writer.uint32(24).bool(message.mlocked);
+    }
+    for (const v of message.pages) {
+      OwnerRun.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.outcome !== undefined) {
+      AllocOutcome.encode(message.outcome, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UserPagesAllocated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUserPagesAllocated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.memcg = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.allowReclaim = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.mlocked = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.pages.push(OwnerRun.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.outcome = AllocOutcome.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UserPagesAllocated {
+    return {
+      memcg: isSet(object.memcg) ? globalThis.Number(object.memcg) : 0,
+      allowReclaim: isSet(object.allowReclaim)
+        ? globalThis.Boolean(object.allowReclaim)
+        : isSet(object.allow_reclaim)
+        ? globalThis.Boolean(object.allow_reclaim)
+        : false,
+      mlocked: isSet(object.mlocked) ? globalThis.Boolean(object.mlocked) : false,
+      pages: globalThis.Array.isArray(object?.pages) ? object.pages.map((e: any) => OwnerRun.fromJSON(e)) : [],
+      outcome: isSet(object.outcome) ? AllocOutcome.fromJSON(object.outcome) : undefined,
+    };
+  },
+
+  toJSON(message: UserPagesAllocated): unknown {
+    const obj: any = {};
+    if (message.memcg !== 0) {
+      obj.memcg = Math.round(message.memcg);
+    }
+    if (message.allowReclaim !== false) {
+      obj.allowReclaim = message.allowReclaim;
+    }
+    if (message.mlocked !== false) {
+      obj.mlocked = message.mlocked;
+    }
+    if (message.pages?.length) {
+      obj.pages = message.pages.map((e) => OwnerRun.toJSON(e));
+    }
+    if (message.outcome !== undefined) {
+      obj.outcome = AllocOutcome.toJSON(message.outcome);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UserPagesAllocated>): UserPagesAllocated {
+    return UserPagesAllocated.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UserPagesAllocated>): UserPagesAllocated {
+    const message = createBaseUserPagesAllocated();
+    message.memcg = object.memcg ?? 0;
+    message.allowReclaim = object.allowReclaim ?? false;
+    message.mlocked = object.mlocked ?? false;
+    message.pages = object.pages?.map((e) => OwnerRun.fromPartial(e)) || [];
+    message.outcome = (object.outcome !== undefined && object.outcome !== null)
+      ? AllocOutcome.fromPartial(object.outcome)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUserPagesFreed(): UserPagesFreed {
+  return { pfns: [] };
+}
+
+export const UserPagesFreed: MessageFns<UserPagesFreed> = {
+  encode(message: UserPagesFreed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.pfns) {
+      PfnRun.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UserPagesFreed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUserPagesFreed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pfns.push(PfnRun.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UserPagesFreed {
+    return { pfns: globalThis.Array.isArray(object?.pfns) ? object.pfns.map((e: any) => PfnRun.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: UserPagesFreed): unknown {
+    const obj: any = {};
+    if (message.pfns?.length) {
+      obj.pfns = message.pfns.map((e) => PfnRun.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UserPagesFreed>): UserPagesFreed {
+    return UserPagesFreed.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UserPagesFreed>): UserPagesFreed {
+    const message = createBaseUserPagesFreed();
+    message.pfns = object.pfns?.map((e) => PfnRun.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSwappedIn(): SwappedIn {
+  return { slot: 0n, page: undefined, memcg: 0, write: false, mlocked: false, allowReclaim: false, outcome: undefined };
+}
+
+export const SwappedIn: MessageFns<SwappedIn> = {
+  encode(message: SwappedIn, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.slot !== 0n) {
+      if (BigInt.asUintN(64, message.slot) !== message.slot) {
+        throw new globalThis.Error("value provided for field message.slot of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.slot);
+    }
+    if (message.page !== undefined) {
+      PageOwner.encode(message.page, writer.uint32(18).fork()).join();
+    }
+    if (message.memcg !== 0) {
+      writer.uint32(24).uint32(message.memcg);
+    }
+    if (message.write !== false) {
+      writer.uint32(32).bool(message.write);
+    }
+    if (message.mlocked !== false) {
+      writer.uint32(40).bool(message.mlocked);
+    }
+    if (message.allowReclaim !== false) {
+      writer.uint32(48).bool(message.allowReclaim);
+    }
+    if (message.outcome !== undefined) {
+      AllocOutcome.encode(message.outcome, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SwappedIn {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSwappedIn();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.slot = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.page = PageOwner.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.memcg = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.write = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.mlocked = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.allowReclaim = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.outcome = AllocOutcome.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SwappedIn {
+    return {
+      slot: isSet(object.slot) ? BigInt(object.slot) : 0n,
+      page: isSet(object.page) ? PageOwner.fromJSON(object.page) : undefined,
+      memcg: isSet(object.memcg) ? globalThis.Number(object.memcg) : 0,
+      write: isSet(object.write) ? globalThis.Boolean(object.write) : false,
+      mlocked: isSet(object.mlocked) ? globalThis.Boolean(object.mlocked) : false,
+      allowReclaim: isSet(object.allowReclaim)
+        ? globalThis.Boolean(object.allowReclaim)
+        : isSet(object.allow_reclaim)
+        ? globalThis.Boolean(object.allow_reclaim)
+        : false,
+      outcome: isSet(object.outcome) ? AllocOutcome.fromJSON(object.outcome) : undefined,
+    };
+  },
+
+  toJSON(message: SwappedIn): unknown {
+    const obj: any = {};
+    if (message.slot !== 0n) {
+      obj.slot = message.slot.toString();
+    }
+    if (message.page !== undefined) {
+      obj.page = PageOwner.toJSON(message.page);
+    }
+    if (message.memcg !== 0) {
+      obj.memcg = Math.round(message.memcg);
+    }
+    if (message.write !== false) {
+      obj.write = message.write;
+    }
+    if (message.mlocked !== false) {
+      obj.mlocked = message.mlocked;
+    }
+    if (message.allowReclaim !== false) {
+      obj.allowReclaim = message.allowReclaim;
+    }
+    if (message.outcome !== undefined) {
+      obj.outcome = AllocOutcome.toJSON(message.outcome);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SwappedIn>): SwappedIn {
+    return SwappedIn.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SwappedIn>): SwappedIn {
+    const message = createBaseSwappedIn();
+    message.slot = (object.slot !== undefined && object.slot !== null) ? BigInt(object.slot) : 0n;
+    message.page = (object.page !== undefined && object.page !== null) ? PageOwner.fromPartial(object.page) : undefined;
+    message.memcg = object.memcg ?? 0;
+    message.write = object.write ?? false;
+    message.mlocked = object.mlocked ?? false;
+    message.allowReclaim = object.allowReclaim ?? false;
+    message.outcome = (object.outcome !== undefined && object.outcome !== null)
+      ? AllocOutcome.fromPartial(object.outcome)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSwapSlotsFreed(): SwapSlotsFreed {
+  return { slots: [] };
+}
+
+export const SwapSlotsFreed: MessageFns<SwapSlotsFreed> = {
+  encode(message: SwapSlotsFreed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.slots) {
+      SlotRun.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SwapSlotsFreed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSwapSlotsFreed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.slots.push(SlotRun.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SwapSlotsFreed {
+    return { slots: globalThis.Array.isArray(object?.slots) ? object.slots.map((e: any) => SlotRun.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: SwapSlotsFreed): unknown {
+    const obj: any = {};
+    if (message.slots?.length) {
+      obj.slots = message.slots.map((e) => SlotRun.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SwapSlotsFreed>): SwapSlotsFreed {
+    return SwapSlotsFreed.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SwapSlotsFreed>): SwapSlotsFreed {
+    const message = createBaseSwapSlotsFreed();
+    message.slots = object.slots?.map((e) => SlotRun.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSwapSlotsDuplicated(): SwapSlotsDuplicated {
+  return { slots: [] };
+}
+
+export const SwapSlotsDuplicated: MessageFns<SwapSlotsDuplicated> = {
+  encode(message: SwapSlotsDuplicated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.slots) {
+      SlotRun.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SwapSlotsDuplicated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSwapSlotsDuplicated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.slots.push(SlotRun.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SwapSlotsDuplicated {
+    return { slots: globalThis.Array.isArray(object?.slots) ? object.slots.map((e: any) => SlotRun.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: SwapSlotsDuplicated): unknown {
+    const obj: any = {};
+    if (message.slots?.length) {
+      obj.slots = message.slots.map((e) => SlotRun.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SwapSlotsDuplicated>): SwapSlotsDuplicated {
+    return SwapSlotsDuplicated.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SwapSlotsDuplicated>): SwapSlotsDuplicated {
+    const message = createBaseSwapSlotsDuplicated();
+    message.slots = object.slots?.map((e) => SlotRun.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseFilePageFaulted(): FilePageFaulted {
+  return { file: 0, index: 0n, memcg: 0, kind: 0, mlocked: false, allowReclaim: false, outcome: undefined };
+}
+
+export const FilePageFaulted: MessageFns<FilePageFaulted> = {
+  encode(message: FilePageFaulted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.file !== 0) {
+      writer.uint32(8).uint32(message.file);
+    }
+    if (message.index !== 0n) {
+      if (BigInt.asUintN(64, message.index) !== message.index) {
+        throw new globalThis.Error("value provided for field message.index of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.index);
+    }
+    if (message.memcg !== 0) {
+      writer.uint32(24).uint32(message.memcg);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(32).int32(message.kind);
+    }
+    if (message.mlocked !== false) {
+      writer.uint32(40).bool(message.mlocked);
+    }
+    if (message.allowReclaim !== false) {
+      writer.uint32(48).bool(message.allowReclaim);
+    }
+    if (message.outcome !== undefined) {
+      AllocOutcome.encode(message.outcome, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FilePageFaulted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFilePageFaulted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.file = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.index = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.memcg = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.mlocked = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.allowReclaim = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.outcome = AllocOutcome.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FilePageFaulted {
+    return {
+      file: isSet(object.file) ? globalThis.Number(object.file) : 0,
+      index: isSet(object.index) ? BigInt(object.index) : 0n,
+      memcg: isSet(object.memcg) ? globalThis.Number(object.memcg) : 0,
+      kind: isSet(object.kind) ? fileKindFromJSON(object.kind) : 0,
+      mlocked: isSet(object.mlocked) ? globalThis.Boolean(object.mlocked) : false,
+      allowReclaim: isSet(object.allowReclaim)
+        ? globalThis.Boolean(object.allowReclaim)
+        : isSet(object.allow_reclaim)
+        ? globalThis.Boolean(object.allow_reclaim)
+        : false,
+      outcome: isSet(object.outcome) ? AllocOutcome.fromJSON(object.outcome) : undefined,
+    };
+  },
+
+  toJSON(message: FilePageFaulted): unknown {
+    const obj: any = {};
+    if (message.file !== 0) {
+      obj.file = Math.round(message.file);
+    }
+    if (message.index !== 0n) {
+      obj.index = message.index.toString();
+    }
+    if (message.memcg !== 0) {
+      obj.memcg = Math.round(message.memcg);
+    }
+    if (message.kind !== 0) {
+      obj.kind = fileKindToJSON(message.kind);
+    }
+    if (message.mlocked !== false) {
+      obj.mlocked = message.mlocked;
+    }
+    if (message.allowReclaim !== false) {
+      obj.allowReclaim = message.allowReclaim;
+    }
+    if (message.outcome !== undefined) {
+      obj.outcome = AllocOutcome.toJSON(message.outcome);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FilePageFaulted>): FilePageFaulted {
+    return FilePageFaulted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FilePageFaulted>): FilePageFaulted {
+    const message = createBaseFilePageFaulted();
+    message.file = object.file ?? 0;
+    message.index = (object.index !== undefined && object.index !== null) ? BigInt(object.index) : 0n;
+    message.memcg = object.memcg ?? 0;
+    message.kind = object.kind ?? 0;
+    message.mlocked = object.mlocked ?? false;
+    message.allowReclaim = object.allowReclaim ?? false;
+    message.outcome = (object.outcome !== undefined && object.outcome !== null)
+      ? AllocOutcome.fromPartial(object.outcome)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseFileTruncated(): FileTruncated {
+  return { file: 0, kind: 0, outcome: undefined };
+}
+
+export const FileTruncated: MessageFns<FileTruncated> = {
+  encode(message: FileTruncated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.file !== 0) {
+      writer.uint32(8).uint32(message.file);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(16).int32(message.kind);
+    }
+    if (message.outcome !== undefined) {
+      EvictOutcome.encode(message.outcome, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FileTruncated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFileTruncated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.file = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.outcome = EvictOutcome.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FileTruncated {
+    return {
+      file: isSet(object.file) ? globalThis.Number(object.file) : 0,
+      kind: isSet(object.kind) ? fileKindFromJSON(object.kind) : 0,
+      outcome: isSet(object.outcome) ? EvictOutcome.fromJSON(object.outcome) : undefined,
+    };
+  },
+
+  toJSON(message: FileTruncated): unknown {
+    const obj: any = {};
+    if (message.file !== 0) {
+      obj.file = Math.round(message.file);
+    }
+    if (message.kind !== 0) {
+      obj.kind = fileKindToJSON(message.kind);
+    }
+    if (message.outcome !== undefined) {
+      obj.outcome = EvictOutcome.toJSON(message.outcome);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FileTruncated>): FileTruncated {
+    return FileTruncated.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FileTruncated>): FileTruncated {
+    const message = createBaseFileTruncated();
+    message.file = object.file ?? 0;
+    message.kind = object.kind ?? 0;
+    message.outcome = (object.outcome !== undefined && object.outcome !== null)
+      ? EvictOutcome.fromPartial(object.outcome)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseKernelPagesAllocated(): KernelPagesAllocated {
+  return { kind: 0, pages: 0n, memcg: 0, allowReclaim: false, outcome: undefined };
+}
+
+export const KernelPagesAllocated: MessageFns<KernelPagesAllocated> = {
+  encode(message: KernelPagesAllocated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== 0) {
+      writer.uint32(8).int32(message.kind);
+    }
+    if (message.pages !== 0n) {
+      if (BigInt.asUintN(64, message.pages) !== message.pages) {
+        throw new globalThis.Error("value provided for field message.pages of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.pages);
+    }
+    if (message.memcg !== 0) {
+      writer.uint32(24).uint32(message.memcg);
+    }
+    if (message.allowReclaim !== false) {
+      writer.uint32(32).bool(message.allowReclaim);
+    }
+    if (message.outcome !== undefined) {
+      AllocOutcome.encode(message.outcome, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KernelPagesAllocated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKernelPagesAllocated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pages = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.memcg = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.allowReclaim = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.outcome = AllocOutcome.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KernelPagesAllocated {
+    return {
+      kind: isSet(object.kind) ? kernelPageKindFromJSON(object.kind) : 0,
+      pages: isSet(object.pages) ? BigInt(object.pages) : 0n,
+      memcg: isSet(object.memcg) ? globalThis.Number(object.memcg) : 0,
+      allowReclaim: isSet(object.allowReclaim)
+        ? globalThis.Boolean(object.allowReclaim)
+        : isSet(object.allow_reclaim)
+        ? globalThis.Boolean(object.allow_reclaim)
+        : false,
+      outcome: isSet(object.outcome) ? AllocOutcome.fromJSON(object.outcome) : undefined,
+    };
+  },
+
+  toJSON(message: KernelPagesAllocated): unknown {
+    const obj: any = {};
+    if (message.kind !== 0) {
+      obj.kind = kernelPageKindToJSON(message.kind);
+    }
+    if (message.pages !== 0n) {
+      obj.pages = message.pages.toString();
+    }
+    if (message.memcg !== 0) {
+      obj.memcg = Math.round(message.memcg);
+    }
+    if (message.allowReclaim !== false) {
+      obj.allowReclaim = message.allowReclaim;
+    }
+    if (message.outcome !== undefined) {
+      obj.outcome = AllocOutcome.toJSON(message.outcome);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<KernelPagesAllocated>): KernelPagesAllocated {
+    return KernelPagesAllocated.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<KernelPagesAllocated>): KernelPagesAllocated {
+    const message = createBaseKernelPagesAllocated();
+    message.kind = object.kind ?? 0;
+    message.pages = (object.pages !== undefined && object.pages !== null) ? BigInt(object.pages) : 0n;
+    message.memcg = object.memcg ?? 0;
+    message.allowReclaim = object.allowReclaim ?? false;
+    message.outcome = (object.outcome !== undefined && object.outcome !== null)
+      ? AllocOutcome.fromPartial(object.outcome)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseKernelPagesFreed(): KernelPagesFreed {
+  return { kind: 0, pages: 0n, memcg: 0, outcome: undefined };
+}
+
+export const KernelPagesFreed: MessageFns<KernelPagesFreed> = {
+  encode(message: KernelPagesFreed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== 0) {
+      writer.uint32(8).int32(message.kind);
+    }
+    if (message.pages !== 0n) {
+      if (BigInt.asUintN(64, message.pages) !== message.pages) {
+        throw new globalThis.Error("value provided for field message.pages of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.pages);
+    }
+    if (message.memcg !== 0) {
+      writer.uint32(24).uint32(message.memcg);
+    }
+    if (message.outcome !== undefined) {
+      KernelPagesFreedOutcome.encode(message.outcome, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KernelPagesFreed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKernelPagesFreed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pages = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.memcg = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.outcome = KernelPagesFreedOutcome.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KernelPagesFreed {
+    return {
+      kind: isSet(object.kind) ? kernelPageKindFromJSON(object.kind) : 0,
+      pages: isSet(object.pages) ? BigInt(object.pages) : 0n,
+      memcg: isSet(object.memcg) ? globalThis.Number(object.memcg) : 0,
+      outcome: isSet(object.outcome) ? KernelPagesFreedOutcome.fromJSON(object.outcome) : undefined,
+    };
+  },
+
+  toJSON(message: KernelPagesFreed): unknown {
+    const obj: any = {};
+    if (message.kind !== 0) {
+      obj.kind = kernelPageKindToJSON(message.kind);
+    }
+    if (message.pages !== 0n) {
+      obj.pages = message.pages.toString();
+    }
+    if (message.memcg !== 0) {
+      obj.memcg = Math.round(message.memcg);
+    }
+    if (message.outcome !== undefined) {
+      obj.outcome = KernelPagesFreedOutcome.toJSON(message.outcome);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<KernelPagesFreed>): KernelPagesFreed {
+    return KernelPagesFreed.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<KernelPagesFreed>): KernelPagesFreed {
+    const message = createBaseKernelPagesFreed();
+    message.kind = object.kind ?? 0;
+    message.pages = (object.pages !== undefined && object.pages !== null) ? BigInt(object.pages) : 0n;
+    message.memcg = object.memcg ?? 0;
+    message.outcome = (object.outcome !== undefined && object.outcome !== null)
+      ? KernelPagesFreedOutcome.fromPartial(object.outcome)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseKernelPagesFreedOutcome(): KernelPagesFreedOutcome {
+  return { pfns: [] };
+}
+
+export const KernelPagesFreedOutcome: MessageFns<KernelPagesFreedOutcome> = {
+  encode(message: KernelPagesFreedOutcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.pfns) {
+      PfnRun.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KernelPagesFreedOutcome {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKernelPagesFreedOutcome();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pfns.push(PfnRun.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KernelPagesFreedOutcome {
+    return { pfns: globalThis.Array.isArray(object?.pfns) ? object.pfns.map((e: any) => PfnRun.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: KernelPagesFreedOutcome): unknown {
+    const obj: any = {};
+    if (message.pfns?.length) {
+      obj.pfns = message.pfns.map((e) => PfnRun.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<KernelPagesFreedOutcome>): KernelPagesFreedOutcome {
+    return KernelPagesFreedOutcome.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<KernelPagesFreedOutcome>): KernelPagesFreedOutcome {
+    const message = createBaseKernelPagesFreedOutcome();
+    message.pfns = object.pfns?.map((e) => PfnRun.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePagesAccessed(): PagesAccessed {
+  return { pfns: [] };
+}
+
+export const PagesAccessed: MessageFns<PagesAccessed> = {
+  encode(message: PagesAccessed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.pfns) {
+      PfnRun.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PagesAccessed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePagesAccessed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pfns.push(PfnRun.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PagesAccessed {
+    return { pfns: globalThis.Array.isArray(object?.pfns) ? object.pfns.map((e: any) => PfnRun.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: PagesAccessed): unknown {
+    const obj: any = {};
+    if (message.pfns?.length) {
+      obj.pfns = message.pfns.map((e) => PfnRun.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PagesAccessed>): PagesAccessed {
+    return PagesAccessed.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PagesAccessed>): PagesAccessed {
+    const message = createBasePagesAccessed();
+    message.pfns = object.pfns?.map((e) => PfnRun.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePagesMlocked(): PagesMlocked {
+  return { pfns: [], lock: false };
+}
+
+export const PagesMlocked: MessageFns<PagesMlocked> = {
+  encode(message: PagesMlocked, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.pfns) {
+      PfnRun.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.lock !== false) {
+      writer.uint32(16).bool(message.lock);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PagesMlocked {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePagesMlocked();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pfns.push(PfnRun.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.lock = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PagesMlocked {
+    return {
+      pfns: globalThis.Array.isArray(object?.pfns) ? object.pfns.map((e: any) => PfnRun.fromJSON(e)) : [],
+      lock: isSet(object.lock) ? globalThis.Boolean(object.lock) : false,
+    };
+  },
+
+  toJSON(message: PagesMlocked): unknown {
+    const obj: any = {};
+    if (message.pfns?.length) {
+      obj.pfns = message.pfns.map((e) => PfnRun.toJSON(e));
+    }
+    if (message.lock !== false) {
+      obj.lock = message.lock;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PagesMlocked>): PagesMlocked {
+    return PagesMlocked.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PagesMlocked>): PagesMlocked {
+    const message = createBasePagesMlocked();
+    message.pfns = object.pfns?.map((e) => PfnRun.fromPartial(e)) || [];
+    message.lock = object.lock ?? false;
+    return message;
+  },
+};
+
+function createBaseKswapdRan(): KswapdRan {
+  return { nowNs: 0n, outcome: undefined };
+}
+
+export const KswapdRan: MessageFns<KswapdRan> = {
+  encode(message: KswapdRan, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nowNs !== 0n) {
+      if (BigInt.asUintN(64, message.nowNs) !== message.nowNs) {
+        throw new globalThis.Error("value provided for field message.nowNs of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.nowNs);
+    }
+    if (message.outcome !== undefined) {
+      EvictOutcome.encode(message.outcome, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KswapdRan {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKswapdRan();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.nowNs = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.outcome = EvictOutcome.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KswapdRan {
+    return {
+      nowNs: isSet(object.nowNs) ? BigInt(object.nowNs) : isSet(object.now_ns) ? BigInt(object.now_ns) : 0n,
+      outcome: isSet(object.outcome) ? EvictOutcome.fromJSON(object.outcome) : undefined,
+    };
+  },
+
+  toJSON(message: KswapdRan): unknown {
+    const obj: any = {};
+    if (message.nowNs !== 0n) {
+      obj.nowNs = message.nowNs.toString();
+    }
+    if (message.outcome !== undefined) {
+      obj.outcome = EvictOutcome.toJSON(message.outcome);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<KswapdRan>): KswapdRan {
+    return KswapdRan.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<KswapdRan>): KswapdRan {
+    const message = createBaseKswapdRan();
+    message.nowNs = (object.nowNs !== undefined && object.nowNs !== null) ? BigInt(object.nowNs) : 0n;
+    message.outcome = (object.outcome !== undefined && object.outcome !== null)
+      ? EvictOutcome.fromPartial(object.outcome)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCachesDropped(): CachesDropped {
+  return { mode: 0, outcome: undefined };
+}
+
+export const CachesDropped: MessageFns<CachesDropped> = {
+  encode(message: CachesDropped, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mode !== 0) {
+      writer.uint32(8).uint32(message.mode);
+    }
+    if (message.outcome !== undefined) {
+      CachesDroppedOutcome.encode(message.outcome, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CachesDropped {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCachesDropped();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.mode = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.outcome = CachesDroppedOutcome.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CachesDropped {
+    return {
+      mode: isSet(object.mode) ? globalThis.Number(object.mode) : 0,
+      outcome: isSet(object.outcome) ? CachesDroppedOutcome.fromJSON(object.outcome) : undefined,
+    };
+  },
+
+  toJSON(message: CachesDropped): unknown {
+    const obj: any = {};
+    if (message.mode !== 0) {
+      obj.mode = Math.round(message.mode);
+    }
+    if (message.outcome !== undefined) {
+      obj.outcome = CachesDroppedOutcome.toJSON(message.outcome);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CachesDropped>): CachesDropped {
+    return CachesDropped.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CachesDropped>): CachesDropped {
+    const message = createBaseCachesDropped();
+    message.mode = object.mode ?? 0;
+    message.outcome = (object.outcome !== undefined && object.outcome !== null)
+      ? CachesDroppedOutcome.fromPartial(object.outcome)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCachesDroppedOutcome(): CachesDroppedOutcome {
+  return { evicted: [], slabPages: 0n };
+}
+
+export const CachesDroppedOutcome: MessageFns<CachesDroppedOutcome> = {
+  encode(message: CachesDroppedOutcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.evicted) {
+      EvictedRun.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.slabPages !== 0n) {
+      if (BigInt.asUintN(64, message.slabPages) !== message.slabPages) {
+        throw new globalThis.Error("value provided for field message.slabPages of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.slabPages);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CachesDroppedOutcome {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCachesDroppedOutcome();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.evicted.push(EvictedRun.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.slabPages = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CachesDroppedOutcome {
+    return {
+      evicted: globalThis.Array.isArray(object?.evicted) ? object.evicted.map((e: any) => EvictedRun.fromJSON(e)) : [],
+      slabPages: isSet(object.slabPages)
+        ? BigInt(object.slabPages)
+        : isSet(object.slab_pages)
+        ? BigInt(object.slab_pages)
+        : 0n,
+    };
+  },
+
+  toJSON(message: CachesDroppedOutcome): unknown {
+    const obj: any = {};
+    if (message.evicted?.length) {
+      obj.evicted = message.evicted.map((e) => EvictedRun.toJSON(e));
+    }
+    if (message.slabPages !== 0n) {
+      obj.slabPages = message.slabPages.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CachesDroppedOutcome>): CachesDroppedOutcome {
+    return CachesDroppedOutcome.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CachesDroppedOutcome>): CachesDroppedOutcome {
+    const message = createBaseCachesDroppedOutcome();
+    message.evicted = object.evicted?.map((e) => EvictedRun.fromPartial(e)) || [];
+    message.slabPages = (object.slabPages !== undefined && object.slabPages !== null) ? BigInt(object.slabPages) : 0n;
+    return message;
+  },
+};
+
+function createBaseFramesSysctlSet(): FramesSysctlSet {
+  return { name: "", value: 0n };
+}
+
+export const FramesSysctlSet: MessageFns<FramesSysctlSet> = {
+  encode(message: FramesSysctlSet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.value !== 0n) {
+      if (BigInt.asIntN(64, message.value) !== message.value) {
+        throw new globalThis.Error("value provided for field message.value of type sint64 too large");
+      }
+      writer.uint32(16).sint64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FramesSysctlSet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFramesSysctlSet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.sint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FramesSysctlSet {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      value: isSet(object.value) ? BigInt(object.value) : 0n,
+    };
+  },
+
+  toJSON(message: FramesSysctlSet): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.value !== 0n) {
+      obj.value = message.value.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FramesSysctlSet>): FramesSysctlSet {
+    return FramesSysctlSet.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FramesSysctlSet>): FramesSysctlSet {
+    const message = createBaseFramesSysctlSet();
+    message.name = object.name ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? BigInt(object.value) : 0n;
+    return message;
+  },
+};
+
+function createBaseMemcgLimitSet(): MemcgLimitSet {
+  return { memcg: 0, maxPages: 0n, parent: 0, outcome: undefined };
+}
+
+export const MemcgLimitSet: MessageFns<MemcgLimitSet> = {
+  encode(message: MemcgLimitSet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memcg !== 0) {
+      writer.uint32(8).uint32(message.memcg);
+    }
+    if (message.maxPages !== 0n) {
+      if (BigInt.asIntN(64, message.maxPages) !== message.maxPages) {
+        throw new globalThis.Error("value provided for field message.maxPages of type sint64 too large");
+      }
+      writer.uint32(16).sint64(message.maxPages);
+    }
+    if (message.parent !== 0) {
+      writer.uint32(24).uint32(message.parent);
+    }
+    if (message.outcome !== undefined) {
+      MemcgLimitSetOutcome.encode(message.outcome, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemcgLimitSet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemcgLimitSet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.memcg = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.maxPages = reader.sint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.parent = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.outcome = MemcgLimitSetOutcome.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemcgLimitSet {
+    return {
+      memcg: isSet(object.memcg) ? globalThis.Number(object.memcg) : 0,
+      maxPages: isSet(object.maxPages)
+        ? BigInt(object.maxPages)
+        : isSet(object.max_pages)
+        ? BigInt(object.max_pages)
+        : 0n,
+      parent: isSet(object.parent) ? globalThis.Number(object.parent) : 0,
+      outcome: isSet(object.outcome) ? MemcgLimitSetOutcome.fromJSON(object.outcome) : undefined,
+    };
+  },
+
+  toJSON(message: MemcgLimitSet): unknown {
+    const obj: any = {};
+    if (message.memcg !== 0) {
+      obj.memcg = Math.round(message.memcg);
+    }
+    if (message.maxPages !== 0n) {
+      obj.maxPages = message.maxPages.toString();
+    }
+    if (message.parent !== 0) {
+      obj.parent = Math.round(message.parent);
+    }
+    if (message.outcome !== undefined) {
+      obj.outcome = MemcgLimitSetOutcome.toJSON(message.outcome);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MemcgLimitSet>): MemcgLimitSet {
+    return MemcgLimitSet.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MemcgLimitSet>): MemcgLimitSet {
+    const message = createBaseMemcgLimitSet();
+    message.memcg = object.memcg ?? 0;
+    message.maxPages = (object.maxPages !== undefined && object.maxPages !== null) ? BigInt(object.maxPages) : 0n;
+    message.parent = object.parent ?? 0;
+    message.outcome = (object.outcome !== undefined && object.outcome !== null)
+      ? MemcgLimitSetOutcome.fromPartial(object.outcome)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseMemcgLimitSetOutcome(): MemcgLimitSetOutcome {
+  return { evicted: [], failed: undefined };
+}
+
+export const MemcgLimitSetOutcome: MessageFns<MemcgLimitSetOutcome> = {
+  encode(message: MemcgLimitSetOutcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.evicted) {
+      EvictedRun.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.failed !== undefined) {
+      AllocConstraint.encode(message.failed, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemcgLimitSetOutcome {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemcgLimitSetOutcome();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.evicted.push(EvictedRun.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.failed = AllocConstraint.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemcgLimitSetOutcome {
+    return {
+      evicted: globalThis.Array.isArray(object?.evicted) ? object.evicted.map((e: any) => EvictedRun.fromJSON(e)) : [],
+      failed: isSet(object.failed) ? AllocConstraint.fromJSON(object.failed) : undefined,
+    };
+  },
+
+  toJSON(message: MemcgLimitSetOutcome): unknown {
+    const obj: any = {};
+    if (message.evicted?.length) {
+      obj.evicted = message.evicted.map((e) => EvictedRun.toJSON(e));
+    }
+    if (message.failed !== undefined) {
+      obj.failed = AllocConstraint.toJSON(message.failed);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MemcgLimitSetOutcome>): MemcgLimitSetOutcome {
+    return MemcgLimitSetOutcome.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MemcgLimitSetOutcome>): MemcgLimitSetOutcome {
+    const message = createBaseMemcgLimitSetOutcome();
+    message.evicted = object.evicted?.map((e) => EvictedRun.fromPartial(e)) || [];
+    message.failed = (object.failed !== undefined && object.failed !== null)
+      ? AllocConstraint.fromPartial(object.failed)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseMemcgEventCounted(): MemcgEventCounted {
+  return { memcg: 0, kind: 0 };
+}
+
+export const MemcgEventCounted: MessageFns<MemcgEventCounted> = {
+  encode(message: MemcgEventCounted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memcg !== 0) {
+      writer.uint32(8).uint32(message.memcg);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(16).int32(message.kind);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemcgEventCounted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemcgEventCounted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.memcg = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemcgEventCounted {
+    return {
+      memcg: isSet(object.memcg) ? globalThis.Number(object.memcg) : 0,
+      kind: isSet(object.kind) ? memcgEventKindFromJSON(object.kind) : 0,
+    };
+  },
+
+  toJSON(message: MemcgEventCounted): unknown {
+    const obj: any = {};
+    if (message.memcg !== 0) {
+      obj.memcg = Math.round(message.memcg);
+    }
+    if (message.kind !== 0) {
+      obj.kind = memcgEventKindToJSON(message.kind);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MemcgEventCounted>): MemcgEventCounted {
+    return MemcgEventCounted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MemcgEventCounted>): MemcgEventCounted {
+    const message = createBaseMemcgEventCounted();
+    message.memcg = object.memcg ?? 0;
+    message.kind = object.kind ?? 0;
     return message;
   },
 };

@@ -7,13 +7,1053 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { MachineConfig } from "./common.js";
+import { AllocConstraint, MemcgEventKind, memcgEventKindFromJSON, memcgEventKindToJSON } from "./frames_events.js";
+
+export enum OomVerdictKind {
+  OOM_VERDICT_KIND_UNSPECIFIED = 0,
+  /** OOM_VERDICT_KIND_KILL - Kill the victim (and whoever dies with it). */
+  OOM_VERDICT_KIND_KILL = 1,
+  /** OOM_VERDICT_KIND_WAIT - An earlier victim is still exiting: retry, no new kill. */
+  OOM_VERDICT_KIND_WAIT = 2,
+  /** OOM_VERDICT_KIND_NONE - Nothing killable: the allocation fails (memcg) or the machine is deadlocked. */
+  OOM_VERDICT_KIND_NONE = 3,
+  OOM_VERDICT_KIND_PANIC = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function oomVerdictKindFromJSON(object: any): OomVerdictKind {
+  switch (object) {
+    case 0:
+    case "OOM_VERDICT_KIND_UNSPECIFIED":
+      return OomVerdictKind.OOM_VERDICT_KIND_UNSPECIFIED;
+    case 1:
+    case "OOM_VERDICT_KIND_KILL":
+      return OomVerdictKind.OOM_VERDICT_KIND_KILL;
+    case 2:
+    case "OOM_VERDICT_KIND_WAIT":
+      return OomVerdictKind.OOM_VERDICT_KIND_WAIT;
+    case 3:
+    case "OOM_VERDICT_KIND_NONE":
+      return OomVerdictKind.OOM_VERDICT_KIND_NONE;
+    case 4:
+    case "OOM_VERDICT_KIND_PANIC":
+      return OomVerdictKind.OOM_VERDICT_KIND_PANIC;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return OomVerdictKind.UNRECOGNIZED;
+  }
+}
+
+export function oomVerdictKindToJSON(object: OomVerdictKind): string {
+  switch (object) {
+    case OomVerdictKind.OOM_VERDICT_KIND_UNSPECIFIED:
+      return "OOM_VERDICT_KIND_UNSPECIFIED";
+    case OomVerdictKind.OOM_VERDICT_KIND_KILL:
+      return "OOM_VERDICT_KIND_KILL";
+    case OomVerdictKind.OOM_VERDICT_KIND_WAIT:
+      return "OOM_VERDICT_KIND_WAIT";
+    case OomVerdictKind.OOM_VERDICT_KIND_NONE:
+      return "OOM_VERDICT_KIND_NONE";
+    case OomVerdictKind.OOM_VERDICT_KIND_PANIC:
+      return "OOM_VERDICT_KIND_PANIC";
+    case OomVerdictKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum UserspaceKillerKind {
+  USERSPACE_KILLER_KIND_UNSPECIFIED = 0,
+  USERSPACE_KILLER_KIND_EARLYOOM = 1,
+  USERSPACE_KILLER_KIND_SYSTEMD_OOMD = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function userspaceKillerKindFromJSON(object: any): UserspaceKillerKind {
+  switch (object) {
+    case 0:
+    case "USERSPACE_KILLER_KIND_UNSPECIFIED":
+      return UserspaceKillerKind.USERSPACE_KILLER_KIND_UNSPECIFIED;
+    case 1:
+    case "USERSPACE_KILLER_KIND_EARLYOOM":
+      return UserspaceKillerKind.USERSPACE_KILLER_KIND_EARLYOOM;
+    case 2:
+    case "USERSPACE_KILLER_KIND_SYSTEMD_OOMD":
+      return UserspaceKillerKind.USERSPACE_KILLER_KIND_SYSTEMD_OOMD;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return UserspaceKillerKind.UNRECOGNIZED;
+  }
+}
+
+export function userspaceKillerKindToJSON(object: UserspaceKillerKind): string {
+  switch (object) {
+    case UserspaceKillerKind.USERSPACE_KILLER_KIND_UNSPECIFIED:
+      return "USERSPACE_KILLER_KIND_UNSPECIFIED";
+    case UserspaceKillerKind.USERSPACE_KILLER_KIND_EARLYOOM:
+      return "USERSPACE_KILLER_KIND_EARLYOOM";
+    case UserspaceKillerKind.USERSPACE_KILLER_KIND_SYSTEMD_OOMD:
+      return "USERSPACE_KILLER_KIND_SYSTEMD_OOMD";
+    case UserspaceKillerKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** A signal sent to a process (by a userspace killer) or that ended one (vma's TouchResult). */
+export enum Signal {
+  SIGNAL_UNSPECIFIED = 0,
+  SIGNAL_SIGTERM = 1,
+  SIGNAL_SIGKILL = 2,
+  SIGNAL_SIGSEGV = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function signalFromJSON(object: any): Signal {
+  switch (object) {
+    case 0:
+    case "SIGNAL_UNSPECIFIED":
+      return Signal.SIGNAL_UNSPECIFIED;
+    case 1:
+    case "SIGNAL_SIGTERM":
+      return Signal.SIGNAL_SIGTERM;
+    case 2:
+    case "SIGNAL_SIGKILL":
+      return Signal.SIGNAL_SIGKILL;
+    case 3:
+    case "SIGNAL_SIGSEGV":
+      return Signal.SIGNAL_SIGSEGV;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return Signal.UNRECOGNIZED;
+  }
+}
+
+export function signalToJSON(object: Signal): string {
+  switch (object) {
+    case Signal.SIGNAL_UNSPECIFIED:
+      return "SIGNAL_UNSPECIFIED";
+    case Signal.SIGNAL_SIGTERM:
+      return "SIGNAL_SIGTERM";
+    case Signal.SIGNAL_SIGKILL:
+      return "SIGNAL_SIGKILL";
+    case Signal.SIGNAL_SIGSEGV:
+      return "SIGNAL_SIGSEGV";
+    case Signal.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum PointsMarker {
+  POINTS_MARKER_UNSPECIFIED = 0,
+  POINTS_MARKER_ULONG_MAX = 1,
+  POINTS_MARKER_LONG_MAX = 2,
+  POINTS_MARKER_LONG_MIN = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function pointsMarkerFromJSON(object: any): PointsMarker {
+  switch (object) {
+    case 0:
+    case "POINTS_MARKER_UNSPECIFIED":
+      return PointsMarker.POINTS_MARKER_UNSPECIFIED;
+    case 1:
+    case "POINTS_MARKER_ULONG_MAX":
+      return PointsMarker.POINTS_MARKER_ULONG_MAX;
+    case 2:
+    case "POINTS_MARKER_LONG_MAX":
+      return PointsMarker.POINTS_MARKER_LONG_MAX;
+    case 3:
+    case "POINTS_MARKER_LONG_MIN":
+      return PointsMarker.POINTS_MARKER_LONG_MIN;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return PointsMarker.UNRECOGNIZED;
+  }
+}
+
+export function pointsMarkerToJSON(object: PointsMarker): string {
+  switch (object) {
+    case PointsMarker.POINTS_MARKER_UNSPECIFIED:
+      return "POINTS_MARKER_UNSPECIFIED";
+    case PointsMarker.POINTS_MARKER_ULONG_MAX:
+      return "POINTS_MARKER_ULONG_MAX";
+    case PointsMarker.POINTS_MARKER_LONG_MAX:
+      return "POINTS_MARKER_LONG_MAX";
+    case PointsMarker.POINTS_MARKER_LONG_MIN:
+      return "POINTS_MARKER_LONG_MIN";
+    case PointsMarker.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** What became of a task in the scan. */
+export enum CandidateOutcome {
+  CANDIDATE_OUTCOME_UNSPECIFIED = 0,
+  CANDIDATE_OUTCOME_VICTIM = 1,
+  CANDIDATE_OUTCOME_OUTSCORED = 2,
+  CANDIDATE_OUTCOME_LOST_TIE = 3,
+  CANDIDATE_OUTCOME_SKIPPED = 4,
+  CANDIDATE_OUTCOME_SCORED = 5,
+  /** CANDIDATE_OUTCOME_BLOCKS - An earlier victim not yet reaped / a task releasing memory: the scan stopped here. */
+  CANDIDATE_OUTCOME_BLOCKS = 6,
+  CANDIDATE_OUTCOME_NOT_REACHED = 7,
+  /** CANDIDATE_OUTCOME_NOT_CONSIDERED - No scan ran (oom_kill_allocating_task). */
+  CANDIDATE_OUTCOME_NOT_CONSIDERED = 8,
+  UNRECOGNIZED = -1,
+}
+
+export function candidateOutcomeFromJSON(object: any): CandidateOutcome {
+  switch (object) {
+    case 0:
+    case "CANDIDATE_OUTCOME_UNSPECIFIED":
+      return CandidateOutcome.CANDIDATE_OUTCOME_UNSPECIFIED;
+    case 1:
+    case "CANDIDATE_OUTCOME_VICTIM":
+      return CandidateOutcome.CANDIDATE_OUTCOME_VICTIM;
+    case 2:
+    case "CANDIDATE_OUTCOME_OUTSCORED":
+      return CandidateOutcome.CANDIDATE_OUTCOME_OUTSCORED;
+    case 3:
+    case "CANDIDATE_OUTCOME_LOST_TIE":
+      return CandidateOutcome.CANDIDATE_OUTCOME_LOST_TIE;
+    case 4:
+    case "CANDIDATE_OUTCOME_SKIPPED":
+      return CandidateOutcome.CANDIDATE_OUTCOME_SKIPPED;
+    case 5:
+    case "CANDIDATE_OUTCOME_SCORED":
+      return CandidateOutcome.CANDIDATE_OUTCOME_SCORED;
+    case 6:
+    case "CANDIDATE_OUTCOME_BLOCKS":
+      return CandidateOutcome.CANDIDATE_OUTCOME_BLOCKS;
+    case 7:
+    case "CANDIDATE_OUTCOME_NOT_REACHED":
+      return CandidateOutcome.CANDIDATE_OUTCOME_NOT_REACHED;
+    case 8:
+    case "CANDIDATE_OUTCOME_NOT_CONSIDERED":
+      return CandidateOutcome.CANDIDATE_OUTCOME_NOT_CONSIDERED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return CandidateOutcome.UNRECOGNIZED;
+  }
+}
+
+export function candidateOutcomeToJSON(object: CandidateOutcome): string {
+  switch (object) {
+    case CandidateOutcome.CANDIDATE_OUTCOME_UNSPECIFIED:
+      return "CANDIDATE_OUTCOME_UNSPECIFIED";
+    case CandidateOutcome.CANDIDATE_OUTCOME_VICTIM:
+      return "CANDIDATE_OUTCOME_VICTIM";
+    case CandidateOutcome.CANDIDATE_OUTCOME_OUTSCORED:
+      return "CANDIDATE_OUTCOME_OUTSCORED";
+    case CandidateOutcome.CANDIDATE_OUTCOME_LOST_TIE:
+      return "CANDIDATE_OUTCOME_LOST_TIE";
+    case CandidateOutcome.CANDIDATE_OUTCOME_SKIPPED:
+      return "CANDIDATE_OUTCOME_SKIPPED";
+    case CandidateOutcome.CANDIDATE_OUTCOME_SCORED:
+      return "CANDIDATE_OUTCOME_SCORED";
+    case CandidateOutcome.CANDIDATE_OUTCOME_BLOCKS:
+      return "CANDIDATE_OUTCOME_BLOCKS";
+    case CandidateOutcome.CANDIDATE_OUTCOME_NOT_REACHED:
+      return "CANDIDATE_OUTCOME_NOT_REACHED";
+    case CandidateOutcome.CANDIDATE_OUTCOME_NOT_CONSIDERED:
+      return "CANDIDATE_OUTCOME_NOT_CONSIDERED";
+    case CandidateOutcome.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Why a task was not a candidate. UNSPECIFIED: it was not skipped. */
+export enum SkipReason {
+  SKIP_REASON_UNSPECIFIED = 0,
+  /** SKIP_REASON_GLOBAL_INIT - pid 1 */
+  SKIP_REASON_GLOBAL_INIT = 1,
+  /** SKIP_REASON_KERNEL_THREAD - PF_KTHREAD */
+  SKIP_REASON_KERNEL_THREAD = 2,
+  SKIP_REASON_NO_MM = 3,
+  /** SKIP_REASON_OOM_SCORE_ADJ_MIN - oom_score_adj -1000 */
+  SKIP_REASON_OOM_SCORE_ADJ_MIN = 4,
+  /** SKIP_REASON_OOM_DISABLE - 2.6.18 oom_adj -17 (OOM_DISABLE) */
+  SKIP_REASON_OOM_DISABLE = 5,
+  /** SKIP_REASON_MM_OOM_SKIP - MMF_OOM_SKIP */
+  SKIP_REASON_MM_OOM_SKIP = 6,
+  SKIP_REASON_IN_VFORK = 7,
+  SKIP_REASON_OOM_VICTIM_REAPED = 8,
+  UNRECOGNIZED = -1,
+}
+
+export function skipReasonFromJSON(object: any): SkipReason {
+  switch (object) {
+    case 0:
+    case "SKIP_REASON_UNSPECIFIED":
+      return SkipReason.SKIP_REASON_UNSPECIFIED;
+    case 1:
+    case "SKIP_REASON_GLOBAL_INIT":
+      return SkipReason.SKIP_REASON_GLOBAL_INIT;
+    case 2:
+    case "SKIP_REASON_KERNEL_THREAD":
+      return SkipReason.SKIP_REASON_KERNEL_THREAD;
+    case 3:
+    case "SKIP_REASON_NO_MM":
+      return SkipReason.SKIP_REASON_NO_MM;
+    case 4:
+    case "SKIP_REASON_OOM_SCORE_ADJ_MIN":
+      return SkipReason.SKIP_REASON_OOM_SCORE_ADJ_MIN;
+    case 5:
+    case "SKIP_REASON_OOM_DISABLE":
+      return SkipReason.SKIP_REASON_OOM_DISABLE;
+    case 6:
+    case "SKIP_REASON_MM_OOM_SKIP":
+      return SkipReason.SKIP_REASON_MM_OOM_SKIP;
+    case 7:
+    case "SKIP_REASON_IN_VFORK":
+      return SkipReason.SKIP_REASON_IN_VFORK;
+    case 8:
+    case "SKIP_REASON_OOM_VICTIM_REAPED":
+      return SkipReason.SKIP_REASON_OOM_VICTIM_REAPED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return SkipReason.UNRECOGNIZED;
+  }
+}
+
+export function skipReasonToJSON(object: SkipReason): string {
+  switch (object) {
+    case SkipReason.SKIP_REASON_UNSPECIFIED:
+      return "SKIP_REASON_UNSPECIFIED";
+    case SkipReason.SKIP_REASON_GLOBAL_INIT:
+      return "SKIP_REASON_GLOBAL_INIT";
+    case SkipReason.SKIP_REASON_KERNEL_THREAD:
+      return "SKIP_REASON_KERNEL_THREAD";
+    case SkipReason.SKIP_REASON_NO_MM:
+      return "SKIP_REASON_NO_MM";
+    case SkipReason.SKIP_REASON_OOM_SCORE_ADJ_MIN:
+      return "SKIP_REASON_OOM_SCORE_ADJ_MIN";
+    case SkipReason.SKIP_REASON_OOM_DISABLE:
+      return "SKIP_REASON_OOM_DISABLE";
+    case SkipReason.SKIP_REASON_MM_OOM_SKIP:
+      return "SKIP_REASON_MM_OOM_SKIP";
+    case SkipReason.SKIP_REASON_IN_VFORK:
+      return "SKIP_REASON_IN_VFORK";
+    case SkipReason.SKIP_REASON_OOM_VICTIM_REAPED:
+      return "SKIP_REASON_OOM_VICTIM_REAPED";
+    case SkipReason.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum WinRule {
+  WIN_RULE_UNSPECIFIED = 0,
+  /** WIN_RULE_HIGHEST_POINTS - Strictly more points than every other candidate. */
+  WIN_RULE_HIGHEST_POINTS = 1,
+  /** WIN_RULE_TIE_LATER_WINS - 6.18: equal points, later in the scan. */
+  WIN_RULE_TIE_LATER_WINS = 2,
+  /** WIN_RULE_TIE_FIRST_WINS - 2.6.18: equal points, first in the scan. */
+  WIN_RULE_TIE_FIRST_WINS = 3,
+  WIN_RULE_ONLY_CANDIDATE = 4,
+  /** WIN_RULE_OOM_TASK_ORIGIN - 6.18 oom_task_origin: LONG_MAX */
+  WIN_RULE_OOM_TASK_ORIGIN = 5,
+  /** WIN_RULE_SWAPOFF - 2.6.18 PF_SWAPOFF: taken at once */
+  WIN_RULE_SWAPOFF = 6,
+  /** WIN_RULE_ALLOCATING_TASK - oom_kill_allocating_task */
+  WIN_RULE_ALLOCATING_TASK = 7,
+  UNRECOGNIZED = -1,
+}
+
+export function winRuleFromJSON(object: any): WinRule {
+  switch (object) {
+    case 0:
+    case "WIN_RULE_UNSPECIFIED":
+      return WinRule.WIN_RULE_UNSPECIFIED;
+    case 1:
+    case "WIN_RULE_HIGHEST_POINTS":
+      return WinRule.WIN_RULE_HIGHEST_POINTS;
+    case 2:
+    case "WIN_RULE_TIE_LATER_WINS":
+      return WinRule.WIN_RULE_TIE_LATER_WINS;
+    case 3:
+    case "WIN_RULE_TIE_FIRST_WINS":
+      return WinRule.WIN_RULE_TIE_FIRST_WINS;
+    case 4:
+    case "WIN_RULE_ONLY_CANDIDATE":
+      return WinRule.WIN_RULE_ONLY_CANDIDATE;
+    case 5:
+    case "WIN_RULE_OOM_TASK_ORIGIN":
+      return WinRule.WIN_RULE_OOM_TASK_ORIGIN;
+    case 6:
+    case "WIN_RULE_SWAPOFF":
+      return WinRule.WIN_RULE_SWAPOFF;
+    case 7:
+    case "WIN_RULE_ALLOCATING_TASK":
+      return WinRule.WIN_RULE_ALLOCATING_TASK;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return WinRule.UNRECOGNIZED;
+  }
+}
+
+export function winRuleToJSON(object: WinRule): string {
+  switch (object) {
+    case WinRule.WIN_RULE_UNSPECIFIED:
+      return "WIN_RULE_UNSPECIFIED";
+    case WinRule.WIN_RULE_HIGHEST_POINTS:
+      return "WIN_RULE_HIGHEST_POINTS";
+    case WinRule.WIN_RULE_TIE_LATER_WINS:
+      return "WIN_RULE_TIE_LATER_WINS";
+    case WinRule.WIN_RULE_TIE_FIRST_WINS:
+      return "WIN_RULE_TIE_FIRST_WINS";
+    case WinRule.WIN_RULE_ONLY_CANDIDATE:
+      return "WIN_RULE_ONLY_CANDIDATE";
+    case WinRule.WIN_RULE_OOM_TASK_ORIGIN:
+      return "WIN_RULE_OOM_TASK_ORIGIN";
+    case WinRule.WIN_RULE_SWAPOFF:
+      return "WIN_RULE_SWAPOFF";
+    case WinRule.WIN_RULE_ALLOCATING_TASK:
+      return "WIN_RULE_ALLOCATING_TASK";
+    case WinRule.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum KillReason {
+  KILL_REASON_UNSPECIFIED = 0,
+  /** KILL_REASON_VICTIM - The chosen task. */
+  KILL_REASON_VICTIM = 1,
+  /** KILL_REASON_CHILD - 2.6.18 killed a child with its own mm instead of the chosen. */
+  KILL_REASON_CHILD = 2,
+  /** KILL_REASON_SHARES_MM - A process sharing the victim's mm. */
+  KILL_REASON_SHARES_MM = 3,
+  /** KILL_REASON_OOM_GROUP - A member of the memory.oom.group cgroup. */
+  KILL_REASON_OOM_GROUP = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function killReasonFromJSON(object: any): KillReason {
+  switch (object) {
+    case 0:
+    case "KILL_REASON_UNSPECIFIED":
+      return KillReason.KILL_REASON_UNSPECIFIED;
+    case 1:
+    case "KILL_REASON_VICTIM":
+      return KillReason.KILL_REASON_VICTIM;
+    case 2:
+    case "KILL_REASON_CHILD":
+      return KillReason.KILL_REASON_CHILD;
+    case 3:
+    case "KILL_REASON_SHARES_MM":
+      return KillReason.KILL_REASON_SHARES_MM;
+    case 4:
+    case "KILL_REASON_OOM_GROUP":
+      return KillReason.KILL_REASON_OOM_GROUP;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return KillReason.UNRECOGNIZED;
+  }
+}
+
+export function killReasonToJSON(object: KillReason): string {
+  switch (object) {
+    case KillReason.KILL_REASON_UNSPECIFIED:
+      return "KILL_REASON_UNSPECIFIED";
+    case KillReason.KILL_REASON_VICTIM:
+      return "KILL_REASON_VICTIM";
+    case KillReason.KILL_REASON_CHILD:
+      return "KILL_REASON_CHILD";
+    case KillReason.KILL_REASON_SHARES_MM:
+      return "KILL_REASON_SHARES_MM";
+    case KillReason.KILL_REASON_OOM_GROUP:
+      return "KILL_REASON_OOM_GROUP";
+    case KillReason.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum OomConstraint {
+  OOM_CONSTRAINT_UNSPECIFIED = 0,
+  /** OOM_CONSTRAINT_NONE - CONSTRAINT_NONE: the whole machine. */
+  OOM_CONSTRAINT_NONE = 1,
+  /** OOM_CONSTRAINT_MEMCG - CONSTRAINT_MEMCG: a cgroup's memory.max. */
+  OOM_CONSTRAINT_MEMCG = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function oomConstraintFromJSON(object: any): OomConstraint {
+  switch (object) {
+    case 0:
+    case "OOM_CONSTRAINT_UNSPECIFIED":
+      return OomConstraint.OOM_CONSTRAINT_UNSPECIFIED;
+    case 1:
+    case "OOM_CONSTRAINT_NONE":
+      return OomConstraint.OOM_CONSTRAINT_NONE;
+    case 2:
+    case "OOM_CONSTRAINT_MEMCG":
+      return OomConstraint.OOM_CONSTRAINT_MEMCG;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return OomConstraint.UNRECOGNIZED;
+  }
+}
+
+export function oomConstraintToJSON(object: OomConstraint): string {
+  switch (object) {
+    case OomConstraint.OOM_CONSTRAINT_UNSPECIFIED:
+      return "OOM_CONSTRAINT_UNSPECIFIED";
+    case OomConstraint.OOM_CONSTRAINT_NONE:
+      return "OOM_CONSTRAINT_NONE";
+    case OomConstraint.OOM_CONSTRAINT_MEMCG:
+      return "OOM_CONSTRAINT_MEMCG";
+    case OomConstraint.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum OomNoKillReason {
+  OOM_NO_KILL_REASON_UNSPECIFIED = 0,
+  /** OOM_NO_KILL_REASON_VICTIM_NOT_REAPED - 6.18: an earlier victim's mm is not reaped yet (abort). */
+  OOM_NO_KILL_REASON_VICTIM_NOT_REAPED = 1,
+  /** OOM_NO_KILL_REASON_TASK_RELEASING_MEMORY - 2.6.18: a task is exiting or has TIF_MEMDIE (abort). */
+  OOM_NO_KILL_REASON_TASK_RELEASING_MEMORY = 2,
+  /** OOM_NO_KILL_REASON_CURRENT_EXITING - 6.18: the allocating task is dying: it gets the reserves. */
+  OOM_NO_KILL_REASON_CURRENT_EXITING = 3,
+  /** OOM_NO_KILL_REASON_VICTIM_EXITING - 6.18: the chosen task is already dying: marked, not killed again. */
+  OOM_NO_KILL_REASON_VICTIM_EXITING = 4,
+  /** OOM_NO_KILL_REASON_GFP_NO_FS - 6.18: !__GFP_FS outside a memcg. */
+  OOM_NO_KILL_REASON_GFP_NO_FS = 5,
+  /** OOM_NO_KILL_REASON_COSTLY_ORDER - memcg charge of order > 3. */
+  OOM_NO_KILL_REASON_COSTLY_ORDER = 6,
+  /** OOM_NO_KILL_REASON_NO_CANDIDATE - memcg: nothing killable, the charge fails with -ENOMEM. */
+  OOM_NO_KILL_REASON_NO_CANDIDATE = 7,
+  /** OOM_NO_KILL_REASON_CHOSEN_HAS_NO_MM - 2.6.18: the chosen task (a kernel thread) has no mm. */
+  OOM_NO_KILL_REASON_CHOSEN_HAS_NO_MM = 8,
+  UNRECOGNIZED = -1,
+}
+
+export function oomNoKillReasonFromJSON(object: any): OomNoKillReason {
+  switch (object) {
+    case 0:
+    case "OOM_NO_KILL_REASON_UNSPECIFIED":
+      return OomNoKillReason.OOM_NO_KILL_REASON_UNSPECIFIED;
+    case 1:
+    case "OOM_NO_KILL_REASON_VICTIM_NOT_REAPED":
+      return OomNoKillReason.OOM_NO_KILL_REASON_VICTIM_NOT_REAPED;
+    case 2:
+    case "OOM_NO_KILL_REASON_TASK_RELEASING_MEMORY":
+      return OomNoKillReason.OOM_NO_KILL_REASON_TASK_RELEASING_MEMORY;
+    case 3:
+    case "OOM_NO_KILL_REASON_CURRENT_EXITING":
+      return OomNoKillReason.OOM_NO_KILL_REASON_CURRENT_EXITING;
+    case 4:
+    case "OOM_NO_KILL_REASON_VICTIM_EXITING":
+      return OomNoKillReason.OOM_NO_KILL_REASON_VICTIM_EXITING;
+    case 5:
+    case "OOM_NO_KILL_REASON_GFP_NO_FS":
+      return OomNoKillReason.OOM_NO_KILL_REASON_GFP_NO_FS;
+    case 6:
+    case "OOM_NO_KILL_REASON_COSTLY_ORDER":
+      return OomNoKillReason.OOM_NO_KILL_REASON_COSTLY_ORDER;
+    case 7:
+    case "OOM_NO_KILL_REASON_NO_CANDIDATE":
+      return OomNoKillReason.OOM_NO_KILL_REASON_NO_CANDIDATE;
+    case 8:
+    case "OOM_NO_KILL_REASON_CHOSEN_HAS_NO_MM":
+      return OomNoKillReason.OOM_NO_KILL_REASON_CHOSEN_HAS_NO_MM;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return OomNoKillReason.UNRECOGNIZED;
+  }
+}
+
+export function oomNoKillReasonToJSON(object: OomNoKillReason): string {
+  switch (object) {
+    case OomNoKillReason.OOM_NO_KILL_REASON_UNSPECIFIED:
+      return "OOM_NO_KILL_REASON_UNSPECIFIED";
+    case OomNoKillReason.OOM_NO_KILL_REASON_VICTIM_NOT_REAPED:
+      return "OOM_NO_KILL_REASON_VICTIM_NOT_REAPED";
+    case OomNoKillReason.OOM_NO_KILL_REASON_TASK_RELEASING_MEMORY:
+      return "OOM_NO_KILL_REASON_TASK_RELEASING_MEMORY";
+    case OomNoKillReason.OOM_NO_KILL_REASON_CURRENT_EXITING:
+      return "OOM_NO_KILL_REASON_CURRENT_EXITING";
+    case OomNoKillReason.OOM_NO_KILL_REASON_VICTIM_EXITING:
+      return "OOM_NO_KILL_REASON_VICTIM_EXITING";
+    case OomNoKillReason.OOM_NO_KILL_REASON_GFP_NO_FS:
+      return "OOM_NO_KILL_REASON_GFP_NO_FS";
+    case OomNoKillReason.OOM_NO_KILL_REASON_COSTLY_ORDER:
+      return "OOM_NO_KILL_REASON_COSTLY_ORDER";
+    case OomNoKillReason.OOM_NO_KILL_REASON_NO_CANDIDATE:
+      return "OOM_NO_KILL_REASON_NO_CANDIDATE";
+    case OomNoKillReason.OOM_NO_KILL_REASON_CHOSEN_HAS_NO_MM:
+      return "OOM_NO_KILL_REASON_CHOSEN_HAS_NO_MM";
+    case OomNoKillReason.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum OomPanicReason {
+  OOM_PANIC_REASON_UNSPECIFIED = 0,
+  OOM_PANIC_REASON_PANIC_ON_OOM = 1,
+  OOM_PANIC_REASON_NO_KILLABLE_TASK = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function oomPanicReasonFromJSON(object: any): OomPanicReason {
+  switch (object) {
+    case 0:
+    case "OOM_PANIC_REASON_UNSPECIFIED":
+      return OomPanicReason.OOM_PANIC_REASON_UNSPECIFIED;
+    case 1:
+    case "OOM_PANIC_REASON_PANIC_ON_OOM":
+      return OomPanicReason.OOM_PANIC_REASON_PANIC_ON_OOM;
+    case 2:
+    case "OOM_PANIC_REASON_NO_KILLABLE_TASK":
+      return OomPanicReason.OOM_PANIC_REASON_NO_KILLABLE_TASK;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return OomPanicReason.UNRECOGNIZED;
+  }
+}
+
+export function oomPanicReasonToJSON(object: OomPanicReason): string {
+  switch (object) {
+    case OomPanicReason.OOM_PANIC_REASON_UNSPECIFIED:
+      return "OOM_PANIC_REASON_UNSPECIFIED";
+    case OomPanicReason.OOM_PANIC_REASON_PANIC_ON_OOM:
+      return "OOM_PANIC_REASON_PANIC_ON_OOM";
+    case OomPanicReason.OOM_PANIC_REASON_NO_KILLABLE_TASK:
+      return "OOM_PANIC_REASON_NO_KILLABLE_TASK";
+    case OomPanicReason.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum ReapResult {
+  REAP_RESULT_UNSPECIFIED = 0,
+  /** REAP_RESULT_REAPED - Anonymous/private memory unmapped, MMF_OOM_SKIP. */
+  REAP_RESULT_REAPED = 1,
+  /** REAP_RESULT_BUSY - mmap_lock held: retry in 100 ms. */
+  REAP_RESULT_BUSY = 2,
+  /** REAP_RESULT_GAVE_UP - 10 tries failed: MMF_OOM_SKIP anyway. */
+  REAP_RESULT_GAVE_UP = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function reapResultFromJSON(object: any): ReapResult {
+  switch (object) {
+    case 0:
+    case "REAP_RESULT_UNSPECIFIED":
+      return ReapResult.REAP_RESULT_UNSPECIFIED;
+    case 1:
+    case "REAP_RESULT_REAPED":
+      return ReapResult.REAP_RESULT_REAPED;
+    case 2:
+    case "REAP_RESULT_BUSY":
+      return ReapResult.REAP_RESULT_BUSY;
+    case 3:
+    case "REAP_RESULT_GAVE_UP":
+      return ReapResult.REAP_RESULT_GAVE_UP;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ReapResult.UNRECOGNIZED;
+  }
+}
+
+export function reapResultToJSON(object: ReapResult): string {
+  switch (object) {
+    case ReapResult.REAP_RESULT_UNSPECIFIED:
+      return "REAP_RESULT_UNSPECIFIED";
+    case ReapResult.REAP_RESULT_REAPED:
+      return "REAP_RESULT_REAPED";
+    case ReapResult.REAP_RESULT_BUSY:
+      return "REAP_RESULT_BUSY";
+    case ReapResult.REAP_RESULT_GAVE_UP:
+      return "REAP_RESULT_GAVE_UP";
+    case ReapResult.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
 
 /**
- * The oom aggregate's events (packages/kernel/src/oom/). Each is a message named in the past
- * tense; add yours to the oneof with the next free number, never renumber.
+ * The oom aggregate's events (packages/kernel/src/oom/types.ts OomEvent). Each is a message
+ * named in the past tense; add yours to the oneof with the next free number, never renumber.
+ * The oneof field names are the TS `type` in snake_case.
+ *
+ * Numbers: page counts, bytes and ns are uint64 (sint64 where -1 means "none"); pids, uids and
+ * cgroup ids uint32 (sint32 where -1 means "none"); oom_score_adj, oom_adj and nice sint32.
  */
 export interface OomEvent {
-  event: { $case: "oomInitialized"; value: OomInitialized } | undefined;
+  event:
+    | { $case: "oomInitialized"; value: OomInitialized }
+    | { $case: "policySet"; value: PolicySet }
+    | { $case: "userspaceKillerEnabled"; value: UserspaceKillerEnabled }
+    | { $case: "userspaceKillerDisabled"; value: UserspaceKillerDisabled }
+    | { $case: "oomKillDecided"; value: OomKillDecided }
+    | { $case: "oomNoKill"; value: OomNoKill }
+    | { $case: "oomPanicked"; value: OomPanicked }
+    | { $case: "reaperRan"; value: ReaperRan }
+    | { $case: "userspaceKillerPolled"; value: UserspaceKillerPolled }
+    | { $case: "userspaceKill"; value: UserspaceKill }
+    | { $case: "victimExited"; value: VictimExited }
+    | { $case: "victimReaped"; value: VictimReaped }
+    | undefined;
+}
+
+/** What failed and where (contracts/oom.ts OomTrigger). */
+export interface OomTrigger {
+  /** The task whose allocation failed (current). */
+  pid: number;
+  /** Pages asked for at the failure (order-0 faults ask for 1). */
+  pages: bigint;
+  order: number;
+  /** The gfp mask as the kernel prints it: "GFP_HIGHUSER_MOVABLE". */
+  gfp: string;
+  /** What the task was doing: "page-fault", "brk", "mmap-populate", "swap-in", "kernel"... */
+  context: string;
+  constraint: AllocConstraint | undefined;
+}
+
+/** The figures of one mm that badness() reads (contracts/oom.ts OomMmInfo). Pages. */
+export interface OomMmInfo {
+  mmId: number;
+  totalVm: bigint;
+  rssAnon: bigint;
+  rssFile: bigint;
+  rssShmem: bigint;
+  swapEnts: bigint;
+  pgtablesBytes: bigint;
+  /** MMF_OOM_SKIP: already reaped. */
+  oomSkip: boolean;
+}
+
+/** One task of the task list, in the kernel's list order (contracts/oom.ts OomTask). */
+export interface OomTask {
+  pid: number;
+  tgid: number;
+  ppid: number;
+  name: string;
+  uid: number;
+  euid: number;
+  capSysAdmin: boolean;
+  capSysResource: boolean;
+  capSysRawio: boolean;
+  nice: number;
+  oomScoreAdj: number;
+  /** The legacy oom_adj as written (2.6.18 reads it). */
+  oomAdj: number;
+  isKthread: boolean;
+  inVfork: boolean;
+  /** PF_EXITING */
+  exiting: boolean;
+  /** TIF_MEMDIE / tsk_is_oom_victim */
+  oomVictim: boolean;
+  /** PF_SWAPOFF (2.6.18) / oom_task_origin (later) */
+  oomOrigin: boolean;
+  /** User and system CPU time, clock ticks of USER_HZ. */
+  utimeTicks: bigint;
+  stimeTicks: bigint;
+  startTimeNs: bigint;
+  memcg: number;
+  /** Absent: a kernel thread or an exited task (no mm). */
+  mm:
+    | OomMmInfo
+    | undefined;
+  /** pids of the children, in list order. */
+  children: number[];
+  /** Other thread-group leaders sharing this mm (CLONE_VM without CLONE_THREAD). */
+  mmSharers: number[];
+}
+
+/** A cgroup of the OOMing subtree, with memory.oom.group (contracts/oom.ts OomMemcgInfo). */
+export interface OomMemcgInfo {
+  id: number;
+  /** -1 for the root. */
+  parent: number;
+  oomGroup: boolean;
+  path: string;
+  /** memory.max and memory.swap.max in pages, -1 = "max"; absent when not sent. */
+  memoryMaxPages?: bigint | undefined;
+  swapMaxPages?: bigint | undefined;
+}
+
+/** A list that may be absent (an optional array of the TS request). */
+export interface OomMemcgInfoList {
+  memcgs: OomMemcgInfo[];
+}
+
+/** out_of_memory() was called: the request vm sent (contracts/oom.ts OomRequest). */
+export interface OomRequest {
+  /** "OutOfMemory" when the request was sent as the oom command itself; absent when not. */
+  type?: string | undefined;
+  trigger:
+    | OomTrigger
+    | undefined;
+  /** oom_badness's totalpages: RAM + swap pages (global), memory.max + swap (memcg). */
+  totalPages: bigint;
+  tasks: OomTask[];
+  /** memcg OOM: the cgroups of the subtree; absent when not sent. */
+  memcgs: OomMemcgInfoList | undefined;
+  nowNs: bigint;
+  totalRamPages?: bigint | undefined;
+  totalSwapPages?: bigint | undefined;
+}
+
+/**
+ * A memory.events counter to bump (contracts/oom.ts OomMemcgEvent): one of oom, oom_kill,
+ * oom_group_kill.
+ */
+export interface OomMemcgEvent {
+  memcg: number;
+  event: MemcgEventKind;
+}
+
+export interface OomMemcgEventList {
+  events: OomMemcgEvent[];
+}
+
+export interface PidList {
+  pids: number[];
+}
+
+export interface StringList {
+  items: string[];
+}
+
+/** oom's answer to vm (contracts/oom.ts OomVerdict), recorded by vm's OomKillApplied. */
+export interface OomVerdict {
+  kind: OomVerdictKind;
+  /** kill: the victim's tgid, every process to SIGKILL, and the kill number. */
+  victim: number;
+  kill: number[];
+  killSeq: number;
+  /** wait, none, panic: why. */
+  reason: string;
+  /** The optional details (OomVerdictDetails): absent when the verdict does not carry them. */
+  memcgEvents: OomMemcgEventList | undefined;
+  oomVictims: PidList | undefined;
+  oomKillCount?: number | undefined;
+  logLines: StringList | undefined;
+  reapAfterNs?: bigint | undefined;
+  chargeFails?: boolean | undefined;
+}
+
+/** /proc/sys/vm/panic_on_oom and oom_kill_allocating_task. */
+export interface OomPolicy {
+  /** 0, 1 or 2. */
+  panicOnOom: number;
+  /** 0 or 1. */
+  oomKillAllocatingTask: number;
+}
+
+/** earlyoom's options (-m/-s/--prefer/--avoid/--ignore/--sort-by-rss/--dryrun). Whole percent. */
+export interface EarlyoomOptions {
+  memTermPercent: number;
+  memKillPercent: number;
+  swapTermPercent: number;
+  swapKillPercent: number;
+  /** Regular expressions on the process name; "" = none. */
+  prefer: string;
+  avoid: string;
+  ignore: string;
+  sortByRss: boolean;
+  /** 0: earlyoom's adaptive sleep. */
+  intervalMs: number;
+  dryRun: boolean;
+}
+
+/** systemd-oomd's options. Limits in basis points (9000 = 90%). */
+export interface OomdOptions {
+  swapUsedLimitBp: number;
+  swapCandidateMinBp: number;
+  memoryPressureLimitBp: number;
+  memoryPressureDurationMs: number;
+  pressureWindowMs: number;
+  intervalMs: number;
+  postActionDelayMs: number;
+  /** Cgroup paths with ManagedOOMSwap=kill / ManagedOOMMemoryPressure=kill. */
+  swapMonitored: string[];
+  pressureMonitored: string[];
+  dryRun: boolean;
+}
+
+export interface UserspaceKillerOptions {
+  options: { $case: "earlyoom"; value: EarlyoomOptions } | { $case: "systemdOomd"; value: OomdOptions } | undefined;
+}
+
+/** A pressure sample of one monitored cgroup. */
+export interface OomdSample {
+  cgroup: number;
+  /** Cumulative full-stall ns and pgscan. */
+  stallNs: bigint;
+  pgscan: bigint;
+  /** Full-stall share over the window, basis points. */
+  pressureBp: number;
+  /** Since when the pressure has been above the limit; -1: it is not. */
+  aboveSinceNs: bigint;
+}
+
+/** A candidate of a userspace killer, with what it was ranked by. */
+export interface UserspaceCandidate {
+  /** earlyoom: the process; systemd-oomd: -1. */
+  pid: number;
+  /** systemd-oomd: the cgroup; earlyoom: -1. */
+  cgroup: number;
+  /** Process name or cgroup path. */
+  name: string;
+  /**
+   * earlyoom: oom_score with --prefer/--avoid applied (may be negative), or VmRSS kB;
+   * systemd-oomd: swap pages or pgscan per second.
+   */
+  rank: bigint;
+  detail: string;
+}
+
+/**
+ * A badness value as the kernel's variable holds it: a number, or one of the kernel's named
+ * extremes (2.6.18 unsigned long ULONG_MAX; 5.9+ long LONG_MAX / LONG_MIN).
+ */
+export interface Points {
+  points: { $case: "value"; value: bigint } | { $case: "marker"; value: PointsMarker } | undefined;
+}
+
+/** linux-6.18 oom_badness()'s inputs, pages. */
+export interface Badness618Factors {
+  rssAnon: bigint;
+  rssFile: bigint;
+  rssShmem: bigint;
+  swapEnts: bigint;
+  /** mm_pgtables_bytes / PAGE_SIZE */
+  pgtables: bigint;
+  oomScoreAdj: number;
+  /** totalpages / 1000 */
+  adjUnit: bigint;
+}
+
+/** linux-2.6.18 badness()'s inputs and the divisors it derived. */
+export interface Badness2618Factors {
+  totalVm: bigint;
+  /** Sum over children with their own mm of total_vm / 2 + 1. */
+  childrenPoints: bigint;
+  childrenCounted: number;
+  cpuTime: bigint;
+  cpuDivisor: bigint;
+  runTime: bigint;
+  runDivisor: bigint;
+  niceDoubled: boolean;
+  /** CAP_SYS_ADMIN, uid 0 or euid 0. */
+  adminQuartered: boolean;
+  rawioQuartered: boolean;
+  oomAdj: number;
+}
+
+/** The formula a candidate was scored with, and its inputs. */
+export interface BadnessFactors {
+  formula:
+    | { $case: "linux618"; value: Badness618Factors }
+    | { $case: "linux2618"; value: Badness2618Factors }
+    | undefined;
+}
+
+/** One row of the candidate table: a task the scan looked at. */
+export interface OomCandidate {
+  pid: number;
+  tgid: number;
+  name: string;
+  uid: number;
+  memcg: number;
+  /** Absent: skipped before badness() looked at it. */
+  factors:
+    | BadnessFactors
+    | undefined;
+  /** What the selection compared; absent when skipped. */
+  points:
+    | Points
+    | undefined;
+  /** /proc/<pid>/oom_score at the time. */
+  oomScore: bigint;
+  outcome: CandidateOutcome;
+  skip: SkipReason;
+}
+
+/** Why the winner won. */
+export interface WinReason {
+  rule: WinRule;
+  /** Candidates with the winner's points, in scan order (the winner included). */
+  tiedWith: number[];
+  /** The best other candidate; absent when none. */
+  runnerUp?: number | undefined;
+}
+
+/** A task the OOM killer sent SIGKILL to, with the figures the "Killed process" line prints. */
+export interface KilledTask {
+  pid: number;
+  tgid: number;
+  name: string;
+  uid: number;
+  why: KillReason;
+  totalVm: bigint;
+  rssAnon: bigint;
+  rssFile: bigint;
+  rssShmem: bigint;
+  pgtablesBytes: bigint;
+  oomScoreAdj: number;
+  mmId: number;
+  memcg: number;
+}
+
+/** A task marked as OOM victim (TIF_MEMDIE; 6.18: signal->oom_mm). */
+export interface OomVictimMark {
+  pid: number;
+  tgid: number;
+  name: string;
+  /** -1: no mm. */
+  mmId: number;
+  /** 6.18: when the oom_reaper first looks at it; -1: no reaper. */
+  reapAtNs: bigint;
+  /** MMF_OOM_SKIP set at once (the mm is shared with init and cannot be reaped). */
+  oomSkip: boolean;
+}
+
+/** Facts common to every decision of an out_of_memory() call (OomDecisionBase). */
+export interface OomDecision {
+  /** "linux-6.18" or "linux-2.6.18". */
+  profile: string;
+  modelVersion: number;
+  policy: OomPolicy | undefined;
+  request: OomRequest | undefined;
+  constraint: OomConstraint;
+  /** totalpages as the decision used it (memcg: at least 1). */
+  totalPages: bigint;
+  /** Every task the scan looked at, in scan order. */
+  candidates: OomCandidate[];
+  memcgEvents: OomMemcgEvent[];
+  /** The kernel's log lines for this OOM, in order. */
+  logLines: string[];
+}
+
+/** The memory.oom.group cgroup whose tasks all die. */
+export interface OomGroup {
+  memcg: number;
+  path: string;
 }
 
 /** The OOM killer's policy for the machine: the kernel profile and sysctls of the config. */
@@ -23,6 +1063,124 @@ export interface OomInitialized {
     | undefined;
   /** MODEL_VERSION of the code that booted the machine: the rules this log replays under. */
   modelVersion: number;
+  policy: OomPolicy | undefined;
+  totalRamPages: bigint;
+  totalSwapPages: bigint;
+}
+
+/** vm.panic_on_oom or vm.oom_kill_allocating_task was written. */
+export interface PolicySet {
+  policy:
+    | OomPolicy
+    | undefined;
+  /**
+   * The /proc/sys/vm file written ("panic_on_oom", "oom_kill_allocating_task"); absent when
+   * the policy was set as a whole.
+   */
+  sysctl?: string | undefined;
+}
+
+/** A userspace OOM killer (earlyoom, systemd-oomd) was started with these options. */
+export interface UserspaceKillerEnabled {
+  options: UserspaceKillerOptions | undefined;
+}
+
+/** A userspace OOM killer was stopped. */
+export interface UserspaceKillerDisabled {
+  kind: UserspaceKillerKind;
+}
+
+/** out_of_memory() chose a victim and sent SIGKILL: "Out of memory: Killed process ...". */
+export interface OomKillDecided {
+  decision: OomDecision | undefined;
+  trigger:
+    | OomTrigger
+    | undefined;
+  /** The kill number on this machine (1, 2, ...). */
+  killSeq: number;
+  /** The task select_bad_process() chose (2.6.18 may then kill a child of it instead). */
+  chosen: number;
+  chosenPoints: Points | undefined;
+  why:
+    | WinReason
+    | undefined;
+  /** SIGKILLed, in order, each pid once. */
+  killed: KilledTask[];
+  /** memory.oom.group: the cgroup whose tasks all die; absent when none. */
+  oomGroup: OomGroup | undefined;
+  oomVictims: OomVictimMark[];
+  /** /proc/vmstat oom_kill increments. */
+  oomKillCount: number;
+  /** 6.18: the oom_reaper's first look (simulated ns); -1 when it will not run. */
+  reapAfterNs: bigint;
+}
+
+/** out_of_memory() returned without killing. */
+export interface OomNoKill {
+  decision: OomDecision | undefined;
+  reason: OomNoKillReason;
+  /** The task the reason is about; -1 when none. */
+  pid: number;
+  /** Marked as OOM victim now (current-exiting, victim-exiting); absent when none. */
+  marked: OomVictimMark | undefined;
+}
+
+/** "Kernel panic - not syncing: Out of memory..." (panic_on_oom, or no killable task). */
+export interface OomPanicked {
+  decision:
+    | OomDecision
+    | undefined;
+  /** The panic message, as the kernel prints it. */
+  message: string;
+  reason: OomPanicReason;
+}
+
+/** The oom_reaper looked at a victim's mm (oom_reap_task). */
+export interface ReaperRan {
+  nowNs: bigint;
+  pid: number;
+  mmId: number;
+  attempt: number;
+  result: ReapResult;
+  /** When it will try again; -1: it will not. */
+  nextAttemptNs: bigint;
+  logLines: string[];
+}
+
+/** A userspace killer woke up and polled /proc and the cgroups. */
+export interface UserspaceKillerPolled {
+  kind: UserspaceKillerKind;
+  nowNs: bigint;
+  nextPollNs: bigint;
+  /** systemd-oomd: per monitored cgroup, the sample taken and the pressure derived. */
+  samples: OomdSample[];
+}
+
+/** A userspace killer signalled processes (earlyoom: one process; systemd-oomd: a cgroup). */
+export interface UserspaceKill {
+  kind: UserspaceKillerKind;
+  nowNs: bigint;
+  signal: Signal;
+  reason: string;
+  /** Processes signalled, in order (empty in dry-run mode). */
+  pids: number[];
+  /** systemd-oomd: the cgroup killed; -1 for earlyoom. */
+  cgroup: number;
+  cgroupPath: string;
+  /** The best-ranked candidates (up to 8), best first. */
+  ranking: UserspaceCandidate[];
+  dryRun: boolean;
+  logLines: string[];
+}
+
+/** The victim's process is gone (exit_mmap done): the next OOM may kill again. */
+export interface VictimExited {
+  pid: number;
+}
+
+/** The victim's mm was reaped (MMF_OOM_SKIP): it no longer blocks a new kill. */
+export interface VictimReaped {
+  pid: number;
 }
 
 function createBaseOomEvent(): OomEvent {
@@ -34,6 +1192,39 @@ export const OomEvent: MessageFns<OomEvent> = {
     switch (message.event?.$case) {
       case "oomInitialized":
         OomInitialized.encode(message.event.value, writer.uint32(10).fork()).join();
+        break;
+      case "policySet":
+        PolicySet.encode(message.event.value, writer.uint32(18).fork()).join();
+        break;
+      case "userspaceKillerEnabled":
+        UserspaceKillerEnabled.encode(message.event.value, writer.uint32(26).fork()).join();
+        break;
+      case "userspaceKillerDisabled":
+        UserspaceKillerDisabled.encode(message.event.value, writer.uint32(34).fork()).join();
+        break;
+      case "oomKillDecided":
+        OomKillDecided.encode(message.event.value, writer.uint32(42).fork()).join();
+        break;
+      case "oomNoKill":
+        OomNoKill.encode(message.event.value, writer.uint32(50).fork()).join();
+        break;
+      case "oomPanicked":
+        OomPanicked.encode(message.event.value, writer.uint32(58).fork()).join();
+        break;
+      case "reaperRan":
+        ReaperRan.encode(message.event.value, writer.uint32(66).fork()).join();
+        break;
+      case "userspaceKillerPolled":
+        UserspaceKillerPolled.encode(message.event.value, writer.uint32(74).fork()).join();
+        break;
+      case "userspaceKill":
+        UserspaceKill.encode(message.event.value, writer.uint32(82).fork()).join();
+        break;
+      case "victimExited":
+        VictimExited.encode(message.event.value, writer.uint32(90).fork()).join();
+        break;
+      case "victimReaped":
+        VictimReaped.encode(message.event.value, writer.uint32(98).fork()).join();
         break;
     }
     return writer;
@@ -60,6 +1251,103 @@ export const OomEvent: MessageFns<OomEvent> = {
             message.event = { $case: "oomInitialized", value: OomInitialized.decode(reader, reader.uint32()) };
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.event = { $case: "policySet", value: PolicySet.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.event = {
+              $case: "userspaceKillerEnabled",
+              value: UserspaceKillerEnabled.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.event = {
+              $case: "userspaceKillerDisabled",
+              value: UserspaceKillerDisabled.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.event = { $case: "oomKillDecided", value: OomKillDecided.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.event = { $case: "oomNoKill", value: OomNoKill.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.event = { $case: "oomPanicked", value: OomPanicked.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.event = { $case: "reaperRan", value: ReaperRan.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.event = {
+              $case: "userspaceKillerPolled",
+              value: UserspaceKillerPolled.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.event = { $case: "userspaceKill", value: UserspaceKill.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.event = { $case: "victimExited", value: VictimExited.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.event = { $case: "victimReaped", value: VictimReaped.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -78,6 +1366,53 @@ export const OomEvent: MessageFns<OomEvent> = {
         ? { $case: "oomInitialized", value: OomInitialized.fromJSON(object.oomInitialized) }
         : isSet(object.oom_initialized)
         ? { $case: "oomInitialized", value: OomInitialized.fromJSON(object.oom_initialized) }
+        : isSet(object.policySet)
+        ? { $case: "policySet", value: PolicySet.fromJSON(object.policySet) }
+        : isSet(object.policy_set)
+        ? { $case: "policySet", value: PolicySet.fromJSON(object.policy_set) }
+        : isSet(object.userspaceKillerEnabled)
+        ? { $case: "userspaceKillerEnabled", value: UserspaceKillerEnabled.fromJSON(object.userspaceKillerEnabled) }
+        : isSet(object.userspace_killer_enabled)
+        ? { $case: "userspaceKillerEnabled", value: UserspaceKillerEnabled.fromJSON(object.userspace_killer_enabled) }
+        : isSet(object.userspaceKillerDisabled)
+        ? { $case: "userspaceKillerDisabled", value: UserspaceKillerDisabled.fromJSON(object.userspaceKillerDisabled) }
+        : isSet(object.userspace_killer_disabled)
+        ? {
+          $case: "userspaceKillerDisabled",
+          value: UserspaceKillerDisabled.fromJSON(object.userspace_killer_disabled),
+        }
+        : isSet(object.oomKillDecided)
+        ? { $case: "oomKillDecided", value: OomKillDecided.fromJSON(object.oomKillDecided) }
+        : isSet(object.oom_kill_decided)
+        ? { $case: "oomKillDecided", value: OomKillDecided.fromJSON(object.oom_kill_decided) }
+        : isSet(object.oomNoKill)
+        ? { $case: "oomNoKill", value: OomNoKill.fromJSON(object.oomNoKill) }
+        : isSet(object.oom_no_kill)
+        ? { $case: "oomNoKill", value: OomNoKill.fromJSON(object.oom_no_kill) }
+        : isSet(object.oomPanicked)
+        ? { $case: "oomPanicked", value: OomPanicked.fromJSON(object.oomPanicked) }
+        : isSet(object.oom_panicked)
+        ? { $case: "oomPanicked", value: OomPanicked.fromJSON(object.oom_panicked) }
+        : isSet(object.reaperRan)
+        ? { $case: "reaperRan", value: ReaperRan.fromJSON(object.reaperRan) }
+        : isSet(object.reaper_ran)
+        ? { $case: "reaperRan", value: ReaperRan.fromJSON(object.reaper_ran) }
+        : isSet(object.userspaceKillerPolled)
+        ? { $case: "userspaceKillerPolled", value: UserspaceKillerPolled.fromJSON(object.userspaceKillerPolled) }
+        : isSet(object.userspace_killer_polled)
+        ? { $case: "userspaceKillerPolled", value: UserspaceKillerPolled.fromJSON(object.userspace_killer_polled) }
+        : isSet(object.userspaceKill)
+        ? { $case: "userspaceKill", value: UserspaceKill.fromJSON(object.userspaceKill) }
+        : isSet(object.userspace_kill)
+        ? { $case: "userspaceKill", value: UserspaceKill.fromJSON(object.userspace_kill) }
+        : isSet(object.victimExited)
+        ? { $case: "victimExited", value: VictimExited.fromJSON(object.victimExited) }
+        : isSet(object.victim_exited)
+        ? { $case: "victimExited", value: VictimExited.fromJSON(object.victim_exited) }
+        : isSet(object.victimReaped)
+        ? { $case: "victimReaped", value: VictimReaped.fromJSON(object.victimReaped) }
+        : isSet(object.victim_reaped)
+        ? { $case: "victimReaped", value: VictimReaped.fromJSON(object.victim_reaped) }
         : undefined,
     };
   },
@@ -86,6 +1421,28 @@ export const OomEvent: MessageFns<OomEvent> = {
     const obj: any = {};
     if (message.event?.$case === "oomInitialized") {
       obj.oomInitialized = OomInitialized.toJSON(message.event.value);
+    } else if (message.event?.$case === "policySet") {
+      obj.policySet = PolicySet.toJSON(message.event.value);
+    } else if (message.event?.$case === "userspaceKillerEnabled") {
+      obj.userspaceKillerEnabled = UserspaceKillerEnabled.toJSON(message.event.value);
+    } else if (message.event?.$case === "userspaceKillerDisabled") {
+      obj.userspaceKillerDisabled = UserspaceKillerDisabled.toJSON(message.event.value);
+    } else if (message.event?.$case === "oomKillDecided") {
+      obj.oomKillDecided = OomKillDecided.toJSON(message.event.value);
+    } else if (message.event?.$case === "oomNoKill") {
+      obj.oomNoKill = OomNoKill.toJSON(message.event.value);
+    } else if (message.event?.$case === "oomPanicked") {
+      obj.oomPanicked = OomPanicked.toJSON(message.event.value);
+    } else if (message.event?.$case === "reaperRan") {
+      obj.reaperRan = ReaperRan.toJSON(message.event.value);
+    } else if (message.event?.$case === "userspaceKillerPolled") {
+      obj.userspaceKillerPolled = UserspaceKillerPolled.toJSON(message.event.value);
+    } else if (message.event?.$case === "userspaceKill") {
+      obj.userspaceKill = UserspaceKill.toJSON(message.event.value);
+    } else if (message.event?.$case === "victimExited") {
+      obj.victimExited = VictimExited.toJSON(message.event.value);
+    } else if (message.event?.$case === "victimReaped") {
+      obj.victimReaped = VictimReaped.toJSON(message.event.value);
     }
     return obj;
   },
@@ -102,13 +1459,4941 @@ export const OomEvent: MessageFns<OomEvent> = {
         }
         break;
       }
+      case "policySet": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "policySet", value: PolicySet.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "userspaceKillerEnabled": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = {
+            $case: "userspaceKillerEnabled",
+            value: UserspaceKillerEnabled.fromPartial(object.event.value),
+          };
+        }
+        break;
+      }
+      case "userspaceKillerDisabled": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = {
+            $case: "userspaceKillerDisabled",
+            value: UserspaceKillerDisabled.fromPartial(object.event.value),
+          };
+        }
+        break;
+      }
+      case "oomKillDecided": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "oomKillDecided", value: OomKillDecided.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "oomNoKill": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "oomNoKill", value: OomNoKill.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "oomPanicked": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "oomPanicked", value: OomPanicked.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "reaperRan": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "reaperRan", value: ReaperRan.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "userspaceKillerPolled": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = {
+            $case: "userspaceKillerPolled",
+            value: UserspaceKillerPolled.fromPartial(object.event.value),
+          };
+        }
+        break;
+      }
+      case "userspaceKill": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "userspaceKill", value: UserspaceKill.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "victimExited": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "victimExited", value: VictimExited.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "victimReaped": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "victimReaped", value: VictimReaped.fromPartial(object.event.value) };
+        }
+        break;
+      }
     }
     return message;
   },
 };
 
+function createBaseOomTrigger(): OomTrigger {
+  return { pid: 0, pages: 0n, order: 0, gfp: "", context: "", constraint: undefined };
+}
+
+export const OomTrigger: MessageFns<OomTrigger> = {
+  encode(message: OomTrigger, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.pages !== 0n) {
+      if (BigInt.asUintN(64, message.pages) !== message.pages) {
+        throw new globalThis.Error("value provided for field message.pages of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.pages);
+    }
+    if (message.order !== 0) {
+      writer.uint32(24).uint32(message.order);
+    }
+    if (message.gfp !== "") {
+      writer.uint32(34).string(message.gfp);
+    }
+    if (message.context !== "") {
+      writer.uint32(42).string(message.context);
+    }
+    if (message.constraint !== undefined) {
+      AllocConstraint.encode(message.constraint, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomTrigger {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomTrigger();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pages = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.order = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.gfp = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.context = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.constraint = AllocConstraint.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomTrigger {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      pages: isSet(object.pages) ? BigInt(object.pages) : 0n,
+      order: isSet(object.order) ? globalThis.Number(object.order) : 0,
+      gfp: isSet(object.gfp) ? globalThis.String(object.gfp) : "",
+      context: isSet(object.context) ? globalThis.String(object.context) : "",
+      constraint: isSet(object.constraint) ? AllocConstraint.fromJSON(object.constraint) : undefined,
+    };
+  },
+
+  toJSON(message: OomTrigger): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.pages !== 0n) {
+      obj.pages = message.pages.toString();
+    }
+    if (message.order !== 0) {
+      obj.order = Math.round(message.order);
+    }
+    if (message.gfp !== "") {
+      obj.gfp = message.gfp;
+    }
+    if (message.context !== "") {
+      obj.context = message.context;
+    }
+    if (message.constraint !== undefined) {
+      obj.constraint = AllocConstraint.toJSON(message.constraint);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomTrigger>): OomTrigger {
+    return OomTrigger.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomTrigger>): OomTrigger {
+    const message = createBaseOomTrigger();
+    message.pid = object.pid ?? 0;
+    message.pages = (object.pages !== undefined && object.pages !== null) ? BigInt(object.pages) : 0n;
+    message.order = object.order ?? 0;
+    message.gfp = object.gfp ?? "";
+    message.context = object.context ?? "";
+    message.constraint = (object.constraint !== undefined && object.constraint !== null)
+      ? AllocConstraint.fromPartial(object.constraint)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseOomMmInfo(): OomMmInfo {
+  return {
+    mmId: 0,
+    totalVm: 0n,
+    rssAnon: 0n,
+    rssFile: 0n,
+    rssShmem: 0n,
+    swapEnts: 0n,
+    pgtablesBytes: 0n,
+    oomSkip: false,
+  };
+}
+
+export const OomMmInfo: MessageFns<OomMmInfo> = {
+  encode(message: OomMmInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mmId !== 0) {
+      writer.uint32(8).uint32(message.mmId);
+    }
+    if (message.totalVm !== 0n) {
+      if (BigInt.asUintN(64, message.totalVm) !== message.totalVm) {
+        throw new globalThis.Error("value provided for field message.totalVm of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.totalVm);
+    }
+    if (message.rssAnon !== 0n) {
+      if (BigInt.asUintN(64, message.rssAnon) !== message.rssAnon) {
+        throw new globalThis.Error("value provided for field message.rssAnon of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.rssAnon);
+    }
+    if (message.rssFile !== 0n) {
+      if (BigInt.asUintN(64, message.rssFile) !== message.rssFile) {
+        throw new globalThis.Error("value provided for field message.rssFile of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.rssFile);
+    }
+    if (message.rssShmem !== 0n) {
+      if (BigInt.asUintN(64, message.rssShmem) !== message.rssShmem) {
+        throw new globalThis.Error("value provided for field message.rssShmem of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.rssShmem);
+    }
+    if (message.swapEnts !== 0n) {
+      if (BigInt.asUintN(64, message.swapEnts) !== message.swapEnts) {
+        throw new globalThis.Error("value provided for field message.swapEnts of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.swapEnts);
+    }
+    if (message.pgtablesBytes !== 0n) {
+      if (BigInt.asUintN(64, message.pgtablesBytes) !== message.pgtablesBytes) {
+        throw new globalThis.Error("value provided for field message.pgtablesBytes of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.pgtablesBytes);
+    }
+    if (message.oomSkip !== false) {
+      writer.uint32(64).bool(message.oomSkip);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomMmInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomMmInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.mmId = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.totalVm = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.rssAnon = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.rssFile = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.rssShmem = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.swapEnts = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.pgtablesBytes = reader.uint64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.oomSkip = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomMmInfo {
+    return {
+      mmId: isSet(object.mmId)
+        ? globalThis.Number(object.mmId)
+        : isSet(object.mm_id)
+        ? globalThis.Number(object.mm_id)
+        : 0,
+      totalVm: isSet(object.totalVm) ? BigInt(object.totalVm) : isSet(object.total_vm) ? BigInt(object.total_vm) : 0n,
+      rssAnon: isSet(object.rssAnon) ? BigInt(object.rssAnon) : isSet(object.rss_anon) ? BigInt(object.rss_anon) : 0n,
+      rssFile: isSet(object.rssFile) ? BigInt(object.rssFile) : isSet(object.rss_file) ? BigInt(object.rss_file) : 0n,
+      rssShmem: isSet(object.rssShmem)
+        ? BigInt(object.rssShmem)
+        : isSet(object.rss_shmem)
+        ? BigInt(object.rss_shmem)
+        : 0n,
+      swapEnts: isSet(object.swapEnts)
+        ? BigInt(object.swapEnts)
+        : isSet(object.swap_ents)
+        ? BigInt(object.swap_ents)
+        : 0n,
+      pgtablesBytes: isSet(object.pgtablesBytes)
+        ? BigInt(object.pgtablesBytes)
+        : isSet(object.pgtables_bytes)
+        ? BigInt(object.pgtables_bytes)
+        : 0n,
+      oomSkip: isSet(object.oomSkip)
+        ? globalThis.Boolean(object.oomSkip)
+        : isSet(object.oom_skip)
+        ? globalThis.Boolean(object.oom_skip)
+        : false,
+    };
+  },
+
+  toJSON(message: OomMmInfo): unknown {
+    const obj: any = {};
+    if (message.mmId !== 0) {
+      obj.mmId = Math.round(message.mmId);
+    }
+    if (message.totalVm !== 0n) {
+      obj.totalVm = message.totalVm.toString();
+    }
+    if (message.rssAnon !== 0n) {
+      obj.rssAnon = message.rssAnon.toString();
+    }
+    if (message.rssFile !== 0n) {
+      obj.rssFile = message.rssFile.toString();
+    }
+    if (message.rssShmem !== 0n) {
+      obj.rssShmem = message.rssShmem.toString();
+    }
+    if (message.swapEnts !== 0n) {
+      obj.swapEnts = message.swapEnts.toString();
+    }
+    if (message.pgtablesBytes !== 0n) {
+      obj.pgtablesBytes = message.pgtablesBytes.toString();
+    }
+    if (message.oomSkip !== false) {
+      obj.oomSkip = message.oomSkip;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomMmInfo>): OomMmInfo {
+    return OomMmInfo.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomMmInfo>): OomMmInfo {
+    const message = createBaseOomMmInfo();
+    message.mmId = object.mmId ?? 0;
+    message.totalVm = (object.totalVm !== undefined && object.totalVm !== null) ? BigInt(object.totalVm) : 0n;
+    message.rssAnon = (object.rssAnon !== undefined && object.rssAnon !== null) ? BigInt(object.rssAnon) : 0n;
+    message.rssFile = (object.rssFile !== undefined && object.rssFile !== null) ? BigInt(object.rssFile) : 0n;
+    message.rssShmem = (object.rssShmem !== undefined && object.rssShmem !== null) ? BigInt(object.rssShmem) : 0n;
+    message.swapEnts = (object.swapEnts !== undefined && object.swapEnts !== null) ? BigInt(object.swapEnts) : 0n;
+    message.pgtablesBytes = (object.pgtablesBytes !== undefined && object.pgtablesBytes !== null)
+      ? BigInt(object.pgtablesBytes)
+      : 0n;
+    message.oomSkip = object.oomSkip ?? false;
+    return message;
+  },
+};
+
+function createBaseOomTask(): OomTask {
+  return {
+    pid: 0,
+    tgid: 0,
+    ppid: 0,
+    name: "",
+    uid: 0,
+    euid: 0,
+    capSysAdmin: false,
+    capSysResource: false,
+    capSysRawio: false,
+    nice: 0,
+    oomScoreAdj: 0,
+    oomAdj: 0,
+    isKthread: false,
+    inVfork: false,
+    exiting: false,
+    oomVictim: false,
+    oomOrigin: false,
+    utimeTicks: 0n,
+    stimeTicks: 0n,
+    startTimeNs: 0n,
+    memcg: 0,
+    mm: undefined,
+    children: [],
+    mmSharers: [],
+  };
+}
+
+export const OomTask: MessageFns<OomTask> = {
+  encode(message: OomTask, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.tgid !== 0) {
+      writer.uint32(16).uint32(message.tgid);
+    }
+    if (message.ppid !== 0) {
+      writer.uint32(24).uint32(message.ppid);
+    }
+    if (message.name !== "") {
+      writer.uint32(34).string(message.name);
+    }
+    if (message.uid !== 0) {
+      writer.uint32(40).uint32(message.uid);
+    }
+    if (message.euid !== 0) {
+      writer.uint32(48).uint32(message.euid);
+    }
+    if (message.capSysAdmin !== false) {
+      writer.uint32(56).bool(message.capSysAdmin);
+    }
+    if (message.capSysResource !== false) {
+      writer.uint32(64).bool(message.capSysResource);
+    }
+    if (message.capSysRawio !== false) {
+      writer.uint32(72).bool(message.capSysRawio);
+    }
+    if (message.nice !== 0) {
+      writer.uint32(80).sint32(message.nice);
+    }
+    if (message.oomScoreAdj !== 0) {
+      writer.uint32(88).sint32(message.oomScoreAdj);
+    }
+    if (message.oomAdj !== 0) {
+      writer.uint32(96).sint32(message.oomAdj);
+    }
+    if (message.isKthread !== false) {
+      writer.uint32(104).bool(message.isKthread);
+    }
+    if (message.inVfork !== false) {
+      writer.uint32(112).bool(message.inVfork);
+    }
+    if (message.exiting !== false) {
+      writer.uint32(120).bool(message.exiting);
+    }
+    if (message.oomVictim !== false) {
+      writer.uint32(128).bool(message.oomVictim);
+    }
+    if (message.oomOrigin !== false) {
+      writer.uint32(136).bool(message.oomOrigin);
+    }
+    if (message.utimeTicks !== 0n) {
+      if (BigInt.asUintN(64, message.utimeTicks) !== message.utimeTicks) {
+        throw new globalThis.Error("value provided for field message.utimeTicks of type uint64 too large");
+      }
+      writer.uint32(144).uint64(message.utimeTicks);
+    }
+    if (message.stimeTicks !== 0n) {
+      if (BigInt.asUintN(64, message.stimeTicks) !== message.stimeTicks) {
+        throw new globalThis.Error("value provided for field message.stimeTicks of type uint64 too large");
+      }
+      writer.uint32(152).uint64(message.stimeTicks);
+    }
+    if (message.startTimeNs !== 0n) {
+      if (BigInt.asUintN(64, message.startTimeNs) !== message.startTimeNs) {
+        throw new globalThis.Error("value provided for field message.startTimeNs of type uint64 too large");
+      }
+      writer.uint32(160).uint64(message.startTimeNs);
+    }
+    if (message.memcg !== 0) {
+      writer.uint32(168).uint32(message.memcg);
+    }
+    if (message.mm !== undefined) {
+      OomMmInfo.encode(message.mm, writer.uint32(178).fork()).join();
+    }
+    if (message.children.length !== 0) {
+      writer.uint32(186).fork();
+      for (const v of message.children) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.mmSharers.length !== 0) {
+      writer.uint32(194).fork();
+      for (const v of message.mmSharers) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomTask {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomTask();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.tgid = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.ppid = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.uid = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.euid = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.capSysAdmin = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.capSysResource = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.capSysRawio = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.nice = reader.sint32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.oomScoreAdj = reader.sint32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.oomAdj = reader.sint32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.isKthread = reader.bool();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.inVfork = reader.bool();
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.exiting = reader.bool();
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.oomVictim = reader.bool();
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.oomOrigin = reader.bool();
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.utimeTicks = reader.uint64() as bigint;
+            continue;
+          }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.stimeTicks = reader.uint64() as bigint;
+            continue;
+          }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.startTimeNs = reader.uint64() as bigint;
+            continue;
+          }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.memcg = reader.uint32();
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.mm = OomMmInfo.decode(reader, reader.uint32());
+            continue;
+          }
+          case 23: {
+            if (tag === 184) {
+              message.children.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 186) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.children.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 24: {
+            if (tag === 192) {
+              message.mmSharers.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 194) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.mmSharers.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomTask {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      tgid: isSet(object.tgid) ? globalThis.Number(object.tgid) : 0,
+      ppid: isSet(object.ppid) ? globalThis.Number(object.ppid) : 0,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      uid: isSet(object.uid) ? globalThis.Number(object.uid) : 0,
+      euid: isSet(object.euid) ? globalThis.Number(object.euid) : 0,
+      capSysAdmin: isSet(object.capSysAdmin)
+        ? globalThis.Boolean(object.capSysAdmin)
+        : isSet(object.cap_sys_admin)
+        ? globalThis.Boolean(object.cap_sys_admin)
+        : false,
+      capSysResource: isSet(object.capSysResource)
+        ? globalThis.Boolean(object.capSysResource)
+        : isSet(object.cap_sys_resource)
+        ? globalThis.Boolean(object.cap_sys_resource)
+        : false,
+      capSysRawio: isSet(object.capSysRawio)
+        ? globalThis.Boolean(object.capSysRawio)
+        : isSet(object.cap_sys_rawio)
+        ? globalThis.Boolean(object.cap_sys_rawio)
+        : false,
+      nice: isSet(object.nice) ? globalThis.Number(object.nice) : 0,
+      oomScoreAdj: isSet(object.oomScoreAdj)
+        ? globalThis.Number(object.oomScoreAdj)
+        : isSet(object.oom_score_adj)
+        ? globalThis.Number(object.oom_score_adj)
+        : 0,
+      oomAdj: isSet(object.oomAdj)
+        ? globalThis.Number(object.oomAdj)
+        : isSet(object.oom_adj)
+        ? globalThis.Number(object.oom_adj)
+        : 0,
+      isKthread: isSet(object.isKthread)
+        ? globalThis.Boolean(object.isKthread)
+        : isSet(object.is_kthread)
+        ? globalThis.Boolean(object.is_kthread)
+        : false,
+      inVfork: isSet(object.inVfork)
+        ? globalThis.Boolean(object.inVfork)
+        : isSet(object.in_vfork)
+        ? globalThis.Boolean(object.in_vfork)
+        : false,
+      exiting: isSet(object.exiting) ? globalThis.Boolean(object.exiting) : false,
+      oomVictim: isSet(object.oomVictim)
+        ? globalThis.Boolean(object.oomVictim)
+        : isSet(object.oom_victim)
+        ? globalThis.Boolean(object.oom_victim)
+        : false,
+      oomOrigin: isSet(object.oomOrigin)
+        ? globalThis.Boolean(object.oomOrigin)
+        : isSet(object.oom_origin)
+        ? globalThis.Boolean(object.oom_origin)
+        : false,
+      utimeTicks: isSet(object.utimeTicks)
+        ? BigInt(object.utimeTicks)
+        : isSet(object.utime_ticks)
+        ? BigInt(object.utime_ticks)
+        : 0n,
+      stimeTicks: isSet(object.stimeTicks)
+        ? BigInt(object.stimeTicks)
+        : isSet(object.stime_ticks)
+        ? BigInt(object.stime_ticks)
+        : 0n,
+      startTimeNs: isSet(object.startTimeNs)
+        ? BigInt(object.startTimeNs)
+        : isSet(object.start_time_ns)
+        ? BigInt(object.start_time_ns)
+        : 0n,
+      memcg: isSet(object.memcg) ? globalThis.Number(object.memcg) : 0,
+      mm: isSet(object.mm) ? OomMmInfo.fromJSON(object.mm) : undefined,
+      children: globalThis.Array.isArray(object?.children)
+        ? object.children.map((e: any) => globalThis.Number(e))
+        : [],
+      mmSharers: globalThis.Array.isArray(object?.mmSharers)
+        ? object.mmSharers.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.mm_sharers)
+        ? object.mm_sharers.map((e: any) => globalThis.Number(e))
+        : [],
+    };
+  },
+
+  toJSON(message: OomTask): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.tgid !== 0) {
+      obj.tgid = Math.round(message.tgid);
+    }
+    if (message.ppid !== 0) {
+      obj.ppid = Math.round(message.ppid);
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.uid !== 0) {
+      obj.uid = Math.round(message.uid);
+    }
+    if (message.euid !== 0) {
+      obj.euid = Math.round(message.euid);
+    }
+    if (message.capSysAdmin !== false) {
+      obj.capSysAdmin = message.capSysAdmin;
+    }
+    if (message.capSysResource !== false) {
+      obj.capSysResource = message.capSysResource;
+    }
+    if (message.capSysRawio !== false) {
+      obj.capSysRawio = message.capSysRawio;
+    }
+    if (message.nice !== 0) {
+      obj.nice = Math.round(message.nice);
+    }
+    if (message.oomScoreAdj !== 0) {
+      obj.oomScoreAdj = Math.round(message.oomScoreAdj);
+    }
+    if (message.oomAdj !== 0) {
+      obj.oomAdj = Math.round(message.oomAdj);
+    }
+    if (message.isKthread !== false) {
+      obj.isKthread = message.isKthread;
+    }
+    if (message.inVfork !== false) {
+      obj.inVfork = message.inVfork;
+    }
+    if (message.exiting !== false) {
+      obj.exiting = message.exiting;
+    }
+    if (message.oomVictim !== false) {
+      obj.oomVictim = message.oomVictim;
+    }
+    if (message.oomOrigin !== false) {
+      obj.oomOrigin = message.oomOrigin;
+    }
+    if (message.utimeTicks !== 0n) {
+      obj.utimeTicks = message.utimeTicks.toString();
+    }
+    if (message.stimeTicks !== 0n) {
+      obj.stimeTicks = message.stimeTicks.toString();
+    }
+    if (message.startTimeNs !== 0n) {
+      obj.startTimeNs = message.startTimeNs.toString();
+    }
+    if (message.memcg !== 0) {
+      obj.memcg = Math.round(message.memcg);
+    }
+    if (message.mm !== undefined) {
+      obj.mm = OomMmInfo.toJSON(message.mm);
+    }
+    if (message.children?.length) {
+      obj.children = message.children.map((e) => Math.round(e));
+    }
+    if (message.mmSharers?.length) {
+      obj.mmSharers = message.mmSharers.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomTask>): OomTask {
+    return OomTask.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomTask>): OomTask {
+    const message = createBaseOomTask();
+    message.pid = object.pid ?? 0;
+    message.tgid = object.tgid ?? 0;
+    message.ppid = object.ppid ?? 0;
+    message.name = object.name ?? "";
+    message.uid = object.uid ?? 0;
+    message.euid = object.euid ?? 0;
+    message.capSysAdmin = object.capSysAdmin ?? false;
+    message.capSysResource = object.capSysResource ?? false;
+    message.capSysRawio = object.capSysRawio ?? false;
+    message.nice = object.nice ?? 0;
+    message.oomScoreAdj = object.oomScoreAdj ?? 0;
+    message.oomAdj = object.oomAdj ?? 0;
+    message.isKthread = object.isKthread ?? false;
+    message.inVfork = object.inVfork ?? false;
+    message.exiting = object.exiting ?? false;
+    message.oomVictim = object.oomVictim ?? false;
+    message.oomOrigin = object.oomOrigin ?? false;
+    message.utimeTicks = (object.utimeTicks !== undefined && object.utimeTicks !== null)
+      ? BigInt(object.utimeTicks)
+      : 0n;
+    message.stimeTicks = (object.stimeTicks !== undefined && object.stimeTicks !== null)
+      ? BigInt(object.stimeTicks)
+      : 0n;
+    message.startTimeNs = (object.startTimeNs !== undefined && object.startTimeNs !== null)
+      ? BigInt(object.startTimeNs)
+      : 0n;
+    message.memcg = object.memcg ?? 0;
+    message.mm = (object.mm !== undefined && object.mm !== null) ? OomMmInfo.fromPartial(object.mm) : undefined;
+    message.children = object.children?.map((e) => e) || [];
+    message.mmSharers = object.mmSharers?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseOomMemcgInfo(): OomMemcgInfo {
+  return { id: 0, parent: 0, oomGroup: false, path: "", memoryMaxPages: undefined, swapMaxPages: undefined };
+}
+
+export const OomMemcgInfo: MessageFns<OomMemcgInfo> = {
+  encode(message: OomMemcgInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint32(message.id);
+    }
+    if (message.parent !== 0) {
+      writer.uint32(16).sint32(message.parent);
+    }
+    if (message.oomGroup !== false) {
+      writer.uint32(24).bool(message.oomGroup);
+    }
+    if (message.path !== "") {
+      writer.uint32(34).string(message.path);
+    }
+    if (message.memoryMaxPages !== undefined) {
+      if (BigInt.asIntN(64, message.memoryMaxPages) !== message.memoryMaxPages) {
+        throw new globalThis.Error("value provided for field message.memoryMaxPages of type sint64 too large");
+      }
+      writer.uint32(40).sint64(message.memoryMaxPages);
+    }
+    if (message.swapMaxPages !== undefined) {
+      if (BigInt.asIntN(64, message.swapMaxPages) !== message.swapMaxPages) {
+        throw new globalThis.Error("value provided for field message.swapMaxPages of type sint64 too large");
+      }
+      writer.uint32(48).sint64(message.swapMaxPages);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomMemcgInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomMemcgInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.parent = reader.sint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.oomGroup = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.memoryMaxPages = reader.sint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.swapMaxPages = reader.sint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomMemcgInfo {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      parent: isSet(object.parent) ? globalThis.Number(object.parent) : 0,
+      oomGroup: isSet(object.oomGroup)
+        ? globalThis.Boolean(object.oomGroup)
+        : isSet(object.oom_group)
+        ? globalThis.Boolean(object.oom_group)
+        : false,
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      memoryMaxPages: isSet(object.memoryMaxPages)
+        ? BigInt(object.memoryMaxPages)
+        : isSet(object.memory_max_pages)
+        ? BigInt(object.memory_max_pages)
+        : undefined,
+      swapMaxPages: isSet(object.swapMaxPages)
+        ? BigInt(object.swapMaxPages)
+        : isSet(object.swap_max_pages)
+        ? BigInt(object.swap_max_pages)
+        : undefined,
+    };
+  },
+
+  toJSON(message: OomMemcgInfo): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.parent !== 0) {
+      obj.parent = Math.round(message.parent);
+    }
+    if (message.oomGroup !== false) {
+      obj.oomGroup = message.oomGroup;
+    }
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.memoryMaxPages !== undefined) {
+      obj.memoryMaxPages = message.memoryMaxPages.toString();
+    }
+    if (message.swapMaxPages !== undefined) {
+      obj.swapMaxPages = message.swapMaxPages.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomMemcgInfo>): OomMemcgInfo {
+    return OomMemcgInfo.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomMemcgInfo>): OomMemcgInfo {
+    const message = createBaseOomMemcgInfo();
+    message.id = object.id ?? 0;
+    message.parent = object.parent ?? 0;
+    message.oomGroup = object.oomGroup ?? false;
+    message.path = object.path ?? "";
+    message.memoryMaxPages = (object.memoryMaxPages !== undefined && object.memoryMaxPages !== null)
+      ? BigInt(object.memoryMaxPages)
+      : undefined;
+    message.swapMaxPages = (object.swapMaxPages !== undefined && object.swapMaxPages !== null)
+      ? BigInt(object.swapMaxPages)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseOomMemcgInfoList(): OomMemcgInfoList {
+  return { memcgs: [] };
+}
+
+export const OomMemcgInfoList: MessageFns<OomMemcgInfoList> = {
+  encode(message: OomMemcgInfoList, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.memcgs) {
+      OomMemcgInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomMemcgInfoList {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomMemcgInfoList();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.memcgs.push(OomMemcgInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomMemcgInfoList {
+    return {
+      memcgs: globalThis.Array.isArray(object?.memcgs) ? object.memcgs.map((e: any) => OomMemcgInfo.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: OomMemcgInfoList): unknown {
+    const obj: any = {};
+    if (message.memcgs?.length) {
+      obj.memcgs = message.memcgs.map((e) => OomMemcgInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomMemcgInfoList>): OomMemcgInfoList {
+    return OomMemcgInfoList.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomMemcgInfoList>): OomMemcgInfoList {
+    const message = createBaseOomMemcgInfoList();
+    message.memcgs = object.memcgs?.map((e) => OomMemcgInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseOomRequest(): OomRequest {
+  return {
+    type: undefined,
+    trigger: undefined,
+    totalPages: 0n,
+    tasks: [],
+    memcgs: undefined,
+    nowNs: 0n,
+    totalRamPages: undefined,
+    totalSwapPages: undefined,
+  };
+}
+
+export const OomRequest: MessageFns<OomRequest> = {
+  encode(message: OomRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== undefined) {
+      writer.uint32(10).string(message.type);
+    }
+    if (message.trigger !== undefined) {
+      OomTrigger.encode(message.trigger, writer.uint32(18).fork()).join();
+    }
+    if (message.totalPages !== 0n) {
+      if (BigInt.asUintN(64, message.totalPages) !== message.totalPages) {
+        throw new globalThis.Error("value provided for field message.totalPages of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.totalPages);
+    }
+    for (const v of message.tasks) {
+      OomTask.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.memcgs !== undefined) {
+      OomMemcgInfoList.encode(message.memcgs, writer.uint32(42).fork()).join();
+    }
+    if (message.nowNs !== 0n) {
+      if (BigInt.asUintN(64, message.nowNs) !== message.nowNs) {
+        throw new globalThis.Error("value provided for field message.nowNs of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.nowNs);
+    }
+    if (message.totalRamPages !== undefined) {
+      if (BigInt.asUintN(64, message.totalRamPages) !== message.totalRamPages) {
+        throw new globalThis.Error("value provided for field message.totalRamPages of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.totalRamPages);
+    }
+    if (message.totalSwapPages !== undefined) {
+      if (BigInt.asUintN(64, message.totalSwapPages) !== message.totalSwapPages) {
+        throw new globalThis.Error("value provided for field message.totalSwapPages of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.totalSwapPages);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.trigger = OomTrigger.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.totalPages = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tasks.push(OomTask.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.memcgs = OomMemcgInfoList.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.nowNs = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.totalRamPages = reader.uint64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.totalSwapPages = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomRequest {
+    return {
+      type: isSet(object.type) ? globalThis.String(object.type) : undefined,
+      trigger: isSet(object.trigger) ? OomTrigger.fromJSON(object.trigger) : undefined,
+      totalPages: isSet(object.totalPages)
+        ? BigInt(object.totalPages)
+        : isSet(object.total_pages)
+        ? BigInt(object.total_pages)
+        : 0n,
+      tasks: globalThis.Array.isArray(object?.tasks) ? object.tasks.map((e: any) => OomTask.fromJSON(e)) : [],
+      memcgs: isSet(object.memcgs) ? OomMemcgInfoList.fromJSON(object.memcgs) : undefined,
+      nowNs: isSet(object.nowNs) ? BigInt(object.nowNs) : isSet(object.now_ns) ? BigInt(object.now_ns) : 0n,
+      totalRamPages: isSet(object.totalRamPages)
+        ? BigInt(object.totalRamPages)
+        : isSet(object.total_ram_pages)
+        ? BigInt(object.total_ram_pages)
+        : undefined,
+      totalSwapPages: isSet(object.totalSwapPages)
+        ? BigInt(object.totalSwapPages)
+        : isSet(object.total_swap_pages)
+        ? BigInt(object.total_swap_pages)
+        : undefined,
+    };
+  },
+
+  toJSON(message: OomRequest): unknown {
+    const obj: any = {};
+    if (message.type !== undefined) {
+      obj.type = message.type;
+    }
+    if (message.trigger !== undefined) {
+      obj.trigger = OomTrigger.toJSON(message.trigger);
+    }
+    if (message.totalPages !== 0n) {
+      obj.totalPages = message.totalPages.toString();
+    }
+    if (message.tasks?.length) {
+      obj.tasks = message.tasks.map((e) => OomTask.toJSON(e));
+    }
+    if (message.memcgs !== undefined) {
+      obj.memcgs = OomMemcgInfoList.toJSON(message.memcgs);
+    }
+    if (message.nowNs !== 0n) {
+      obj.nowNs = message.nowNs.toString();
+    }
+    if (message.totalRamPages !== undefined) {
+      obj.totalRamPages = message.totalRamPages.toString();
+    }
+    if (message.totalSwapPages !== undefined) {
+      obj.totalSwapPages = message.totalSwapPages.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomRequest>): OomRequest {
+    return OomRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomRequest>): OomRequest {
+    const message = createBaseOomRequest();
+    message.type = object.type ?? undefined;
+    message.trigger = (object.trigger !== undefined && object.trigger !== null)
+      ? OomTrigger.fromPartial(object.trigger)
+      : undefined;
+    message.totalPages = (object.totalPages !== undefined && object.totalPages !== null)
+      ? BigInt(object.totalPages)
+      : 0n;
+    message.tasks = object.tasks?.map((e) => OomTask.fromPartial(e)) || [];
+    message.memcgs = (object.memcgs !== undefined && object.memcgs !== null)
+      ? OomMemcgInfoList.fromPartial(object.memcgs)
+      : undefined;
+    message.nowNs = (object.nowNs !== undefined && object.nowNs !== null) ? BigInt(object.nowNs) : 0n;
+    message.totalRamPages = (object.totalRamPages !== undefined && object.totalRamPages !== null)
+      ? BigInt(object.totalRamPages)
+      : undefined;
+    message.totalSwapPages = (object.totalSwapPages !== undefined && object.totalSwapPages !== null)
+      ? BigInt(object.totalSwapPages)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseOomMemcgEvent(): OomMemcgEvent {
+  return { memcg: 0, event: 0 };
+}
+
+export const OomMemcgEvent: MessageFns<OomMemcgEvent> = {
+  encode(message: OomMemcgEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memcg !== 0) {
+      writer.uint32(8).uint32(message.memcg);
+    }
+    if (message.event !== 0) {
+      writer.uint32(16).int32(message.event);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomMemcgEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomMemcgEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.memcg = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.event = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomMemcgEvent {
+    return {
+      memcg: isSet(object.memcg) ? globalThis.Number(object.memcg) : 0,
+      event: isSet(object.event) ? memcgEventKindFromJSON(object.event) : 0,
+    };
+  },
+
+  toJSON(message: OomMemcgEvent): unknown {
+    const obj: any = {};
+    if (message.memcg !== 0) {
+      obj.memcg = Math.round(message.memcg);
+    }
+    if (message.event !== 0) {
+      obj.event = memcgEventKindToJSON(message.event);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomMemcgEvent>): OomMemcgEvent {
+    return OomMemcgEvent.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomMemcgEvent>): OomMemcgEvent {
+    const message = createBaseOomMemcgEvent();
+    message.memcg = object.memcg ?? 0;
+    message.event = object.event ?? 0;
+    return message;
+  },
+};
+
+function createBaseOomMemcgEventList(): OomMemcgEventList {
+  return { events: [] };
+}
+
+export const OomMemcgEventList: MessageFns<OomMemcgEventList> = {
+  encode(message: OomMemcgEventList, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.events) {
+      OomMemcgEvent.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomMemcgEventList {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomMemcgEventList();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.events.push(OomMemcgEvent.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomMemcgEventList {
+    return {
+      events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => OomMemcgEvent.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: OomMemcgEventList): unknown {
+    const obj: any = {};
+    if (message.events?.length) {
+      obj.events = message.events.map((e) => OomMemcgEvent.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomMemcgEventList>): OomMemcgEventList {
+    return OomMemcgEventList.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomMemcgEventList>): OomMemcgEventList {
+    const message = createBaseOomMemcgEventList();
+    message.events = object.events?.map((e) => OomMemcgEvent.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePidList(): PidList {
+  return { pids: [] };
+}
+
+export const PidList: MessageFns<PidList> = {
+  encode(message: PidList, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pids.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.pids) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PidList {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePidList();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.pids.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.pids.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PidList {
+    return { pids: globalThis.Array.isArray(object?.pids) ? object.pids.map((e: any) => globalThis.Number(e)) : [] };
+  },
+
+  toJSON(message: PidList): unknown {
+    const obj: any = {};
+    if (message.pids?.length) {
+      obj.pids = message.pids.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PidList>): PidList {
+    return PidList.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PidList>): PidList {
+    const message = createBasePidList();
+    message.pids = object.pids?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseStringList(): StringList {
+  return { items: [] };
+}
+
+export const StringList: MessageFns<StringList> = {
+  encode(message: StringList, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.items) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StringList {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStringList();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.items.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StringList {
+    return { items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => globalThis.String(e)) : [] };
+  },
+
+  toJSON(message: StringList): unknown {
+    const obj: any = {};
+    if (message.items?.length) {
+      obj.items = message.items;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StringList>): StringList {
+    return StringList.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StringList>): StringList {
+    const message = createBaseStringList();
+    message.items = object.items?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseOomVerdict(): OomVerdict {
+  return {
+    kind: 0,
+    victim: 0,
+    kill: [],
+    killSeq: 0,
+    reason: "",
+    memcgEvents: undefined,
+    oomVictims: undefined,
+    oomKillCount: undefined,
+    logLines: undefined,
+    reapAfterNs: undefined,
+    chargeFails: undefined,
+  };
+}
+
+export const OomVerdict: MessageFns<OomVerdict> = {
+  encode(message: OomVerdict, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== 0) {
+      writer.uint32(8).int32(message.kind);
+    }
+    if (message.victim !== 0) {
+      writer.uint32(16).uint32(message.victim);
+    }
+    if (message.kill.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.kill) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.killSeq !== 0) {
+      writer.uint32(32).uint32(message.killSeq);
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
+    }
+    if (message.memcgEvents !== undefined) {
+      OomMemcgEventList.encode(message.memcgEvents, writer.uint32(50).fork()).join();
+    }
+    if (message.oomVictims !== undefined) {
+      PidList.encode(message.oomVictims, writer.uint32(58).fork()).join();
+    }
+    if (message.oomKillCount !== undefined) {
+      writer.uint32(64).uint32(message.oomKillCount);
+    }
+    if (message.logLines !== undefined) {
+      StringList.encode(message.logLines, writer.uint32(74).fork()).join();
+    }
+    if (message.reapAfterNs !== undefined) {
+      if (BigInt.asIntN(64, message.reapAfterNs) !== message.reapAfterNs) {
+        throw new globalThis.Error("value provided for field message.reapAfterNs of type sint64 too large");
+      }
+      writer.uint32(80).sint64(message.reapAfterNs);
+    }
+    if (message.chargeFails !== undefined) {
+      writer.uint32(88).bool(message.chargeFails);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomVerdict {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomVerdict();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.victim = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag === 24) {
+              message.kill.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.kill.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.killSeq = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.memcgEvents = OomMemcgEventList.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.oomVictims = PidList.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.oomKillCount = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.logLines = StringList.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.reapAfterNs = reader.sint64() as bigint;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.chargeFails = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomVerdict {
+    return {
+      kind: isSet(object.kind) ? oomVerdictKindFromJSON(object.kind) : 0,
+      victim: isSet(object.victim) ? globalThis.Number(object.victim) : 0,
+      kill: globalThis.Array.isArray(object?.kill) ? object.kill.map((e: any) => globalThis.Number(e)) : [],
+      killSeq: isSet(object.killSeq)
+        ? globalThis.Number(object.killSeq)
+        : isSet(object.kill_seq)
+        ? globalThis.Number(object.kill_seq)
+        : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      memcgEvents: isSet(object.memcgEvents)
+        ? OomMemcgEventList.fromJSON(object.memcgEvents)
+        : isSet(object.memcg_events)
+        ? OomMemcgEventList.fromJSON(object.memcg_events)
+        : undefined,
+      oomVictims: isSet(object.oomVictims)
+        ? PidList.fromJSON(object.oomVictims)
+        : isSet(object.oom_victims)
+        ? PidList.fromJSON(object.oom_victims)
+        : undefined,
+      oomKillCount: isSet(object.oomKillCount)
+        ? globalThis.Number(object.oomKillCount)
+        : isSet(object.oom_kill_count)
+        ? globalThis.Number(object.oom_kill_count)
+        : undefined,
+      logLines: isSet(object.logLines)
+        ? StringList.fromJSON(object.logLines)
+        : isSet(object.log_lines)
+        ? StringList.fromJSON(object.log_lines)
+        : undefined,
+      reapAfterNs: isSet(object.reapAfterNs)
+        ? BigInt(object.reapAfterNs)
+        : isSet(object.reap_after_ns)
+        ? BigInt(object.reap_after_ns)
+        : undefined,
+      chargeFails: isSet(object.chargeFails)
+        ? globalThis.Boolean(object.chargeFails)
+        : isSet(object.charge_fails)
+        ? globalThis.Boolean(object.charge_fails)
+        : undefined,
+    };
+  },
+
+  toJSON(message: OomVerdict): unknown {
+    const obj: any = {};
+    if (message.kind !== 0) {
+      obj.kind = oomVerdictKindToJSON(message.kind);
+    }
+    if (message.victim !== 0) {
+      obj.victim = Math.round(message.victim);
+    }
+    if (message.kill?.length) {
+      obj.kill = message.kill.map((e) => Math.round(e));
+    }
+    if (message.killSeq !== 0) {
+      obj.killSeq = Math.round(message.killSeq);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.memcgEvents !== undefined) {
+      obj.memcgEvents = OomMemcgEventList.toJSON(message.memcgEvents);
+    }
+    if (message.oomVictims !== undefined) {
+      obj.oomVictims = PidList.toJSON(message.oomVictims);
+    }
+    if (message.oomKillCount !== undefined) {
+      obj.oomKillCount = Math.round(message.oomKillCount);
+    }
+    if (message.logLines !== undefined) {
+      obj.logLines = StringList.toJSON(message.logLines);
+    }
+    if (message.reapAfterNs !== undefined) {
+      obj.reapAfterNs = message.reapAfterNs.toString();
+    }
+    if (message.chargeFails !== undefined) {
+      obj.chargeFails = message.chargeFails;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomVerdict>): OomVerdict {
+    return OomVerdict.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomVerdict>): OomVerdict {
+    const message = createBaseOomVerdict();
+    message.kind = object.kind ?? 0;
+    message.victim = object.victim ?? 0;
+    message.kill = object.kill?.map((e) => e) || [];
+    message.killSeq = object.killSeq ?? 0;
+    message.reason = object.reason ?? "";
+    message.memcgEvents = (object.memcgEvents !== undefined && object.memcgEvents !== null)
+      ? OomMemcgEventList.fromPartial(object.memcgEvents)
+      : undefined;
+    message.oomVictims = (object.oomVictims !== undefined && object.oomVictims !== null)
+      ? PidList.fromPartial(object.oomVictims)
+      : undefined;
+    message.oomKillCount = object.oomKillCount ?? undefined;
+    message.logLines = (object.logLines !== undefined && object.logLines !== null)
+      ? StringList.fromPartial(object.logLines)
+      : undefined;
+    message.reapAfterNs = (object.reapAfterNs !== undefined && object.reapAfterNs !== null)
+      ? BigInt(object.reapAfterNs)
+      : undefined;
+    message.chargeFails = object.chargeFails ?? undefined;
+    return message;
+  },
+};
+
+function createBaseOomPolicy(): OomPolicy {
+  return { panicOnOom: 0, oomKillAllocatingTask: 0 };
+}
+
+export const OomPolicy: MessageFns<OomPolicy> = {
+  encode(message: OomPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.panicOnOom !== 0) {
+      writer.uint32(8).uint32(message.panicOnOom);
+    }
+    if (message.oomKillAllocatingTask !== 0) {
+      writer.uint32(16).uint32(message.oomKillAllocatingTask);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomPolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomPolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.panicOnOom = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.oomKillAllocatingTask = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomPolicy {
+    return {
+      panicOnOom: isSet(object.panicOnOom)
+        ? globalThis.Number(object.panicOnOom)
+        : isSet(object.panic_on_oom)
+        ? globalThis.Number(object.panic_on_oom)
+        : 0,
+      oomKillAllocatingTask: isSet(object.oomKillAllocatingTask)
+        ? globalThis.Number(object.oomKillAllocatingTask)
+        : isSet(object.oom_kill_allocating_task)
+        ? globalThis.Number(object.oom_kill_allocating_task)
+        : 0,
+    };
+  },
+
+  toJSON(message: OomPolicy): unknown {
+    const obj: any = {};
+    if (message.panicOnOom !== 0) {
+      obj.panicOnOom = Math.round(message.panicOnOom);
+    }
+    if (message.oomKillAllocatingTask !== 0) {
+      obj.oomKillAllocatingTask = Math.round(message.oomKillAllocatingTask);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomPolicy>): OomPolicy {
+    return OomPolicy.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomPolicy>): OomPolicy {
+    const message = createBaseOomPolicy();
+    message.panicOnOom = object.panicOnOom ?? 0;
+    message.oomKillAllocatingTask = object.oomKillAllocatingTask ?? 0;
+    return message;
+  },
+};
+
+function createBaseEarlyoomOptions(): EarlyoomOptions {
+  return {
+    memTermPercent: 0,
+    memKillPercent: 0,
+    swapTermPercent: 0,
+    swapKillPercent: 0,
+    prefer: "",
+    avoid: "",
+    ignore: "",
+    sortByRss: false,
+    intervalMs: 0,
+    dryRun: false,
+  };
+}
+
+export const EarlyoomOptions: MessageFns<EarlyoomOptions> = {
+  encode(message: EarlyoomOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memTermPercent !== 0) {
+      writer.uint32(8).uint32(message.memTermPercent);
+    }
+    if (message.memKillPercent !== 0) {
+      writer.uint32(16).uint32(message.memKillPercent);
+    }
+    if (message.swapTermPercent !== 0) {
+      writer.uint32(24).uint32(message.swapTermPercent);
+    }
+    if (message.swapKillPercent !== 0) {
+      writer.uint32(32).uint32(message.swapKillPercent);
+    }
+    if (message.prefer !== "") {
+      writer.uint32(42).string(message.prefer);
+    }
+    if (message.avoid !== "") {
+      writer.uint32(50).string(message.avoid);
+    }
+    if (message.ignore !== "") {
+      writer.uint32(58).string(message.ignore);
+    }
+    if (message.sortByRss !== false) {
+      writer.uint32(64).bool(message.sortByRss);
+    }
+    if (message.intervalMs !== 0) {
+      writer.uint32(72).uint32(message.intervalMs);
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(80).bool(message.dryRun);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EarlyoomOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEarlyoomOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.memTermPercent = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.memKillPercent = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.swapTermPercent = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.swapKillPercent = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.prefer = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.avoid = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.ignore = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.sortByRss = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.intervalMs = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EarlyoomOptions {
+    return {
+      memTermPercent: isSet(object.memTermPercent)
+        ? globalThis.Number(object.memTermPercent)
+        : isSet(object.mem_term_percent)
+        ? globalThis.Number(object.mem_term_percent)
+        : 0,
+      memKillPercent: isSet(object.memKillPercent)
+        ? globalThis.Number(object.memKillPercent)
+        : isSet(object.mem_kill_percent)
+        ? globalThis.Number(object.mem_kill_percent)
+        : 0,
+      swapTermPercent: isSet(object.swapTermPercent)
+        ? globalThis.Number(object.swapTermPercent)
+        : isSet(object.swap_term_percent)
+        ? globalThis.Number(object.swap_term_percent)
+        : 0,
+      swapKillPercent: isSet(object.swapKillPercent)
+        ? globalThis.Number(object.swapKillPercent)
+        : isSet(object.swap_kill_percent)
+        ? globalThis.Number(object.swap_kill_percent)
+        : 0,
+      prefer: isSet(object.prefer) ? globalThis.String(object.prefer) : "",
+      avoid: isSet(object.avoid) ? globalThis.String(object.avoid) : "",
+      ignore: isSet(object.ignore) ? globalThis.String(object.ignore) : "",
+      sortByRss: isSet(object.sortByRss)
+        ? globalThis.Boolean(object.sortByRss)
+        : isSet(object.sort_by_rss)
+        ? globalThis.Boolean(object.sort_by_rss)
+        : false,
+      intervalMs: isSet(object.intervalMs)
+        ? globalThis.Number(object.intervalMs)
+        : isSet(object.interval_ms)
+        ? globalThis.Number(object.interval_ms)
+        : 0,
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : false,
+    };
+  },
+
+  toJSON(message: EarlyoomOptions): unknown {
+    const obj: any = {};
+    if (message.memTermPercent !== 0) {
+      obj.memTermPercent = Math.round(message.memTermPercent);
+    }
+    if (message.memKillPercent !== 0) {
+      obj.memKillPercent = Math.round(message.memKillPercent);
+    }
+    if (message.swapTermPercent !== 0) {
+      obj.swapTermPercent = Math.round(message.swapTermPercent);
+    }
+    if (message.swapKillPercent !== 0) {
+      obj.swapKillPercent = Math.round(message.swapKillPercent);
+    }
+    if (message.prefer !== "") {
+      obj.prefer = message.prefer;
+    }
+    if (message.avoid !== "") {
+      obj.avoid = message.avoid;
+    }
+    if (message.ignore !== "") {
+      obj.ignore = message.ignore;
+    }
+    if (message.sortByRss !== false) {
+      obj.sortByRss = message.sortByRss;
+    }
+    if (message.intervalMs !== 0) {
+      obj.intervalMs = Math.round(message.intervalMs);
+    }
+    if (message.dryRun !== false) {
+      obj.dryRun = message.dryRun;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EarlyoomOptions>): EarlyoomOptions {
+    return EarlyoomOptions.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EarlyoomOptions>): EarlyoomOptions {
+    const message = createBaseEarlyoomOptions();
+    message.memTermPercent = object.memTermPercent ?? 0;
+    message.memKillPercent = object.memKillPercent ?? 0;
+    message.swapTermPercent = object.swapTermPercent ?? 0;
+    message.swapKillPercent = object.swapKillPercent ?? 0;
+    message.prefer = object.prefer ?? "";
+    message.avoid = object.avoid ?? "";
+    message.ignore = object.ignore ?? "";
+    message.sortByRss = object.sortByRss ?? false;
+    message.intervalMs = object.intervalMs ?? 0;
+    message.dryRun = object.dryRun ?? false;
+    return message;
+  },
+};
+
+function createBaseOomdOptions(): OomdOptions {
+  return {
+    swapUsedLimitBp: 0,
+    swapCandidateMinBp: 0,
+    memoryPressureLimitBp: 0,
+    memoryPressureDurationMs: 0,
+    pressureWindowMs: 0,
+    intervalMs: 0,
+    postActionDelayMs: 0,
+    swapMonitored: [],
+    pressureMonitored: [],
+    dryRun: false,
+  };
+}
+
+export const OomdOptions: MessageFns<OomdOptions> = {
+  encode(message: OomdOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.swapUsedLimitBp !== 0) {
+      writer.uint32(8).uint32(message.swapUsedLimitBp);
+    }
+    if (message.swapCandidateMinBp !== 0) {
+      writer.uint32(16).uint32(message.swapCandidateMinBp);
+    }
+    if (message.memoryPressureLimitBp !== 0) {
+      writer.uint32(24).uint32(message.memoryPressureLimitBp);
+    }
+    if (message.memoryPressureDurationMs !== 0) {
+      writer.uint32(32).uint32(message.memoryPressureDurationMs);
+    }
+    if (message.pressureWindowMs !== 0) {
+      writer.uint32(40).uint32(message.pressureWindowMs);
+    }
+    if (message.intervalMs !== 0) {
+      writer.uint32(48).uint32(message.intervalMs);
+    }
+    if (message.postActionDelayMs !== 0) {
+      writer.uint32(56).uint32(message.postActionDelayMs);
+    }
+    for (const v of message.swapMonitored) {
+      writer.uint32(66).string(v!);
+    }
+    for (const v of message.pressureMonitored) {
+      writer.uint32(74).string(v!);
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(80).bool(message.dryRun);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomdOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomdOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.swapUsedLimitBp = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.swapCandidateMinBp = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.memoryPressureLimitBp = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.memoryPressureDurationMs = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.pressureWindowMs = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.intervalMs = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.postActionDelayMs = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.swapMonitored.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.pressureMonitored.push(reader.string());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomdOptions {
+    return {
+      swapUsedLimitBp: isSet(object.swapUsedLimitBp)
+        ? globalThis.Number(object.swapUsedLimitBp)
+        : isSet(object.swap_used_limit_bp)
+        ? globalThis.Number(object.swap_used_limit_bp)
+        : 0,
+      swapCandidateMinBp: isSet(object.swapCandidateMinBp)
+        ? globalThis.Number(object.swapCandidateMinBp)
+        : isSet(object.swap_candidate_min_bp)
+        ? globalThis.Number(object.swap_candidate_min_bp)
+        : 0,
+      memoryPressureLimitBp: isSet(object.memoryPressureLimitBp)
+        ? globalThis.Number(object.memoryPressureLimitBp)
+        : isSet(object.memory_pressure_limit_bp)
+        ? globalThis.Number(object.memory_pressure_limit_bp)
+        : 0,
+      memoryPressureDurationMs: isSet(object.memoryPressureDurationMs)
+        ? globalThis.Number(object.memoryPressureDurationMs)
+        : isSet(object.memory_pressure_duration_ms)
+        ? globalThis.Number(object.memory_pressure_duration_ms)
+        : 0,
+      pressureWindowMs: isSet(object.pressureWindowMs)
+        ? globalThis.Number(object.pressureWindowMs)
+        : isSet(object.pressure_window_ms)
+        ? globalThis.Number(object.pressure_window_ms)
+        : 0,
+      intervalMs: isSet(object.intervalMs)
+        ? globalThis.Number(object.intervalMs)
+        : isSet(object.interval_ms)
+        ? globalThis.Number(object.interval_ms)
+        : 0,
+      postActionDelayMs: isSet(object.postActionDelayMs)
+        ? globalThis.Number(object.postActionDelayMs)
+        : isSet(object.post_action_delay_ms)
+        ? globalThis.Number(object.post_action_delay_ms)
+        : 0,
+      swapMonitored: globalThis.Array.isArray(object?.swapMonitored)
+        ? object.swapMonitored.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.swap_monitored)
+        ? object.swap_monitored.map((e: any) => globalThis.String(e))
+        : [],
+      pressureMonitored: globalThis.Array.isArray(object?.pressureMonitored)
+        ? object.pressureMonitored.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.pressure_monitored)
+        ? object.pressure_monitored.map((e: any) => globalThis.String(e))
+        : [],
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : false,
+    };
+  },
+
+  toJSON(message: OomdOptions): unknown {
+    const obj: any = {};
+    if (message.swapUsedLimitBp !== 0) {
+      obj.swapUsedLimitBp = Math.round(message.swapUsedLimitBp);
+    }
+    if (message.swapCandidateMinBp !== 0) {
+      obj.swapCandidateMinBp = Math.round(message.swapCandidateMinBp);
+    }
+    if (message.memoryPressureLimitBp !== 0) {
+      obj.memoryPressureLimitBp = Math.round(message.memoryPressureLimitBp);
+    }
+    if (message.memoryPressureDurationMs !== 0) {
+      obj.memoryPressureDurationMs = Math.round(message.memoryPressureDurationMs);
+    }
+    if (message.pressureWindowMs !== 0) {
+      obj.pressureWindowMs = Math.round(message.pressureWindowMs);
+    }
+    if (message.intervalMs !== 0) {
+      obj.intervalMs = Math.round(message.intervalMs);
+    }
+    if (message.postActionDelayMs !== 0) {
+      obj.postActionDelayMs = Math.round(message.postActionDelayMs);
+    }
+    if (message.swapMonitored?.length) {
+      obj.swapMonitored = message.swapMonitored;
+    }
+    if (message.pressureMonitored?.length) {
+      obj.pressureMonitored = message.pressureMonitored;
+    }
+    if (message.dryRun !== false) {
+      obj.dryRun = message.dryRun;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomdOptions>): OomdOptions {
+    return OomdOptions.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomdOptions>): OomdOptions {
+    const message = createBaseOomdOptions();
+    message.swapUsedLimitBp = object.swapUsedLimitBp ?? 0;
+    message.swapCandidateMinBp = object.swapCandidateMinBp ?? 0;
+    message.memoryPressureLimitBp = object.memoryPressureLimitBp ?? 0;
+    message.memoryPressureDurationMs = object.memoryPressureDurationMs ?? 0;
+    message.pressureWindowMs = object.pressureWindowMs ?? 0;
+    message.intervalMs = object.intervalMs ?? 0;
+    message.postActionDelayMs = object.postActionDelayMs ?? 0;
+    message.swapMonitored = object.swapMonitored?.map((e) => e) || [];
+    message.pressureMonitored = object.pressureMonitored?.map((e) => e) || [];
+    message.dryRun = object.dryRun ?? false;
+    return message;
+  },
+};
+
+function createBaseUserspaceKillerOptions(): UserspaceKillerOptions {
+  return { options: undefined };
+}
+
+export const UserspaceKillerOptions: MessageFns<UserspaceKillerOptions> = {
+  encode(message: UserspaceKillerOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.options?.$case) {
+      case "earlyoom":
+        EarlyoomOptions.encode(message.options.value, writer.uint32(10).fork()).join();
+        break;
+      case "systemdOomd":
+        OomdOptions.encode(message.options.value, writer.uint32(18).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UserspaceKillerOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUserspaceKillerOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.options = { $case: "earlyoom", value: EarlyoomOptions.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.options = { $case: "systemdOomd", value: OomdOptions.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UserspaceKillerOptions {
+    return {
+      options: isSet(object.earlyoom)
+        ? { $case: "earlyoom", value: EarlyoomOptions.fromJSON(object.earlyoom) }
+        : isSet(object.systemdOomd)
+        ? { $case: "systemdOomd", value: OomdOptions.fromJSON(object.systemdOomd) }
+        : isSet(object.systemd_oomd)
+        ? { $case: "systemdOomd", value: OomdOptions.fromJSON(object.systemd_oomd) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: UserspaceKillerOptions): unknown {
+    const obj: any = {};
+    if (message.options?.$case === "earlyoom") {
+      obj.earlyoom = EarlyoomOptions.toJSON(message.options.value);
+    } else if (message.options?.$case === "systemdOomd") {
+      obj.systemdOomd = OomdOptions.toJSON(message.options.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UserspaceKillerOptions>): UserspaceKillerOptions {
+    return UserspaceKillerOptions.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UserspaceKillerOptions>): UserspaceKillerOptions {
+    const message = createBaseUserspaceKillerOptions();
+    switch (object.options?.$case) {
+      case "earlyoom": {
+        if (object.options?.value !== undefined && object.options?.value !== null) {
+          message.options = { $case: "earlyoom", value: EarlyoomOptions.fromPartial(object.options.value) };
+        }
+        break;
+      }
+      case "systemdOomd": {
+        if (object.options?.value !== undefined && object.options?.value !== null) {
+          message.options = { $case: "systemdOomd", value: OomdOptions.fromPartial(object.options.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseOomdSample(): OomdSample {
+  return { cgroup: 0, stallNs: 0n, pgscan: 0n, pressureBp: 0, aboveSinceNs: 0n };
+}
+
+export const OomdSample: MessageFns<OomdSample> = {
+  encode(message: OomdSample, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cgroup !== 0) {
+      writer.uint32(8).uint32(message.cgroup);
+    }
+    if (message.stallNs !== 0n) {
+      if (BigInt.asUintN(64, message.stallNs) !== message.stallNs) {
+        throw new globalThis.Error("value provided for field message.stallNs of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.stallNs);
+    }
+    if (message.pgscan !== 0n) {
+      if (BigInt.asUintN(64, message.pgscan) !== message.pgscan) {
+        throw new globalThis.Error("value provided for field message.pgscan of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.pgscan);
+    }
+    if (message.pressureBp !== 0) {
+      writer.uint32(32).uint32(message.pressureBp);
+    }
+    if (message.aboveSinceNs !== 0n) {
+      if (BigInt.asIntN(64, message.aboveSinceNs) !== message.aboveSinceNs) {
+        throw new globalThis.Error("value provided for field message.aboveSinceNs of type sint64 too large");
+      }
+      writer.uint32(40).sint64(message.aboveSinceNs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomdSample {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomdSample();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.cgroup = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.stallNs = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.pgscan = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pressureBp = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.aboveSinceNs = reader.sint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomdSample {
+    return {
+      cgroup: isSet(object.cgroup) ? globalThis.Number(object.cgroup) : 0,
+      stallNs: isSet(object.stallNs) ? BigInt(object.stallNs) : isSet(object.stall_ns) ? BigInt(object.stall_ns) : 0n,
+      pgscan: isSet(object.pgscan) ? BigInt(object.pgscan) : 0n,
+      pressureBp: isSet(object.pressureBp)
+        ? globalThis.Number(object.pressureBp)
+        : isSet(object.pressure_bp)
+        ? globalThis.Number(object.pressure_bp)
+        : 0,
+      aboveSinceNs: isSet(object.aboveSinceNs)
+        ? BigInt(object.aboveSinceNs)
+        : isSet(object.above_since_ns)
+        ? BigInt(object.above_since_ns)
+        : 0n,
+    };
+  },
+
+  toJSON(message: OomdSample): unknown {
+    const obj: any = {};
+    if (message.cgroup !== 0) {
+      obj.cgroup = Math.round(message.cgroup);
+    }
+    if (message.stallNs !== 0n) {
+      obj.stallNs = message.stallNs.toString();
+    }
+    if (message.pgscan !== 0n) {
+      obj.pgscan = message.pgscan.toString();
+    }
+    if (message.pressureBp !== 0) {
+      obj.pressureBp = Math.round(message.pressureBp);
+    }
+    if (message.aboveSinceNs !== 0n) {
+      obj.aboveSinceNs = message.aboveSinceNs.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomdSample>): OomdSample {
+    return OomdSample.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomdSample>): OomdSample {
+    const message = createBaseOomdSample();
+    message.cgroup = object.cgroup ?? 0;
+    message.stallNs = (object.stallNs !== undefined && object.stallNs !== null) ? BigInt(object.stallNs) : 0n;
+    message.pgscan = (object.pgscan !== undefined && object.pgscan !== null) ? BigInt(object.pgscan) : 0n;
+    message.pressureBp = object.pressureBp ?? 0;
+    message.aboveSinceNs = (object.aboveSinceNs !== undefined && object.aboveSinceNs !== null)
+      ? BigInt(object.aboveSinceNs)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseUserspaceCandidate(): UserspaceCandidate {
+  return { pid: 0, cgroup: 0, name: "", rank: 0n, detail: "" };
+}
+
+export const UserspaceCandidate: MessageFns<UserspaceCandidate> = {
+  encode(message: UserspaceCandidate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).sint32(message.pid);
+    }
+    if (message.cgroup !== 0) {
+      writer.uint32(16).sint32(message.cgroup);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.rank !== 0n) {
+      if (BigInt.asIntN(64, message.rank) !== message.rank) {
+        throw new globalThis.Error("value provided for field message.rank of type sint64 too large");
+      }
+      writer.uint32(32).sint64(message.rank);
+    }
+    if (message.detail !== "") {
+      writer.uint32(42).string(message.detail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UserspaceCandidate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUserspaceCandidate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.sint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.cgroup = reader.sint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.rank = reader.sint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UserspaceCandidate {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      cgroup: isSet(object.cgroup) ? globalThis.Number(object.cgroup) : 0,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      rank: isSet(object.rank) ? BigInt(object.rank) : 0n,
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+    };
+  },
+
+  toJSON(message: UserspaceCandidate): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.cgroup !== 0) {
+      obj.cgroup = Math.round(message.cgroup);
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.rank !== 0n) {
+      obj.rank = message.rank.toString();
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UserspaceCandidate>): UserspaceCandidate {
+    return UserspaceCandidate.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UserspaceCandidate>): UserspaceCandidate {
+    const message = createBaseUserspaceCandidate();
+    message.pid = object.pid ?? 0;
+    message.cgroup = object.cgroup ?? 0;
+    message.name = object.name ?? "";
+    message.rank = (object.rank !== undefined && object.rank !== null) ? BigInt(object.rank) : 0n;
+    message.detail = object.detail ?? "";
+    return message;
+  },
+};
+
+function createBasePoints(): Points {
+  return { points: undefined };
+}
+
+export const Points: MessageFns<Points> = {
+  encode(message: Points, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.points?.$case) {
+      case "value":
+        if (BigInt.asIntN(64, message.points.value) !== message.points.value) {
+          throw new globalThis.Error("value provided for field message.points.value of type sint64 too large");
+        }
+        writer.uint32(8).sint64(message.points.value);
+        break;
+      case "marker":
+        writer.uint32(16).int32(message.points.value);
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Points {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePoints();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.points = { $case: "value", value: reader.sint64() as bigint };
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.points = { $case: "marker", value: reader.int32() as any };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Points {
+    return {
+      points: isSet(object.value)
+        ? { $case: "value", value: BigInt(object.value) }
+        : isSet(object.marker)
+        ? { $case: "marker", value: pointsMarkerFromJSON(object.marker) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: Points): unknown {
+    const obj: any = {};
+    if (message.points?.$case === "value") {
+      obj.value = message.points.value.toString();
+    } else if (message.points?.$case === "marker") {
+      obj.marker = pointsMarkerToJSON(message.points.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Points>): Points {
+    return Points.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Points>): Points {
+    const message = createBasePoints();
+    switch (object.points?.$case) {
+      case "value": {
+        if (object.points?.value !== undefined && object.points?.value !== null) {
+          message.points = { $case: "value", value: BigInt(object.points.value) };
+        }
+        break;
+      }
+      case "marker": {
+        if (object.points?.value !== undefined && object.points?.value !== null) {
+          message.points = { $case: "marker", value: object.points.value };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseBadness618Factors(): Badness618Factors {
+  return { rssAnon: 0n, rssFile: 0n, rssShmem: 0n, swapEnts: 0n, pgtables: 0n, oomScoreAdj: 0, adjUnit: 0n };
+}
+
+export const Badness618Factors: MessageFns<Badness618Factors> = {
+  encode(message: Badness618Factors, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rssAnon !== 0n) {
+      if (BigInt.asUintN(64, message.rssAnon) !== message.rssAnon) {
+        throw new globalThis.Error("value provided for field message.rssAnon of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.rssAnon);
+    }
+    if (message.rssFile !== 0n) {
+      if (BigInt.asUintN(64, message.rssFile) !== message.rssFile) {
+        throw new globalThis.Error("value provided for field message.rssFile of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.rssFile);
+    }
+    if (message.rssShmem !== 0n) {
+      if (BigInt.asUintN(64, message.rssShmem) !== message.rssShmem) {
+        throw new globalThis.Error("value provided for field message.rssShmem of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.rssShmem);
+    }
+    if (message.swapEnts !== 0n) {
+      if (BigInt.asUintN(64, message.swapEnts) !== message.swapEnts) {
+        throw new globalThis.Error("value provided for field message.swapEnts of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.swapEnts);
+    }
+    if (message.pgtables !== 0n) {
+      if (BigInt.asUintN(64, message.pgtables) !== message.pgtables) {
+        throw new globalThis.Error("value provided for field message.pgtables of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.pgtables);
+    }
+    if (message.oomScoreAdj !== 0) {
+      writer.uint32(48).sint32(message.oomScoreAdj);
+    }
+    if (message.adjUnit !== 0n) {
+      if (BigInt.asUintN(64, message.adjUnit) !== message.adjUnit) {
+        throw new globalThis.Error("value provided for field message.adjUnit of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.adjUnit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Badness618Factors {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBadness618Factors();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.rssAnon = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.rssFile = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.rssShmem = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.swapEnts = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.pgtables = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.oomScoreAdj = reader.sint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.adjUnit = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Badness618Factors {
+    return {
+      rssAnon: isSet(object.rssAnon) ? BigInt(object.rssAnon) : isSet(object.rss_anon) ? BigInt(object.rss_anon) : 0n,
+      rssFile: isSet(object.rssFile) ? BigInt(object.rssFile) : isSet(object.rss_file) ? BigInt(object.rss_file) : 0n,
+      rssShmem: isSet(object.rssShmem)
+        ? BigInt(object.rssShmem)
+        : isSet(object.rss_shmem)
+        ? BigInt(object.rss_shmem)
+        : 0n,
+      swapEnts: isSet(object.swapEnts)
+        ? BigInt(object.swapEnts)
+        : isSet(object.swap_ents)
+        ? BigInt(object.swap_ents)
+        : 0n,
+      pgtables: isSet(object.pgtables) ? BigInt(object.pgtables) : 0n,
+      oomScoreAdj: isSet(object.oomScoreAdj)
+        ? globalThis.Number(object.oomScoreAdj)
+        : isSet(object.oom_score_adj)
+        ? globalThis.Number(object.oom_score_adj)
+        : 0,
+      adjUnit: isSet(object.adjUnit) ? BigInt(object.adjUnit) : isSet(object.adj_unit) ? BigInt(object.adj_unit) : 0n,
+    };
+  },
+
+  toJSON(message: Badness618Factors): unknown {
+    const obj: any = {};
+    if (message.rssAnon !== 0n) {
+      obj.rssAnon = message.rssAnon.toString();
+    }
+    if (message.rssFile !== 0n) {
+      obj.rssFile = message.rssFile.toString();
+    }
+    if (message.rssShmem !== 0n) {
+      obj.rssShmem = message.rssShmem.toString();
+    }
+    if (message.swapEnts !== 0n) {
+      obj.swapEnts = message.swapEnts.toString();
+    }
+    if (message.pgtables !== 0n) {
+      obj.pgtables = message.pgtables.toString();
+    }
+    if (message.oomScoreAdj !== 0) {
+      obj.oomScoreAdj = Math.round(message.oomScoreAdj);
+    }
+    if (message.adjUnit !== 0n) {
+      obj.adjUnit = message.adjUnit.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Badness618Factors>): Badness618Factors {
+    return Badness618Factors.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Badness618Factors>): Badness618Factors {
+    const message = createBaseBadness618Factors();
+    message.rssAnon = (object.rssAnon !== undefined && object.rssAnon !== null) ? BigInt(object.rssAnon) : 0n;
+    message.rssFile = (object.rssFile !== undefined && object.rssFile !== null) ? BigInt(object.rssFile) : 0n;
+    message.rssShmem = (object.rssShmem !== undefined && object.rssShmem !== null) ? BigInt(object.rssShmem) : 0n;
+    message.swapEnts = (object.swapEnts !== undefined && object.swapEnts !== null) ? BigInt(object.swapEnts) : 0n;
+    message.pgtables = (object.pgtables !== undefined && object.pgtables !== null) ? BigInt(object.pgtables) : 0n;
+    message.oomScoreAdj = object.oomScoreAdj ?? 0;
+    message.adjUnit = (object.adjUnit !== undefined && object.adjUnit !== null) ? BigInt(object.adjUnit) : 0n;
+    return message;
+  },
+};
+
+function createBaseBadness2618Factors(): Badness2618Factors {
+  return {
+    totalVm: 0n,
+    childrenPoints: 0n,
+    childrenCounted: 0,
+    cpuTime: 0n,
+    cpuDivisor: 0n,
+    runTime: 0n,
+    runDivisor: 0n,
+    niceDoubled: false,
+    adminQuartered: false,
+    rawioQuartered: false,
+    oomAdj: 0,
+  };
+}
+
+export const Badness2618Factors: MessageFns<Badness2618Factors> = {
+  encode(message: Badness2618Factors, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.totalVm !== 0n) {
+      if (BigInt.asUintN(64, message.totalVm) !== message.totalVm) {
+        throw new globalThis.Error("value provided for field message.totalVm of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.totalVm);
+    }
+    if (message.childrenPoints !== 0n) {
+      if (BigInt.asUintN(64, message.childrenPoints) !== message.childrenPoints) {
+        throw new globalThis.Error("value provided for field message.childrenPoints of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.childrenPoints);
+    }
+    if (message.childrenCounted !== 0) {
+      writer.uint32(24).uint32(message.childrenCounted);
+    }
+    if (message.cpuTime !== 0n) {
+      if (BigInt.asUintN(64, message.cpuTime) !== message.cpuTime) {
+        throw new globalThis.Error("value provided for field message.cpuTime of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.cpuTime);
+    }
+    if (message.cpuDivisor !== 0n) {
+      if (BigInt.asUintN(64, message.cpuDivisor) !== message.cpuDivisor) {
+        throw new globalThis.Error("value provided for field message.cpuDivisor of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.cpuDivisor);
+    }
+    if (message.runTime !== 0n) {
+      if (BigInt.asUintN(64, message.runTime) !== message.runTime) {
+        throw new globalThis.Error("value provided for field message.runTime of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.runTime);
+    }
+    if (message.runDivisor !== 0n) {
+      if (BigInt.asUintN(64, message.runDivisor) !== message.runDivisor) {
+        throw new globalThis.Error("value provided for field message.runDivisor of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.runDivisor);
+    }
+    if (message.niceDoubled !== false) {
+      writer.uint32(64).bool(message.niceDoubled);
+    }
+    if (message.adminQuartered !== false) {
+      writer.uint32(72).bool(message.adminQuartered);
+    }
+    if (message.rawioQuartered !== false) {
+      writer.uint32(80).bool(message.rawioQuartered);
+    }
+    if (message.oomAdj !== 0) {
+      writer.uint32(88).sint32(message.oomAdj);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Badness2618Factors {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBadness2618Factors();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.totalVm = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.childrenPoints = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.childrenCounted = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.cpuTime = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.cpuDivisor = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.runTime = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.runDivisor = reader.uint64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.niceDoubled = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.adminQuartered = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.rawioQuartered = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.oomAdj = reader.sint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Badness2618Factors {
+    return {
+      totalVm: isSet(object.totalVm) ? BigInt(object.totalVm) : isSet(object.total_vm) ? BigInt(object.total_vm) : 0n,
+      childrenPoints: isSet(object.childrenPoints)
+        ? BigInt(object.childrenPoints)
+        : isSet(object.children_points)
+        ? BigInt(object.children_points)
+        : 0n,
+      childrenCounted: isSet(object.childrenCounted)
+        ? globalThis.Number(object.childrenCounted)
+        : isSet(object.children_counted)
+        ? globalThis.Number(object.children_counted)
+        : 0,
+      cpuTime: isSet(object.cpuTime) ? BigInt(object.cpuTime) : isSet(object.cpu_time) ? BigInt(object.cpu_time) : 0n,
+      cpuDivisor: isSet(object.cpuDivisor)
+        ? BigInt(object.cpuDivisor)
+        : isSet(object.cpu_divisor)
+        ? BigInt(object.cpu_divisor)
+        : 0n,
+      runTime: isSet(object.runTime) ? BigInt(object.runTime) : isSet(object.run_time) ? BigInt(object.run_time) : 0n,
+      runDivisor: isSet(object.runDivisor)
+        ? BigInt(object.runDivisor)
+        : isSet(object.run_divisor)
+        ? BigInt(object.run_divisor)
+        : 0n,
+      niceDoubled: isSet(object.niceDoubled)
+        ? globalThis.Boolean(object.niceDoubled)
+        : isSet(object.nice_doubled)
+        ? globalThis.Boolean(object.nice_doubled)
+        : false,
+      adminQuartered: isSet(object.adminQuartered)
+        ? globalThis.Boolean(object.adminQuartered)
+        : isSet(object.admin_quartered)
+        ? globalThis.Boolean(object.admin_quartered)
+        : false,
+      rawioQuartered: isSet(object.rawioQuartered)
+        ? globalThis.Boolean(object.rawioQuartered)
+        : isSet(object.rawio_quartered)
+        ? globalThis.Boolean(object.rawio_quartered)
+        : false,
+      oomAdj: isSet(object.oomAdj)
+        ? globalThis.Number(object.oomAdj)
+        : isSet(object.oom_adj)
+        ? globalThis.Number(object.oom_adj)
+        : 0,
+    };
+  },
+
+  toJSON(message: Badness2618Factors): unknown {
+    const obj: any = {};
+    if (message.totalVm !== 0n) {
+      obj.totalVm = message.totalVm.toString();
+    }
+    if (message.childrenPoints !== 0n) {
+      obj.childrenPoints = message.childrenPoints.toString();
+    }
+    if (message.childrenCounted !== 0) {
+      obj.childrenCounted = Math.round(message.childrenCounted);
+    }
+    if (message.cpuTime !== 0n) {
+      obj.cpuTime = message.cpuTime.toString();
+    }
+    if (message.cpuDivisor !== 0n) {
+      obj.cpuDivisor = message.cpuDivisor.toString();
+    }
+    if (message.runTime !== 0n) {
+      obj.runTime = message.runTime.toString();
+    }
+    if (message.runDivisor !== 0n) {
+      obj.runDivisor = message.runDivisor.toString();
+    }
+    if (message.niceDoubled !== false) {
+      obj.niceDoubled = message.niceDoubled;
+    }
+    if (message.adminQuartered !== false) {
+      obj.adminQuartered = message.adminQuartered;
+    }
+    if (message.rawioQuartered !== false) {
+      obj.rawioQuartered = message.rawioQuartered;
+    }
+    if (message.oomAdj !== 0) {
+      obj.oomAdj = Math.round(message.oomAdj);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Badness2618Factors>): Badness2618Factors {
+    return Badness2618Factors.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Badness2618Factors>): Badness2618Factors {
+    const message = createBaseBadness2618Factors();
+    message.totalVm = (object.totalVm !== undefined && object.totalVm !== null) ? BigInt(object.totalVm) : 0n;
+    message.childrenPoints = (object.childrenPoints !== undefined && object.childrenPoints !== null)
+      ? BigInt(object.childrenPoints)
+      : 0n;
+    message.childrenCounted = object.childrenCounted ?? 0;
+    message.cpuTime = (object.cpuTime !== undefined && object.cpuTime !== null) ? BigInt(object.cpuTime) : 0n;
+    message.cpuDivisor = (object.cpuDivisor !== undefined && object.cpuDivisor !== null)
+      ? BigInt(object.cpuDivisor)
+      : 0n;
+    message.runTime = (object.runTime !== undefined && object.runTime !== null) ? BigInt(object.runTime) : 0n;
+    message.runDivisor = (object.runDivisor !== undefined && object.runDivisor !== null)
+      ? BigInt(object.runDivisor)
+      : 0n;
+    message.niceDoubled = object.niceDoubled ?? false;
+    message.adminQuartered = object.adminQuartered ?? false;
+    message.rawioQuartered = object.rawioQuartered ?? false;
+    message.oomAdj = object.oomAdj ?? 0;
+    return message;
+  },
+};
+
+function createBaseBadnessFactors(): BadnessFactors {
+  return { formula: undefined };
+}
+
+export const BadnessFactors: MessageFns<BadnessFactors> = {
+  encode(message: BadnessFactors, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.formula?.$case) {
+      case "linux618":
+        Badness618Factors.encode(message.formula.value, writer.uint32(10).fork()).join();
+        break;
+      case "linux2618":
+        Badness2618Factors.encode(message.formula.value, writer.uint32(18).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BadnessFactors {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBadnessFactors();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.formula = { $case: "linux618", value: Badness618Factors.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.formula = { $case: "linux2618", value: Badness2618Factors.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BadnessFactors {
+    return {
+      formula: isSet(object.linux618)
+        ? { $case: "linux618", value: Badness618Factors.fromJSON(object.linux618) }
+        : isSet(object.linux_6_18)
+        ? { $case: "linux618", value: Badness618Factors.fromJSON(object.linux_6_18) }
+        : isSet(object.linux2618)
+        ? { $case: "linux2618", value: Badness2618Factors.fromJSON(object.linux2618) }
+        : isSet(object.linux_2_6_18)
+        ? { $case: "linux2618", value: Badness2618Factors.fromJSON(object.linux_2_6_18) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: BadnessFactors): unknown {
+    const obj: any = {};
+    if (message.formula?.$case === "linux618") {
+      obj.linux618 = Badness618Factors.toJSON(message.formula.value);
+    } else if (message.formula?.$case === "linux2618") {
+      obj.linux2618 = Badness2618Factors.toJSON(message.formula.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BadnessFactors>): BadnessFactors {
+    return BadnessFactors.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BadnessFactors>): BadnessFactors {
+    const message = createBaseBadnessFactors();
+    switch (object.formula?.$case) {
+      case "linux618": {
+        if (object.formula?.value !== undefined && object.formula?.value !== null) {
+          message.formula = { $case: "linux618", value: Badness618Factors.fromPartial(object.formula.value) };
+        }
+        break;
+      }
+      case "linux2618": {
+        if (object.formula?.value !== undefined && object.formula?.value !== null) {
+          message.formula = { $case: "linux2618", value: Badness2618Factors.fromPartial(object.formula.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseOomCandidate(): OomCandidate {
+  return {
+    pid: 0,
+    tgid: 0,
+    name: "",
+    uid: 0,
+    memcg: 0,
+    factors: undefined,
+    points: undefined,
+    oomScore: 0n,
+    outcome: 0,
+    skip: 0,
+  };
+}
+
+export const OomCandidate: MessageFns<OomCandidate> = {
+  encode(message: OomCandidate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.tgid !== 0) {
+      writer.uint32(16).uint32(message.tgid);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.uid !== 0) {
+      writer.uint32(32).uint32(message.uid);
+    }
+    if (message.memcg !== 0) {
+      writer.uint32(40).uint32(message.memcg);
+    }
+    if (message.factors !== undefined) {
+      BadnessFactors.encode(message.factors, writer.uint32(50).fork()).join();
+    }
+    if (message.points !== undefined) {
+      Points.encode(message.points, writer.uint32(58).fork()).join();
+    }
+    if (message.oomScore !== 0n) {
+      if (BigInt.asIntN(64, message.oomScore) !== message.oomScore) {
+        throw new globalThis.Error("value provided for field message.oomScore of type sint64 too large");
+      }
+      writer.uint32(64).sint64(message.oomScore);
+    }
+    if (message.outcome !== 0) {
+      writer.uint32(72).int32(message.outcome);
+    }
+    if (message.skip !== 0) {
+      writer.uint32(80).int32(message.skip);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomCandidate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomCandidate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.tgid = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.uid = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.memcg = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.factors = BadnessFactors.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.points = Points.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.oomScore = reader.sint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.outcome = reader.int32() as any;
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.skip = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomCandidate {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      tgid: isSet(object.tgid) ? globalThis.Number(object.tgid) : 0,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      uid: isSet(object.uid) ? globalThis.Number(object.uid) : 0,
+      memcg: isSet(object.memcg) ? globalThis.Number(object.memcg) : 0,
+      factors: isSet(object.factors) ? BadnessFactors.fromJSON(object.factors) : undefined,
+      points: isSet(object.points) ? Points.fromJSON(object.points) : undefined,
+      oomScore: isSet(object.oomScore)
+        ? BigInt(object.oomScore)
+        : isSet(object.oom_score)
+        ? BigInt(object.oom_score)
+        : 0n,
+      outcome: isSet(object.outcome) ? candidateOutcomeFromJSON(object.outcome) : 0,
+      skip: isSet(object.skip) ? skipReasonFromJSON(object.skip) : 0,
+    };
+  },
+
+  toJSON(message: OomCandidate): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.tgid !== 0) {
+      obj.tgid = Math.round(message.tgid);
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.uid !== 0) {
+      obj.uid = Math.round(message.uid);
+    }
+    if (message.memcg !== 0) {
+      obj.memcg = Math.round(message.memcg);
+    }
+    if (message.factors !== undefined) {
+      obj.factors = BadnessFactors.toJSON(message.factors);
+    }
+    if (message.points !== undefined) {
+      obj.points = Points.toJSON(message.points);
+    }
+    if (message.oomScore !== 0n) {
+      obj.oomScore = message.oomScore.toString();
+    }
+    if (message.outcome !== 0) {
+      obj.outcome = candidateOutcomeToJSON(message.outcome);
+    }
+    if (message.skip !== 0) {
+      obj.skip = skipReasonToJSON(message.skip);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomCandidate>): OomCandidate {
+    return OomCandidate.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomCandidate>): OomCandidate {
+    const message = createBaseOomCandidate();
+    message.pid = object.pid ?? 0;
+    message.tgid = object.tgid ?? 0;
+    message.name = object.name ?? "";
+    message.uid = object.uid ?? 0;
+    message.memcg = object.memcg ?? 0;
+    message.factors = (object.factors !== undefined && object.factors !== null)
+      ? BadnessFactors.fromPartial(object.factors)
+      : undefined;
+    message.points = (object.points !== undefined && object.points !== null)
+      ? Points.fromPartial(object.points)
+      : undefined;
+    message.oomScore = (object.oomScore !== undefined && object.oomScore !== null) ? BigInt(object.oomScore) : 0n;
+    message.outcome = object.outcome ?? 0;
+    message.skip = object.skip ?? 0;
+    return message;
+  },
+};
+
+function createBaseWinReason(): WinReason {
+  return { rule: 0, tiedWith: [], runnerUp: undefined };
+}
+
+export const WinReason: MessageFns<WinReason> = {
+  encode(message: WinReason, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rule !== 0) {
+      writer.uint32(8).int32(message.rule);
+    }
+    if (message.tiedWith.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.tiedWith) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.runnerUp !== undefined) {
+      writer.uint32(24).uint32(message.runnerUp);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WinReason {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWinReason();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.rule = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.tiedWith.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.tiedWith.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.runnerUp = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WinReason {
+    return {
+      rule: isSet(object.rule) ? winRuleFromJSON(object.rule) : 0,
+      tiedWith: globalThis.Array.isArray(object?.tiedWith)
+        ? object.tiedWith.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.tied_with)
+        ? object.tied_with.map((e: any) => globalThis.Number(e))
+        : [],
+      runnerUp: isSet(object.runnerUp)
+        ? globalThis.Number(object.runnerUp)
+        : isSet(object.runner_up)
+        ? globalThis.Number(object.runner_up)
+        : undefined,
+    };
+  },
+
+  toJSON(message: WinReason): unknown {
+    const obj: any = {};
+    if (message.rule !== 0) {
+      obj.rule = winRuleToJSON(message.rule);
+    }
+    if (message.tiedWith?.length) {
+      obj.tiedWith = message.tiedWith.map((e) => Math.round(e));
+    }
+    if (message.runnerUp !== undefined) {
+      obj.runnerUp = Math.round(message.runnerUp);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WinReason>): WinReason {
+    return WinReason.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WinReason>): WinReason {
+    const message = createBaseWinReason();
+    message.rule = object.rule ?? 0;
+    message.tiedWith = object.tiedWith?.map((e) => e) || [];
+    message.runnerUp = object.runnerUp ?? undefined;
+    return message;
+  },
+};
+
+function createBaseKilledTask(): KilledTask {
+  return {
+    pid: 0,
+    tgid: 0,
+    name: "",
+    uid: 0,
+    why: 0,
+    totalVm: 0n,
+    rssAnon: 0n,
+    rssFile: 0n,
+    rssShmem: 0n,
+    pgtablesBytes: 0n,
+    oomScoreAdj: 0,
+    mmId: 0,
+    memcg: 0,
+  };
+}
+
+export const KilledTask: MessageFns<KilledTask> = {
+  encode(message: KilledTask, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.tgid !== 0) {
+      writer.uint32(16).uint32(message.tgid);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.uid !== 0) {
+      writer.uint32(32).uint32(message.uid);
+    }
+    if (message.why !== 0) {
+      writer.uint32(40).int32(message.why);
+    }
+    if (message.totalVm !== 0n) {
+      if (BigInt.asUintN(64, message.totalVm) !== message.totalVm) {
+        throw new globalThis.Error("value provided for field message.totalVm of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.totalVm);
+    }
+    if (message.rssAnon !== 0n) {
+      if (BigInt.asUintN(64, message.rssAnon) !== message.rssAnon) {
+        throw new globalThis.Error("value provided for field message.rssAnon of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.rssAnon);
+    }
+    if (message.rssFile !== 0n) {
+      if (BigInt.asUintN(64, message.rssFile) !== message.rssFile) {
+        throw new globalThis.Error("value provided for field message.rssFile of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.rssFile);
+    }
+    if (message.rssShmem !== 0n) {
+      if (BigInt.asUintN(64, message.rssShmem) !== message.rssShmem) {
+        throw new globalThis.Error("value provided for field message.rssShmem of type uint64 too large");
+      }
+      writer.uint32(72).uint64(message.rssShmem);
+    }
+    if (message.pgtablesBytes !== 0n) {
+      if (BigInt.asUintN(64, message.pgtablesBytes) !== message.pgtablesBytes) {
+        throw new globalThis.Error("value provided for field message.pgtablesBytes of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.pgtablesBytes);
+    }
+    if (message.oomScoreAdj !== 0) {
+      writer.uint32(88).sint32(message.oomScoreAdj);
+    }
+    if (message.mmId !== 0) {
+      writer.uint32(96).sint32(message.mmId);
+    }
+    if (message.memcg !== 0) {
+      writer.uint32(104).uint32(message.memcg);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KilledTask {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKilledTask();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.tgid = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.uid = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.why = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.totalVm = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.rssAnon = reader.uint64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.rssFile = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.rssShmem = reader.uint64() as bigint;
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.pgtablesBytes = reader.uint64() as bigint;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.oomScoreAdj = reader.sint32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.mmId = reader.sint32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.memcg = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KilledTask {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      tgid: isSet(object.tgid) ? globalThis.Number(object.tgid) : 0,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      uid: isSet(object.uid) ? globalThis.Number(object.uid) : 0,
+      why: isSet(object.why) ? killReasonFromJSON(object.why) : 0,
+      totalVm: isSet(object.totalVm) ? BigInt(object.totalVm) : isSet(object.total_vm) ? BigInt(object.total_vm) : 0n,
+      rssAnon: isSet(object.rssAnon) ? BigInt(object.rssAnon) : isSet(object.rss_anon) ? BigInt(object.rss_anon) : 0n,
+      rssFile: isSet(object.rssFile) ? BigInt(object.rssFile) : isSet(object.rss_file) ? BigInt(object.rss_file) : 0n,
+      rssShmem: isSet(object.rssShmem)
+        ? BigInt(object.rssShmem)
+        : isSet(object.rss_shmem)
+        ? BigInt(object.rss_shmem)
+        : 0n,
+      pgtablesBytes: isSet(object.pgtablesBytes)
+        ? BigInt(object.pgtablesBytes)
+        : isSet(object.pgtables_bytes)
+        ? BigInt(object.pgtables_bytes)
+        : 0n,
+      oomScoreAdj: isSet(object.oomScoreAdj)
+        ? globalThis.Number(object.oomScoreAdj)
+        : isSet(object.oom_score_adj)
+        ? globalThis.Number(object.oom_score_adj)
+        : 0,
+      mmId: isSet(object.mmId)
+        ? globalThis.Number(object.mmId)
+        : isSet(object.mm_id)
+        ? globalThis.Number(object.mm_id)
+        : 0,
+      memcg: isSet(object.memcg) ? globalThis.Number(object.memcg) : 0,
+    };
+  },
+
+  toJSON(message: KilledTask): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.tgid !== 0) {
+      obj.tgid = Math.round(message.tgid);
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.uid !== 0) {
+      obj.uid = Math.round(message.uid);
+    }
+    if (message.why !== 0) {
+      obj.why = killReasonToJSON(message.why);
+    }
+    if (message.totalVm !== 0n) {
+      obj.totalVm = message.totalVm.toString();
+    }
+    if (message.rssAnon !== 0n) {
+      obj.rssAnon = message.rssAnon.toString();
+    }
+    if (message.rssFile !== 0n) {
+      obj.rssFile = message.rssFile.toString();
+    }
+    if (message.rssShmem !== 0n) {
+      obj.rssShmem = message.rssShmem.toString();
+    }
+    if (message.pgtablesBytes !== 0n) {
+      obj.pgtablesBytes = message.pgtablesBytes.toString();
+    }
+    if (message.oomScoreAdj !== 0) {
+      obj.oomScoreAdj = Math.round(message.oomScoreAdj);
+    }
+    if (message.mmId !== 0) {
+      obj.mmId = Math.round(message.mmId);
+    }
+    if (message.memcg !== 0) {
+      obj.memcg = Math.round(message.memcg);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<KilledTask>): KilledTask {
+    return KilledTask.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<KilledTask>): KilledTask {
+    const message = createBaseKilledTask();
+    message.pid = object.pid ?? 0;
+    message.tgid = object.tgid ?? 0;
+    message.name = object.name ?? "";
+    message.uid = object.uid ?? 0;
+    message.why = object.why ?? 0;
+    message.totalVm = (object.totalVm !== undefined && object.totalVm !== null) ? BigInt(object.totalVm) : 0n;
+    message.rssAnon = (object.rssAnon !== undefined && object.rssAnon !== null) ? BigInt(object.rssAnon) : 0n;
+    message.rssFile = (object.rssFile !== undefined && object.rssFile !== null) ? BigInt(object.rssFile) : 0n;
+    message.rssShmem = (object.rssShmem !== undefined && object.rssShmem !== null) ? BigInt(object.rssShmem) : 0n;
+    message.pgtablesBytes = (object.pgtablesBytes !== undefined && object.pgtablesBytes !== null)
+      ? BigInt(object.pgtablesBytes)
+      : 0n;
+    message.oomScoreAdj = object.oomScoreAdj ?? 0;
+    message.mmId = object.mmId ?? 0;
+    message.memcg = object.memcg ?? 0;
+    return message;
+  },
+};
+
+function createBaseOomVictimMark(): OomVictimMark {
+  return { pid: 0, tgid: 0, name: "", mmId: 0, reapAtNs: 0n, oomSkip: false };
+}
+
+export const OomVictimMark: MessageFns<OomVictimMark> = {
+  encode(message: OomVictimMark, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.tgid !== 0) {
+      writer.uint32(16).uint32(message.tgid);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.mmId !== 0) {
+      writer.uint32(32).sint32(message.mmId);
+    }
+    if (message.reapAtNs !== 0n) {
+      if (BigInt.asIntN(64, message.reapAtNs) !== message.reapAtNs) {
+        throw new globalThis.Error("value provided for field message.reapAtNs of type sint64 too large");
+      }
+      writer.uint32(40).sint64(message.reapAtNs);
+    }
+    if (message.oomSkip !== false) {
+      writer.uint32(48).bool(message.oomSkip);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomVictimMark {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomVictimMark();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.tgid = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.mmId = reader.sint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.reapAtNs = reader.sint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.oomSkip = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomVictimMark {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      tgid: isSet(object.tgid) ? globalThis.Number(object.tgid) : 0,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      mmId: isSet(object.mmId)
+        ? globalThis.Number(object.mmId)
+        : isSet(object.mm_id)
+        ? globalThis.Number(object.mm_id)
+        : 0,
+      reapAtNs: isSet(object.reapAtNs)
+        ? BigInt(object.reapAtNs)
+        : isSet(object.reap_at_ns)
+        ? BigInt(object.reap_at_ns)
+        : 0n,
+      oomSkip: isSet(object.oomSkip)
+        ? globalThis.Boolean(object.oomSkip)
+        : isSet(object.oom_skip)
+        ? globalThis.Boolean(object.oom_skip)
+        : false,
+    };
+  },
+
+  toJSON(message: OomVictimMark): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.tgid !== 0) {
+      obj.tgid = Math.round(message.tgid);
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.mmId !== 0) {
+      obj.mmId = Math.round(message.mmId);
+    }
+    if (message.reapAtNs !== 0n) {
+      obj.reapAtNs = message.reapAtNs.toString();
+    }
+    if (message.oomSkip !== false) {
+      obj.oomSkip = message.oomSkip;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomVictimMark>): OomVictimMark {
+    return OomVictimMark.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomVictimMark>): OomVictimMark {
+    const message = createBaseOomVictimMark();
+    message.pid = object.pid ?? 0;
+    message.tgid = object.tgid ?? 0;
+    message.name = object.name ?? "";
+    message.mmId = object.mmId ?? 0;
+    message.reapAtNs = (object.reapAtNs !== undefined && object.reapAtNs !== null) ? BigInt(object.reapAtNs) : 0n;
+    message.oomSkip = object.oomSkip ?? false;
+    return message;
+  },
+};
+
+function createBaseOomDecision(): OomDecision {
+  return {
+    profile: "",
+    modelVersion: 0,
+    policy: undefined,
+    request: undefined,
+    constraint: 0,
+    totalPages: 0n,
+    candidates: [],
+    memcgEvents: [],
+    logLines: [],
+  };
+}
+
+export const OomDecision: MessageFns<OomDecision> = {
+  encode(message: OomDecision, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.profile !== "") {
+      writer.uint32(10).string(message.profile);
+    }
+    if (message.modelVersion !== 0) {
+      writer.uint32(16).uint32(message.modelVersion);
+    }
+    if (message.policy !== undefined) {
+      OomPolicy.encode(message.policy, writer.uint32(26).fork()).join();
+    }
+    if (message.request !== undefined) {
+      OomRequest.encode(message.request, writer.uint32(34).fork()).join();
+    }
+    if (message.constraint !== 0) {
+      writer.uint32(40).int32(message.constraint);
+    }
+    if (message.totalPages !== 0n) {
+      if (BigInt.asUintN(64, message.totalPages) !== message.totalPages) {
+        throw new globalThis.Error("value provided for field message.totalPages of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.totalPages);
+    }
+    for (const v of message.candidates) {
+      OomCandidate.encode(v!, writer.uint32(58).fork()).join();
+    }
+    for (const v of message.memcgEvents) {
+      OomMemcgEvent.encode(v!, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.logLines) {
+      writer.uint32(74).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomDecision {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomDecision();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.profile = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.modelVersion = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.policy = OomPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.request = OomRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.constraint = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.totalPages = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.candidates.push(OomCandidate.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.memcgEvents.push(OomMemcgEvent.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.logLines.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomDecision {
+    return {
+      profile: isSet(object.profile) ? globalThis.String(object.profile) : "",
+      modelVersion: isSet(object.modelVersion)
+        ? globalThis.Number(object.modelVersion)
+        : isSet(object.model_version)
+        ? globalThis.Number(object.model_version)
+        : 0,
+      policy: isSet(object.policy) ? OomPolicy.fromJSON(object.policy) : undefined,
+      request: isSet(object.request) ? OomRequest.fromJSON(object.request) : undefined,
+      constraint: isSet(object.constraint) ? oomConstraintFromJSON(object.constraint) : 0,
+      totalPages: isSet(object.totalPages)
+        ? BigInt(object.totalPages)
+        : isSet(object.total_pages)
+        ? BigInt(object.total_pages)
+        : 0n,
+      candidates: globalThis.Array.isArray(object?.candidates)
+        ? object.candidates.map((e: any) => OomCandidate.fromJSON(e))
+        : [],
+      memcgEvents: globalThis.Array.isArray(object?.memcgEvents)
+        ? object.memcgEvents.map((e: any) => OomMemcgEvent.fromJSON(e))
+        : globalThis.Array.isArray(object?.memcg_events)
+        ? object.memcg_events.map((e: any) => OomMemcgEvent.fromJSON(e))
+        : [],
+      logLines: globalThis.Array.isArray(object?.logLines)
+        ? object.logLines.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.log_lines)
+        ? object.log_lines.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: OomDecision): unknown {
+    const obj: any = {};
+    if (message.profile !== "") {
+      obj.profile = message.profile;
+    }
+    if (message.modelVersion !== 0) {
+      obj.modelVersion = Math.round(message.modelVersion);
+    }
+    if (message.policy !== undefined) {
+      obj.policy = OomPolicy.toJSON(message.policy);
+    }
+    if (message.request !== undefined) {
+      obj.request = OomRequest.toJSON(message.request);
+    }
+    if (message.constraint !== 0) {
+      obj.constraint = oomConstraintToJSON(message.constraint);
+    }
+    if (message.totalPages !== 0n) {
+      obj.totalPages = message.totalPages.toString();
+    }
+    if (message.candidates?.length) {
+      obj.candidates = message.candidates.map((e) => OomCandidate.toJSON(e));
+    }
+    if (message.memcgEvents?.length) {
+      obj.memcgEvents = message.memcgEvents.map((e) => OomMemcgEvent.toJSON(e));
+    }
+    if (message.logLines?.length) {
+      obj.logLines = message.logLines;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomDecision>): OomDecision {
+    return OomDecision.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomDecision>): OomDecision {
+    const message = createBaseOomDecision();
+    message.profile = object.profile ?? "";
+    message.modelVersion = object.modelVersion ?? 0;
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? OomPolicy.fromPartial(object.policy)
+      : undefined;
+    message.request = (object.request !== undefined && object.request !== null)
+      ? OomRequest.fromPartial(object.request)
+      : undefined;
+    message.constraint = object.constraint ?? 0;
+    message.totalPages = (object.totalPages !== undefined && object.totalPages !== null)
+      ? BigInt(object.totalPages)
+      : 0n;
+    message.candidates = object.candidates?.map((e) => OomCandidate.fromPartial(e)) || [];
+    message.memcgEvents = object.memcgEvents?.map((e) => OomMemcgEvent.fromPartial(e)) || [];
+    message.logLines = object.logLines?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseOomGroup(): OomGroup {
+  return { memcg: 0, path: "" };
+}
+
+export const OomGroup: MessageFns<OomGroup> = {
+  encode(message: OomGroup, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memcg !== 0) {
+      writer.uint32(8).uint32(message.memcg);
+    }
+    if (message.path !== "") {
+      writer.uint32(18).string(message.path);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomGroup {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomGroup();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.memcg = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomGroup {
+    return {
+      memcg: isSet(object.memcg) ? globalThis.Number(object.memcg) : 0,
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+    };
+  },
+
+  toJSON(message: OomGroup): unknown {
+    const obj: any = {};
+    if (message.memcg !== 0) {
+      obj.memcg = Math.round(message.memcg);
+    }
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomGroup>): OomGroup {
+    return OomGroup.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomGroup>): OomGroup {
+    const message = createBaseOomGroup();
+    message.memcg = object.memcg ?? 0;
+    message.path = object.path ?? "";
+    return message;
+  },
+};
+
 function createBaseOomInitialized(): OomInitialized {
-  return { config: undefined, modelVersion: 0 };
+  return { config: undefined, modelVersion: 0, policy: undefined, totalRamPages: 0n, totalSwapPages: 0n };
 }
 
 export const OomInitialized: MessageFns<OomInitialized> = {
@@ -118,6 +6403,21 @@ export const OomInitialized: MessageFns<OomInitialized> = {
     }
     if (message.modelVersion !== 0) {
       writer.uint32(16).uint32(message.modelVersion);
+    }
+    if (message.policy !== undefined) {
+      OomPolicy.encode(message.policy, writer.uint32(26).fork()).join();
+    }
+    if (message.totalRamPages !== 0n) {
+      if (BigInt.asUintN(64, message.totalRamPages) !== message.totalRamPages) {
+        throw new globalThis.Error("value provided for field message.totalRamPages of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.totalRamPages);
+    }
+    if (message.totalSwapPages !== 0n) {
+      if (BigInt.asUintN(64, message.totalSwapPages) !== message.totalSwapPages) {
+        throw new globalThis.Error("value provided for field message.totalSwapPages of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.totalSwapPages);
     }
     return writer;
   },
@@ -151,6 +6451,30 @@ export const OomInitialized: MessageFns<OomInitialized> = {
             message.modelVersion = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.policy = OomPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.totalRamPages = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.totalSwapPages = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -171,6 +6495,17 @@ export const OomInitialized: MessageFns<OomInitialized> = {
         : isSet(object.model_version)
         ? globalThis.Number(object.model_version)
         : 0,
+      policy: isSet(object.policy) ? OomPolicy.fromJSON(object.policy) : undefined,
+      totalRamPages: isSet(object.totalRamPages)
+        ? BigInt(object.totalRamPages)
+        : isSet(object.total_ram_pages)
+        ? BigInt(object.total_ram_pages)
+        : 0n,
+      totalSwapPages: isSet(object.totalSwapPages)
+        ? BigInt(object.totalSwapPages)
+        : isSet(object.total_swap_pages)
+        ? BigInt(object.total_swap_pages)
+        : 0n,
     };
   },
 
@@ -181,6 +6516,15 @@ export const OomInitialized: MessageFns<OomInitialized> = {
     }
     if (message.modelVersion !== 0) {
       obj.modelVersion = Math.round(message.modelVersion);
+    }
+    if (message.policy !== undefined) {
+      obj.policy = OomPolicy.toJSON(message.policy);
+    }
+    if (message.totalRamPages !== 0n) {
+      obj.totalRamPages = message.totalRamPages.toString();
+    }
+    if (message.totalSwapPages !== 0n) {
+      obj.totalSwapPages = message.totalSwapPages.toString();
     }
     return obj;
   },
@@ -194,6 +6538,1443 @@ export const OomInitialized: MessageFns<OomInitialized> = {
       ? MachineConfig.fromPartial(object.config)
       : undefined;
     message.modelVersion = object.modelVersion ?? 0;
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? OomPolicy.fromPartial(object.policy)
+      : undefined;
+    message.totalRamPages = (object.totalRamPages !== undefined && object.totalRamPages !== null)
+      ? BigInt(object.totalRamPages)
+      : 0n;
+    message.totalSwapPages = (object.totalSwapPages !== undefined && object.totalSwapPages !== null)
+      ? BigInt(object.totalSwapPages)
+      : 0n;
+    return message;
+  },
+};
+
+function createBasePolicySet(): PolicySet {
+  return { policy: undefined, sysctl: undefined };
+}
+
+export const PolicySet: MessageFns<PolicySet> = {
+  encode(message: PolicySet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.policy !== undefined) {
+      OomPolicy.encode(message.policy, writer.uint32(10).fork()).join();
+    }
+    if (message.sysctl !== undefined) {
+      writer.uint32(18).string(message.sysctl);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PolicySet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePolicySet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.policy = OomPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sysctl = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PolicySet {
+    return {
+      policy: isSet(object.policy) ? OomPolicy.fromJSON(object.policy) : undefined,
+      sysctl: isSet(object.sysctl) ? globalThis.String(object.sysctl) : undefined,
+    };
+  },
+
+  toJSON(message: PolicySet): unknown {
+    const obj: any = {};
+    if (message.policy !== undefined) {
+      obj.policy = OomPolicy.toJSON(message.policy);
+    }
+    if (message.sysctl !== undefined) {
+      obj.sysctl = message.sysctl;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PolicySet>): PolicySet {
+    return PolicySet.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PolicySet>): PolicySet {
+    const message = createBasePolicySet();
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? OomPolicy.fromPartial(object.policy)
+      : undefined;
+    message.sysctl = object.sysctl ?? undefined;
+    return message;
+  },
+};
+
+function createBaseUserspaceKillerEnabled(): UserspaceKillerEnabled {
+  return { options: undefined };
+}
+
+export const UserspaceKillerEnabled: MessageFns<UserspaceKillerEnabled> = {
+  encode(message: UserspaceKillerEnabled, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.options !== undefined) {
+      UserspaceKillerOptions.encode(message.options, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UserspaceKillerEnabled {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUserspaceKillerEnabled();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.options = UserspaceKillerOptions.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UserspaceKillerEnabled {
+    return { options: isSet(object.options) ? UserspaceKillerOptions.fromJSON(object.options) : undefined };
+  },
+
+  toJSON(message: UserspaceKillerEnabled): unknown {
+    const obj: any = {};
+    if (message.options !== undefined) {
+      obj.options = UserspaceKillerOptions.toJSON(message.options);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UserspaceKillerEnabled>): UserspaceKillerEnabled {
+    return UserspaceKillerEnabled.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UserspaceKillerEnabled>): UserspaceKillerEnabled {
+    const message = createBaseUserspaceKillerEnabled();
+    message.options = (object.options !== undefined && object.options !== null)
+      ? UserspaceKillerOptions.fromPartial(object.options)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUserspaceKillerDisabled(): UserspaceKillerDisabled {
+  return { kind: 0 };
+}
+
+export const UserspaceKillerDisabled: MessageFns<UserspaceKillerDisabled> = {
+  encode(message: UserspaceKillerDisabled, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== 0) {
+      writer.uint32(8).int32(message.kind);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UserspaceKillerDisabled {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUserspaceKillerDisabled();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UserspaceKillerDisabled {
+    return { kind: isSet(object.kind) ? userspaceKillerKindFromJSON(object.kind) : 0 };
+  },
+
+  toJSON(message: UserspaceKillerDisabled): unknown {
+    const obj: any = {};
+    if (message.kind !== 0) {
+      obj.kind = userspaceKillerKindToJSON(message.kind);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UserspaceKillerDisabled>): UserspaceKillerDisabled {
+    return UserspaceKillerDisabled.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UserspaceKillerDisabled>): UserspaceKillerDisabled {
+    const message = createBaseUserspaceKillerDisabled();
+    message.kind = object.kind ?? 0;
+    return message;
+  },
+};
+
+function createBaseOomKillDecided(): OomKillDecided {
+  return {
+    decision: undefined,
+    trigger: undefined,
+    killSeq: 0,
+    chosen: 0,
+    chosenPoints: undefined,
+    why: undefined,
+    killed: [],
+    oomGroup: undefined,
+    oomVictims: [],
+    oomKillCount: 0,
+    reapAfterNs: 0n,
+  };
+}
+
+export const OomKillDecided: MessageFns<OomKillDecided> = {
+  encode(message: OomKillDecided, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.decision !== undefined) {
+      OomDecision.encode(message.decision, writer.uint32(10).fork()).join();
+    }
+    if (message.trigger !== undefined) {
+      OomTrigger.encode(message.trigger, writer.uint32(18).fork()).join();
+    }
+    if (message.killSeq !== 0) {
+      writer.uint32(24).uint32(message.killSeq);
+    }
+    if (message.chosen !== 0) {
+      writer.uint32(32).uint32(message.chosen);
+    }
+    if (message.chosenPoints !== undefined) {
+      Points.encode(message.chosenPoints, writer.uint32(42).fork()).join();
+    }
+    if (message.why !== undefined) {
+      WinReason.encode(message.why, writer.uint32(50).fork()).join();
+    }
+    for (const v of message.killed) {
+      KilledTask.encode(v!, writer.uint32(58).fork()).join();
+    }
+    if (message.oomGroup !== undefined) {
+      OomGroup.encode(message.oomGroup, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.oomVictims) {
+      OomVictimMark.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.oomKillCount !== 0) {
+      writer.uint32(80).uint32(message.oomKillCount);
+    }
+    if (message.reapAfterNs !== 0n) {
+      if (BigInt.asIntN(64, message.reapAfterNs) !== message.reapAfterNs) {
+        throw new globalThis.Error("value provided for field message.reapAfterNs of type sint64 too large");
+      }
+      writer.uint32(88).sint64(message.reapAfterNs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomKillDecided {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomKillDecided();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.decision = OomDecision.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.trigger = OomTrigger.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.killSeq = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.chosen = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.chosenPoints = Points.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.why = WinReason.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.killed.push(KilledTask.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.oomGroup = OomGroup.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.oomVictims.push(OomVictimMark.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.oomKillCount = reader.uint32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.reapAfterNs = reader.sint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomKillDecided {
+    return {
+      decision: isSet(object.decision) ? OomDecision.fromJSON(object.decision) : undefined,
+      trigger: isSet(object.trigger) ? OomTrigger.fromJSON(object.trigger) : undefined,
+      killSeq: isSet(object.killSeq)
+        ? globalThis.Number(object.killSeq)
+        : isSet(object.kill_seq)
+        ? globalThis.Number(object.kill_seq)
+        : 0,
+      chosen: isSet(object.chosen) ? globalThis.Number(object.chosen) : 0,
+      chosenPoints: isSet(object.chosenPoints)
+        ? Points.fromJSON(object.chosenPoints)
+        : isSet(object.chosen_points)
+        ? Points.fromJSON(object.chosen_points)
+        : undefined,
+      why: isSet(object.why) ? WinReason.fromJSON(object.why) : undefined,
+      killed: globalThis.Array.isArray(object?.killed) ? object.killed.map((e: any) => KilledTask.fromJSON(e)) : [],
+      oomGroup: isSet(object.oomGroup)
+        ? OomGroup.fromJSON(object.oomGroup)
+        : isSet(object.oom_group)
+        ? OomGroup.fromJSON(object.oom_group)
+        : undefined,
+      oomVictims: globalThis.Array.isArray(object?.oomVictims)
+        ? object.oomVictims.map((e: any) => OomVictimMark.fromJSON(e))
+        : globalThis.Array.isArray(object?.oom_victims)
+        ? object.oom_victims.map((e: any) => OomVictimMark.fromJSON(e))
+        : [],
+      oomKillCount: isSet(object.oomKillCount)
+        ? globalThis.Number(object.oomKillCount)
+        : isSet(object.oom_kill_count)
+        ? globalThis.Number(object.oom_kill_count)
+        : 0,
+      reapAfterNs: isSet(object.reapAfterNs)
+        ? BigInt(object.reapAfterNs)
+        : isSet(object.reap_after_ns)
+        ? BigInt(object.reap_after_ns)
+        : 0n,
+    };
+  },
+
+  toJSON(message: OomKillDecided): unknown {
+    const obj: any = {};
+    if (message.decision !== undefined) {
+      obj.decision = OomDecision.toJSON(message.decision);
+    }
+    if (message.trigger !== undefined) {
+      obj.trigger = OomTrigger.toJSON(message.trigger);
+    }
+    if (message.killSeq !== 0) {
+      obj.killSeq = Math.round(message.killSeq);
+    }
+    if (message.chosen !== 0) {
+      obj.chosen = Math.round(message.chosen);
+    }
+    if (message.chosenPoints !== undefined) {
+      obj.chosenPoints = Points.toJSON(message.chosenPoints);
+    }
+    if (message.why !== undefined) {
+      obj.why = WinReason.toJSON(message.why);
+    }
+    if (message.killed?.length) {
+      obj.killed = message.killed.map((e) => KilledTask.toJSON(e));
+    }
+    if (message.oomGroup !== undefined) {
+      obj.oomGroup = OomGroup.toJSON(message.oomGroup);
+    }
+    if (message.oomVictims?.length) {
+      obj.oomVictims = message.oomVictims.map((e) => OomVictimMark.toJSON(e));
+    }
+    if (message.oomKillCount !== 0) {
+      obj.oomKillCount = Math.round(message.oomKillCount);
+    }
+    if (message.reapAfterNs !== 0n) {
+      obj.reapAfterNs = message.reapAfterNs.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomKillDecided>): OomKillDecided {
+    return OomKillDecided.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomKillDecided>): OomKillDecided {
+    const message = createBaseOomKillDecided();
+    message.decision = (object.decision !== undefined && object.decision !== null)
+      ? OomDecision.fromPartial(object.decision)
+      : undefined;
+    message.trigger = (object.trigger !== undefined && object.trigger !== null)
+      ? OomTrigger.fromPartial(object.trigger)
+      : undefined;
+    message.killSeq = object.killSeq ?? 0;
+    message.chosen = object.chosen ?? 0;
+    message.chosenPoints = (object.chosenPoints !== undefined && object.chosenPoints !== null)
+      ? Points.fromPartial(object.chosenPoints)
+      : undefined;
+    message.why = (object.why !== undefined && object.why !== null) ? WinReason.fromPartial(object.why) : undefined;
+    message.killed = object.killed?.map((e) => KilledTask.fromPartial(e)) || [];
+    message.oomGroup = (object.oomGroup !== undefined && object.oomGroup !== null)
+      ? OomGroup.fromPartial(object.oomGroup)
+      : undefined;
+    message.oomVictims = object.oomVictims?.map((e) => OomVictimMark.fromPartial(e)) || [];
+    message.oomKillCount = object.oomKillCount ?? 0;
+    message.reapAfterNs = (object.reapAfterNs !== undefined && object.reapAfterNs !== null)
+      ? BigInt(object.reapAfterNs)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseOomNoKill(): OomNoKill {
+  return { decision: undefined, reason: 0, pid: 0, marked: undefined };
+}
+
+export const OomNoKill: MessageFns<OomNoKill> = {
+  encode(message: OomNoKill, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.decision !== undefined) {
+      OomDecision.encode(message.decision, writer.uint32(10).fork()).join();
+    }
+    if (message.reason !== 0) {
+      writer.uint32(16).int32(message.reason);
+    }
+    if (message.pid !== 0) {
+      writer.uint32(24).sint32(message.pid);
+    }
+    if (message.marked !== undefined) {
+      OomVictimMark.encode(message.marked, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomNoKill {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomNoKill();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.decision = OomDecision.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.reason = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.pid = reader.sint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.marked = OomVictimMark.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomNoKill {
+    return {
+      decision: isSet(object.decision) ? OomDecision.fromJSON(object.decision) : undefined,
+      reason: isSet(object.reason) ? oomNoKillReasonFromJSON(object.reason) : 0,
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      marked: isSet(object.marked) ? OomVictimMark.fromJSON(object.marked) : undefined,
+    };
+  },
+
+  toJSON(message: OomNoKill): unknown {
+    const obj: any = {};
+    if (message.decision !== undefined) {
+      obj.decision = OomDecision.toJSON(message.decision);
+    }
+    if (message.reason !== 0) {
+      obj.reason = oomNoKillReasonToJSON(message.reason);
+    }
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.marked !== undefined) {
+      obj.marked = OomVictimMark.toJSON(message.marked);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomNoKill>): OomNoKill {
+    return OomNoKill.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomNoKill>): OomNoKill {
+    const message = createBaseOomNoKill();
+    message.decision = (object.decision !== undefined && object.decision !== null)
+      ? OomDecision.fromPartial(object.decision)
+      : undefined;
+    message.reason = object.reason ?? 0;
+    message.pid = object.pid ?? 0;
+    message.marked = (object.marked !== undefined && object.marked !== null)
+      ? OomVictimMark.fromPartial(object.marked)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseOomPanicked(): OomPanicked {
+  return { decision: undefined, message: "", reason: 0 };
+}
+
+export const OomPanicked: MessageFns<OomPanicked> = {
+  encode(message: OomPanicked, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.decision !== undefined) {
+      OomDecision.encode(message.decision, writer.uint32(10).fork()).join();
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    if (message.reason !== 0) {
+      writer.uint32(24).int32(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomPanicked {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomPanicked();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.decision = OomDecision.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.reason = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomPanicked {
+    return {
+      decision: isSet(object.decision) ? OomDecision.fromJSON(object.decision) : undefined,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      reason: isSet(object.reason) ? oomPanicReasonFromJSON(object.reason) : 0,
+    };
+  },
+
+  toJSON(message: OomPanicked): unknown {
+    const obj: any = {};
+    if (message.decision !== undefined) {
+      obj.decision = OomDecision.toJSON(message.decision);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.reason !== 0) {
+      obj.reason = oomPanicReasonToJSON(message.reason);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomPanicked>): OomPanicked {
+    return OomPanicked.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomPanicked>): OomPanicked {
+    const message = createBaseOomPanicked();
+    message.decision = (object.decision !== undefined && object.decision !== null)
+      ? OomDecision.fromPartial(object.decision)
+      : undefined;
+    message.message = object.message ?? "";
+    message.reason = object.reason ?? 0;
+    return message;
+  },
+};
+
+function createBaseReaperRan(): ReaperRan {
+  return { nowNs: 0n, pid: 0, mmId: 0, attempt: 0, result: 0, nextAttemptNs: 0n, logLines: [] };
+}
+
+export const ReaperRan: MessageFns<ReaperRan> = {
+  encode(message: ReaperRan, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nowNs !== 0n) {
+      if (BigInt.asUintN(64, message.nowNs) !== message.nowNs) {
+        throw new globalThis.Error("value provided for field message.nowNs of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.nowNs);
+    }
+    if (message.pid !== 0) {
+      writer.uint32(16).uint32(message.pid);
+    }
+    if (message.mmId !== 0) {
+      writer.uint32(24).sint32(message.mmId);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(32).uint32(message.attempt);
+    }
+    if (message.result !== 0) {
+      writer.uint32(40).int32(message.result);
+    }
+    if (message.nextAttemptNs !== 0n) {
+      if (BigInt.asIntN(64, message.nextAttemptNs) !== message.nextAttemptNs) {
+        throw new globalThis.Error("value provided for field message.nextAttemptNs of type sint64 too large");
+      }
+      writer.uint32(48).sint64(message.nextAttemptNs);
+    }
+    for (const v of message.logLines) {
+      writer.uint32(58).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReaperRan {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReaperRan();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.nowNs = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.mmId = reader.sint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.attempt = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.result = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.nextAttemptNs = reader.sint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.logLines.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReaperRan {
+    return {
+      nowNs: isSet(object.nowNs) ? BigInt(object.nowNs) : isSet(object.now_ns) ? BigInt(object.now_ns) : 0n,
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      mmId: isSet(object.mmId)
+        ? globalThis.Number(object.mmId)
+        : isSet(object.mm_id)
+        ? globalThis.Number(object.mm_id)
+        : 0,
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+      result: isSet(object.result) ? reapResultFromJSON(object.result) : 0,
+      nextAttemptNs: isSet(object.nextAttemptNs)
+        ? BigInt(object.nextAttemptNs)
+        : isSet(object.next_attempt_ns)
+        ? BigInt(object.next_attempt_ns)
+        : 0n,
+      logLines: globalThis.Array.isArray(object?.logLines)
+        ? object.logLines.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.log_lines)
+        ? object.log_lines.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ReaperRan): unknown {
+    const obj: any = {};
+    if (message.nowNs !== 0n) {
+      obj.nowNs = message.nowNs.toString();
+    }
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.mmId !== 0) {
+      obj.mmId = Math.round(message.mmId);
+    }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
+    if (message.result !== 0) {
+      obj.result = reapResultToJSON(message.result);
+    }
+    if (message.nextAttemptNs !== 0n) {
+      obj.nextAttemptNs = message.nextAttemptNs.toString();
+    }
+    if (message.logLines?.length) {
+      obj.logLines = message.logLines;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReaperRan>): ReaperRan {
+    return ReaperRan.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReaperRan>): ReaperRan {
+    const message = createBaseReaperRan();
+    message.nowNs = (object.nowNs !== undefined && object.nowNs !== null) ? BigInt(object.nowNs) : 0n;
+    message.pid = object.pid ?? 0;
+    message.mmId = object.mmId ?? 0;
+    message.attempt = object.attempt ?? 0;
+    message.result = object.result ?? 0;
+    message.nextAttemptNs = (object.nextAttemptNs !== undefined && object.nextAttemptNs !== null)
+      ? BigInt(object.nextAttemptNs)
+      : 0n;
+    message.logLines = object.logLines?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseUserspaceKillerPolled(): UserspaceKillerPolled {
+  return { kind: 0, nowNs: 0n, nextPollNs: 0n, samples: [] };
+}
+
+export const UserspaceKillerPolled: MessageFns<UserspaceKillerPolled> = {
+  encode(message: UserspaceKillerPolled, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== 0) {
+      writer.uint32(8).int32(message.kind);
+    }
+    if (message.nowNs !== 0n) {
+      if (BigInt.asUintN(64, message.nowNs) !== message.nowNs) {
+        throw new globalThis.Error("value provided for field message.nowNs of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.nowNs);
+    }
+    if (message.nextPollNs !== 0n) {
+      if (BigInt.asUintN(64, message.nextPollNs) !== message.nextPollNs) {
+        throw new globalThis.Error("value provided for field message.nextPollNs of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.nextPollNs);
+    }
+    for (const v of message.samples) {
+      OomdSample.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UserspaceKillerPolled {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUserspaceKillerPolled();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.nowNs = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.nextPollNs = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.samples.push(OomdSample.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UserspaceKillerPolled {
+    return {
+      kind: isSet(object.kind) ? userspaceKillerKindFromJSON(object.kind) : 0,
+      nowNs: isSet(object.nowNs) ? BigInt(object.nowNs) : isSet(object.now_ns) ? BigInt(object.now_ns) : 0n,
+      nextPollNs: isSet(object.nextPollNs)
+        ? BigInt(object.nextPollNs)
+        : isSet(object.next_poll_ns)
+        ? BigInt(object.next_poll_ns)
+        : 0n,
+      samples: globalThis.Array.isArray(object?.samples) ? object.samples.map((e: any) => OomdSample.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: UserspaceKillerPolled): unknown {
+    const obj: any = {};
+    if (message.kind !== 0) {
+      obj.kind = userspaceKillerKindToJSON(message.kind);
+    }
+    if (message.nowNs !== 0n) {
+      obj.nowNs = message.nowNs.toString();
+    }
+    if (message.nextPollNs !== 0n) {
+      obj.nextPollNs = message.nextPollNs.toString();
+    }
+    if (message.samples?.length) {
+      obj.samples = message.samples.map((e) => OomdSample.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UserspaceKillerPolled>): UserspaceKillerPolled {
+    return UserspaceKillerPolled.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UserspaceKillerPolled>): UserspaceKillerPolled {
+    const message = createBaseUserspaceKillerPolled();
+    message.kind = object.kind ?? 0;
+    message.nowNs = (object.nowNs !== undefined && object.nowNs !== null) ? BigInt(object.nowNs) : 0n;
+    message.nextPollNs = (object.nextPollNs !== undefined && object.nextPollNs !== null)
+      ? BigInt(object.nextPollNs)
+      : 0n;
+    message.samples = object.samples?.map((e) => OomdSample.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseUserspaceKill(): UserspaceKill {
+  return {
+    kind: 0,
+    nowNs: 0n,
+    signal: 0,
+    reason: "",
+    pids: [],
+    cgroup: 0,
+    cgroupPath: "",
+    ranking: [],
+    dryRun: false,
+    logLines: [],
+  };
+}
+
+export const UserspaceKill: MessageFns<UserspaceKill> = {
+  encode(message: UserspaceKill, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== 0) {
+      writer.uint32(8).int32(message.kind);
+    }
+    if (message.nowNs !== 0n) {
+      if (BigInt.asUintN(64, message.nowNs) !== message.nowNs) {
+        throw new globalThis.Error("value provided for field message.nowNs of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.nowNs);
+    }
+    if (message.signal !== 0) {
+      writer.uint32(24).int32(message.signal);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    if (message.pids.length !== 0) {
+      writer.uint32(42).fork();
+      for (const v of message.pids) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.cgroup !== 0) {
+      writer.uint32(48).sint32(message.cgroup);
+    }
+    if (message.cgroupPath !== "") {
+      writer.uint32(58).string(message.cgroupPath);
+    }
+    for (const v of message.ranking) {
+      UserspaceCandidate.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(72).bool(message.dryRun);
+    }
+    for (const v of message.logLines) {
+      writer.uint32(82).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UserspaceKill {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUserspaceKill();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.nowNs = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.signal = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag === 40) {
+              message.pids.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 42) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.pids.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.cgroup = reader.sint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.cgroupPath = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.ranking.push(UserspaceCandidate.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.logLines.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UserspaceKill {
+    return {
+      kind: isSet(object.kind) ? userspaceKillerKindFromJSON(object.kind) : 0,
+      nowNs: isSet(object.nowNs) ? BigInt(object.nowNs) : isSet(object.now_ns) ? BigInt(object.now_ns) : 0n,
+      signal: isSet(object.signal) ? signalFromJSON(object.signal) : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      pids: globalThis.Array.isArray(object?.pids) ? object.pids.map((e: any) => globalThis.Number(e)) : [],
+      cgroup: isSet(object.cgroup) ? globalThis.Number(object.cgroup) : 0,
+      cgroupPath: isSet(object.cgroupPath)
+        ? globalThis.String(object.cgroupPath)
+        : isSet(object.cgroup_path)
+        ? globalThis.String(object.cgroup_path)
+        : "",
+      ranking: globalThis.Array.isArray(object?.ranking)
+        ? object.ranking.map((e: any) => UserspaceCandidate.fromJSON(e))
+        : [],
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : false,
+      logLines: globalThis.Array.isArray(object?.logLines)
+        ? object.logLines.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.log_lines)
+        ? object.log_lines.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: UserspaceKill): unknown {
+    const obj: any = {};
+    if (message.kind !== 0) {
+      obj.kind = userspaceKillerKindToJSON(message.kind);
+    }
+    if (message.nowNs !== 0n) {
+      obj.nowNs = message.nowNs.toString();
+    }
+    if (message.signal !== 0) {
+      obj.signal = signalToJSON(message.signal);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.pids?.length) {
+      obj.pids = message.pids.map((e) => Math.round(e));
+    }
+    if (message.cgroup !== 0) {
+      obj.cgroup = Math.round(message.cgroup);
+    }
+    if (message.cgroupPath !== "") {
+      obj.cgroupPath = message.cgroupPath;
+    }
+    if (message.ranking?.length) {
+      obj.ranking = message.ranking.map((e) => UserspaceCandidate.toJSON(e));
+    }
+    if (message.dryRun !== false) {
+      obj.dryRun = message.dryRun;
+    }
+    if (message.logLines?.length) {
+      obj.logLines = message.logLines;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UserspaceKill>): UserspaceKill {
+    return UserspaceKill.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UserspaceKill>): UserspaceKill {
+    const message = createBaseUserspaceKill();
+    message.kind = object.kind ?? 0;
+    message.nowNs = (object.nowNs !== undefined && object.nowNs !== null) ? BigInt(object.nowNs) : 0n;
+    message.signal = object.signal ?? 0;
+    message.reason = object.reason ?? "";
+    message.pids = object.pids?.map((e) => e) || [];
+    message.cgroup = object.cgroup ?? 0;
+    message.cgroupPath = object.cgroupPath ?? "";
+    message.ranking = object.ranking?.map((e) => UserspaceCandidate.fromPartial(e)) || [];
+    message.dryRun = object.dryRun ?? false;
+    message.logLines = object.logLines?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseVictimExited(): VictimExited {
+  return { pid: 0 };
+}
+
+export const VictimExited: MessageFns<VictimExited> = {
+  encode(message: VictimExited, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VictimExited {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVictimExited();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VictimExited {
+    return { pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0 };
+  },
+
+  toJSON(message: VictimExited): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VictimExited>): VictimExited {
+    return VictimExited.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VictimExited>): VictimExited {
+    const message = createBaseVictimExited();
+    message.pid = object.pid ?? 0;
+    return message;
+  },
+};
+
+function createBaseVictimReaped(): VictimReaped {
+  return { pid: 0 };
+}
+
+export const VictimReaped: MessageFns<VictimReaped> = {
+  encode(message: VictimReaped, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VictimReaped {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVictimReaped();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VictimReaped {
+    return { pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0 };
+  },
+
+  toJSON(message: VictimReaped): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VictimReaped>): VictimReaped {
+    return VictimReaped.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VictimReaped>): VictimReaped {
+    const message = createBaseVictimReaped();
+    message.pid = object.pid ?? 0;
     return message;
   },
 };

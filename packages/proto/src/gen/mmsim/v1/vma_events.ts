@@ -7,13 +7,510 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { MachineConfig } from "./common.js";
+import { EvictedRun } from "./frames_events.js";
+import { OomTrigger, OomVerdict, Signal, signalFromJSON, signalToJSON } from "./oom_events.js";
+
+export enum RlimitResource {
+  RLIMIT_RESOURCE_UNSPECIFIED = 0,
+  RLIMIT_RESOURCE_AS = 1,
+  RLIMIT_RESOURCE_DATA = 2,
+  RLIMIT_RESOURCE_STACK = 3,
+  RLIMIT_RESOURCE_MEMLOCK = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function rlimitResourceFromJSON(object: any): RlimitResource {
+  switch (object) {
+    case 0:
+    case "RLIMIT_RESOURCE_UNSPECIFIED":
+      return RlimitResource.RLIMIT_RESOURCE_UNSPECIFIED;
+    case 1:
+    case "RLIMIT_RESOURCE_AS":
+      return RlimitResource.RLIMIT_RESOURCE_AS;
+    case 2:
+    case "RLIMIT_RESOURCE_DATA":
+      return RlimitResource.RLIMIT_RESOURCE_DATA;
+    case 3:
+    case "RLIMIT_RESOURCE_STACK":
+      return RlimitResource.RLIMIT_RESOURCE_STACK;
+    case 4:
+    case "RLIMIT_RESOURCE_MEMLOCK":
+      return RlimitResource.RLIMIT_RESOURCE_MEMLOCK;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return RlimitResource.UNRECOGNIZED;
+  }
+}
+
+export function rlimitResourceToJSON(object: RlimitResource): string {
+  switch (object) {
+    case RlimitResource.RLIMIT_RESOURCE_UNSPECIFIED:
+      return "RLIMIT_RESOURCE_UNSPECIFIED";
+    case RlimitResource.RLIMIT_RESOURCE_AS:
+      return "RLIMIT_RESOURCE_AS";
+    case RlimitResource.RLIMIT_RESOURCE_DATA:
+      return "RLIMIT_RESOURCE_DATA";
+    case RlimitResource.RLIMIT_RESOURCE_STACK:
+      return "RLIMIT_RESOURCE_STACK";
+    case RlimitResource.RLIMIT_RESOURCE_MEMLOCK:
+      return "RLIMIT_RESOURCE_MEMLOCK";
+    case RlimitResource.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** What a VMA maps. */
+export enum VmaKind {
+  VMA_KIND_UNSPECIFIED = 0,
+  VMA_KIND_ANON = 1,
+  VMA_KIND_FILE = 2,
+  VMA_KIND_SHMEM = 3,
+  /** VMA_KIND_SPECIAL - vdso/vvar: no RSS, never merged. */
+  VMA_KIND_SPECIAL = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function vmaKindFromJSON(object: any): VmaKind {
+  switch (object) {
+    case 0:
+    case "VMA_KIND_UNSPECIFIED":
+      return VmaKind.VMA_KIND_UNSPECIFIED;
+    case 1:
+    case "VMA_KIND_ANON":
+      return VmaKind.VMA_KIND_ANON;
+    case 2:
+    case "VMA_KIND_FILE":
+      return VmaKind.VMA_KIND_FILE;
+    case 3:
+    case "VMA_KIND_SHMEM":
+      return VmaKind.VMA_KIND_SHMEM;
+    case 4:
+    case "VMA_KIND_SPECIAL":
+      return VmaKind.VMA_KIND_SPECIAL;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return VmaKind.UNRECOGNIZED;
+  }
+}
+
+export function vmaKindToJSON(object: VmaKind): string {
+  switch (object) {
+    case VmaKind.VMA_KIND_UNSPECIFIED:
+      return "VMA_KIND_UNSPECIFIED";
+    case VmaKind.VMA_KIND_ANON:
+      return "VMA_KIND_ANON";
+    case VmaKind.VMA_KIND_FILE:
+      return "VMA_KIND_FILE";
+    case VmaKind.VMA_KIND_SHMEM:
+      return "VMA_KIND_SHMEM";
+    case VmaKind.VMA_KIND_SPECIAL:
+      return "VMA_KIND_SPECIAL";
+    case VmaKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** How a batch of pages was faulted in. */
+export enum FaultHow {
+  FAULT_HOW_UNSPECIFIED = 0,
+  /** FAULT_HOW_ZERO - Anonymous read: the shared zero page, read-only. */
+  FAULT_HOW_ZERO = 1,
+  /** FAULT_HOW_ANON - Anonymous write: a new zeroed page. */
+  FAULT_HOW_ANON = 2,
+  /** FAULT_HOW_COW - Write to a page shared after fork (or the zero page, or a private file page): a copy. */
+  FAULT_HOW_COW = 3,
+  /** FAULT_HOW_REUSE - Write to a write-protected anonymous page nobody else maps: made writable. */
+  FAULT_HOW_REUSE = 4,
+  /** FAULT_HOW_FILE - A page-cache page mapped. */
+  FAULT_HOW_FILE = 5,
+  /** FAULT_HOW_SHMEM - A shmem page mapped. */
+  FAULT_HOW_SHMEM = 6,
+  /** FAULT_HOW_SWAPIN - An anonymous page back from swap. */
+  FAULT_HOW_SWAPIN = 7,
+  /** FAULT_HOW_REDIRTY - A write to a MADV_FREE'd page: no longer lazily freeable. */
+  FAULT_HOW_REDIRTY = 8,
+  UNRECOGNIZED = -1,
+}
+
+export function faultHowFromJSON(object: any): FaultHow {
+  switch (object) {
+    case 0:
+    case "FAULT_HOW_UNSPECIFIED":
+      return FaultHow.FAULT_HOW_UNSPECIFIED;
+    case 1:
+    case "FAULT_HOW_ZERO":
+      return FaultHow.FAULT_HOW_ZERO;
+    case 2:
+    case "FAULT_HOW_ANON":
+      return FaultHow.FAULT_HOW_ANON;
+    case 3:
+    case "FAULT_HOW_COW":
+      return FaultHow.FAULT_HOW_COW;
+    case 4:
+    case "FAULT_HOW_REUSE":
+      return FaultHow.FAULT_HOW_REUSE;
+    case 5:
+    case "FAULT_HOW_FILE":
+      return FaultHow.FAULT_HOW_FILE;
+    case 6:
+    case "FAULT_HOW_SHMEM":
+      return FaultHow.FAULT_HOW_SHMEM;
+    case 7:
+    case "FAULT_HOW_SWAPIN":
+      return FaultHow.FAULT_HOW_SWAPIN;
+    case 8:
+    case "FAULT_HOW_REDIRTY":
+      return FaultHow.FAULT_HOW_REDIRTY;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return FaultHow.UNRECOGNIZED;
+  }
+}
+
+export function faultHowToJSON(object: FaultHow): string {
+  switch (object) {
+    case FaultHow.FAULT_HOW_UNSPECIFIED:
+      return "FAULT_HOW_UNSPECIFIED";
+    case FaultHow.FAULT_HOW_ZERO:
+      return "FAULT_HOW_ZERO";
+    case FaultHow.FAULT_HOW_ANON:
+      return "FAULT_HOW_ANON";
+    case FaultHow.FAULT_HOW_COW:
+      return "FAULT_HOW_COW";
+    case FaultHow.FAULT_HOW_REUSE:
+      return "FAULT_HOW_REUSE";
+    case FaultHow.FAULT_HOW_FILE:
+      return "FAULT_HOW_FILE";
+    case FaultHow.FAULT_HOW_SHMEM:
+      return "FAULT_HOW_SHMEM";
+    case FaultHow.FAULT_HOW_SWAPIN:
+      return "FAULT_HOW_SWAPIN";
+    case FaultHow.FAULT_HOW_REDIRTY:
+      return "FAULT_HOW_REDIRTY";
+    case FaultHow.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Why a touch stopped while the process lives on: the pages before `addr` are mapped; retry. */
+export enum TouchBlocked {
+  TOUCH_BLOCKED_UNSPECIFIED = 0,
+  /** TOUCH_BLOCKED_OOM_WAIT - An earlier OOM victim has not exited yet. */
+  TOUCH_BLOCKED_OOM_WAIT = 1,
+  /** TOUCH_BLOCKED_OOM_NONE - Nothing killable in the memcg. */
+  TOUCH_BLOCKED_OOM_NONE = 2,
+  /** TOUCH_BLOCKED_PANIC - panic_on_oom stopped the machine. */
+  TOUCH_BLOCKED_PANIC = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function touchBlockedFromJSON(object: any): TouchBlocked {
+  switch (object) {
+    case 0:
+    case "TOUCH_BLOCKED_UNSPECIFIED":
+      return TouchBlocked.TOUCH_BLOCKED_UNSPECIFIED;
+    case 1:
+    case "TOUCH_BLOCKED_OOM_WAIT":
+      return TouchBlocked.TOUCH_BLOCKED_OOM_WAIT;
+    case 2:
+    case "TOUCH_BLOCKED_OOM_NONE":
+      return TouchBlocked.TOUCH_BLOCKED_OOM_NONE;
+    case 3:
+    case "TOUCH_BLOCKED_PANIC":
+      return TouchBlocked.TOUCH_BLOCKED_PANIC;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return TouchBlocked.UNRECOGNIZED;
+  }
+}
+
+export function touchBlockedToJSON(object: TouchBlocked): string {
+  switch (object) {
+    case TouchBlocked.TOUCH_BLOCKED_UNSPECIFIED:
+      return "TOUCH_BLOCKED_UNSPECIFIED";
+    case TouchBlocked.TOUCH_BLOCKED_OOM_WAIT:
+      return "TOUCH_BLOCKED_OOM_WAIT";
+    case TouchBlocked.TOUCH_BLOCKED_OOM_NONE:
+      return "TOUCH_BLOCKED_OOM_NONE";
+    case TouchBlocked.TOUCH_BLOCKED_PANIC:
+      return "TOUCH_BLOCKED_PANIC";
+    case TouchBlocked.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
 
 /**
- * The vma aggregate's events (packages/kernel/src/vm/). Each is a message named in the past
- * tense; add yours to the oneof with the next free number, never renumber.
+ * The vma aggregate's events (packages/kernel/src/vm/types.ts VmEvent). Each is a message named
+ * in the past tense; add yours to the oneof with the next free number, never renumber. The
+ * oneof field names are the TS `type` in snake_case; a message whose name another aggregate
+ * also uses (SysctlSet) carries the aggregate as a prefix.
+ *
+ * Numbers: addresses, lengths, bytes, ns, virtual page numbers, pfns and page counts are uint64
+ * (user addresses reach 2^47); pids, mm ids, file and cgroup ids uint32; Committed_AS charges
+ * are sint64 (an mremap that shrinks uncharges); -1 markers are sint32/sint64.
  */
 export interface VmaEvent {
-  event: { $case: "machineCreated"; value: MachineCreated } | undefined;
+  event:
+    | { $case: "machineCreated"; value: MachineCreated }
+    | { $case: "fileCreated"; value: FileCreated }
+    | { $case: "taskSpawned"; value: TaskSpawned }
+    | { $case: "taskForked"; value: TaskForked }
+    | { $case: "threadCloned"; value: ThreadCloned }
+    | { $case: "taskExited"; value: TaskExited }
+    | { $case: "killPending"; value: KillPending }
+    | { $case: "taskReaped"; value: TaskReaped }
+    | { $case: "pageTablesAllocated"; value: PageTablesAllocated }
+    | { $case: "pagesFaulted"; value: PagesFaulted }
+    | { $case: "pagesEvicted"; value: PagesEvicted }
+    | { $case: "brkMoved"; value: BrkMoved }
+    | { $case: "vmaMapped"; value: VmaMapped }
+    | { $case: "vmaUnmapped"; value: VmaUnmapped }
+    | { $case: "vmaProtected"; value: VmaProtected }
+    | { $case: "vmaRemapped"; value: VmaRemapped }
+    | { $case: "vmaLocked"; value: VmaLocked }
+    | { $case: "pagesZapped"; value: PagesZapped }
+    | { $case: "pagesLazyFreed"; value: PagesLazyFreed }
+    | { $case: "stackExpanded"; value: StackExpanded }
+    | { $case: "syscallReturned"; value: SyscallReturned }
+    | { $case: "touchCompleted"; value: TouchCompleted }
+    | { $case: "oomKillApplied"; value: OomKillApplied }
+    | { $case: "oomReaped"; value: OomReaped }
+    | { $case: "oomSkipSet"; value: OomSkipSet }
+    | { $case: "machinePanicked"; value: MachinePanicked }
+    | { $case: "clockAdvanced"; value: ClockAdvanced }
+    | { $case: "sysctlSet"; value: VmaSysctlSet }
+    | { $case: "cgroupCreated"; value: CgroupCreated }
+    | { $case: "cgroupLimitSet"; value: CgroupLimitSet }
+    | { $case: "cgroupRemoved"; value: CgroupRemoved }
+    | { $case: "cgroupOomCounted"; value: CgroupOomCounted }
+    | { $case: "taskMoved"; value: TaskMoved }
+    | { $case: "oomScoreAdjSet"; value: OomScoreAdjSet }
+    | { $case: "niceSet"; value: NiceSet }
+    | { $case: "rlimitSet"; value: RlimitSet }
+    | { $case: "cpuTimeAdded"; value: CpuTimeAdded }
+    | { $case: "taskStuckSet"; value: TaskStuckSet }
+    | { $case: "commandFailed"; value: CommandFailed }
+    | undefined;
+}
+
+/** The frames figures vm caches at boot, pages. */
+export interface VmTotals {
+  totalRamPages: bigint;
+  totalSwapPages: bigint;
+  hugetlbPages: bigint;
+  freePagesAtBoot: bigint;
+}
+
+/** capable() bits of a task. */
+export interface Caps {
+  sysAdmin: boolean;
+  sysResource: boolean;
+  sysRawio: boolean;
+  ipcLock: boolean;
+}
+
+/** Soft resource limits in bytes (hard = soft). 9007199254740991 (2^53 - 1): RLIM_INFINITY. */
+export interface Rlimits {
+  as: bigint;
+  data: bigint;
+  stack: bigint;
+  memlock: bigint;
+}
+
+/** A new task as copy_process() / exec made it (vm/types.ts TaskRecord). */
+export interface TaskRecord {
+  pid: number;
+  tgid: number;
+  ppid: number;
+  /** comm: at most 15 characters for user tasks. */
+  name: string;
+  uid: number;
+  euid: number;
+  caps: Caps | undefined;
+  nice: number;
+  /** signal->oom_score_adj */
+  oomScoreAdj: number;
+  /** signal->oom_score_adj_min */
+  oomScoreAdjMin: number;
+  /** The legacy oom_adj as last written; absent when oom_score_adj was written since. */
+  oomAdjWritten?: number | undefined;
+  rlimits: Rlimits | undefined;
+  startTimeNs: bigint;
+  utimeTicks: bigint;
+  stimeTicks: bigint;
+  memcg: number;
+  isKthread: boolean;
+  /** 0: no mm (kernel thread). */
+  mmId: number;
+  /** The environment ("NAME=value"). */
+  env: string[];
+  /** Creation sequence number: the kernel's task-list order. */
+  seq: bigint;
+}
+
+/** One vm_area_struct. */
+export interface Vma {
+  start: bigint;
+  end: bigint;
+  /** VM_* bits (vm_flags_t). */
+  flags: bigint;
+  /** vm_pgoff: file page offset; private anonymous: start >> PAGE_SHIFT at creation. */
+  pgoff: bigint;
+  kind: VmaKind;
+  /** The file (or shmem object) id; 0 for anonymous and special mappings. */
+  file: number;
+  /** "[vdso]", "[vvar]", "[vvar_vclock]" for special mappings; "" otherwise. */
+  name: string;
+  /** An anon_vma exists (some page of it was written). */
+  anon: boolean;
+}
+
+/** A file (or shmem object) the machine knows. */
+export interface FileInfo {
+  id: number;
+  path: string;
+  inode: bigint;
+  /** dev_t as MAJOR << 8 | MINOR. */
+  dev: number;
+  sizeBytes: bigint;
+  /** A shmem object (shared anonymous memory), destroyed with its last mapping. */
+  shmem: boolean;
+  /** Pages charged to Committed_AS for this shmem object. */
+  chargedPages: bigint;
+}
+
+/** A cgroup v2 memory controller. */
+export interface Cgroup {
+  id: number;
+  path: string;
+  /** -1 for the root. */
+  parent: number;
+  /** memory.max, memory.high, memory.swap.max in bytes; -1 = "max". */
+  max: bigint;
+  high: bigint;
+  swapMax: bigint;
+  oomGroup: boolean;
+  /** memory.events counters vm sees. */
+  oom: bigint;
+  oomKill: bigint;
+  oomGroupKill: bigint;
+}
+
+/** The layout exec gave an mm (mm_struct's start_code ... env_end, mmap_base). */
+export interface MmLayout {
+  mmapBase: bigint;
+  mmapLegacyBase: bigint;
+  startCode: bigint;
+  endCode: bigint;
+  startData: bigint;
+  endData: bigint;
+  startBrk: bigint;
+  brk: bigint;
+  startStack: bigint;
+  argStart: bigint;
+  argEnd: bigint;
+  envStart: bigint;
+  envEnd: bigint;
+}
+
+/** A PRNG stream's state: four uint32 lanes of xoshiro128** (kernel/common/prng.ts). */
+export interface PrngState {
+  s0: number;
+  s1: number;
+  s2: number;
+  s3: number;
+}
+
+/**
+ * One memory system call as the process made it (contracts/heap-sys.ts Syscall, vm/types.ts
+ * VmSyscall).
+ */
+export interface Syscall {
+  call:
+    | { $case: "brk"; value: BrkCall }
+    | { $case: "mmap"; value: MmapCall }
+    | { $case: "munmap"; value: MunmapCall }
+    | { $case: "mremap"; value: MremapCall }
+    | { $case: "mprotect"; value: MprotectCall }
+    | { $case: "madvise"; value: MadviseCall }
+    | { $case: "mlock"; value: MlockCall }
+    | { $case: "munlock"; value: MunlockCall }
+    | undefined;
+}
+
+/** brk(addr); brk(0) reads the break. */
+export interface BrkCall {
+  addr: bigint;
+}
+
+/**
+ * mmap(addr, length, prot, flags, fd, offset). The allocator maps anonymous memory only and
+ * sends no fd/offset: both are absent then.
+ */
+export interface MmapCall {
+  addr: bigint;
+  length: bigint;
+  prot: number;
+  flags: number;
+  fd?: number | undefined;
+  offset?: bigint | undefined;
+}
+
+export interface MunmapCall {
+  addr: bigint;
+  length: bigint;
+}
+
+/** mremap(old_addr, old_size, new_size, flags, new_addr); new_addr absent when not given. */
+export interface MremapCall {
+  oldAddr: bigint;
+  oldSize: bigint;
+  newSize: bigint;
+  flags: number;
+  newAddr?: bigint | undefined;
+}
+
+export interface MprotectCall {
+  addr: bigint;
+  length: bigint;
+  prot: number;
+}
+
+export interface MadviseCall {
+  addr: bigint;
+  length: bigint;
+  advice: number;
+}
+
+export interface MlockCall {
+  addr: bigint;
+  length: bigint;
+}
+
+export interface MunlockCall {
+  addr: bigint;
+  length: bigint;
+}
+
+/**
+ * The answer to a touch (contracts/heap-sys.ts TouchResult): ok, or the process got a signal
+ * at `addr` (SIGKILL: the OOM killer; SIGSEGV: no mapping or no PROT_WRITE), or it is blocked.
+ */
+export interface TouchResult {
+  ok: boolean;
+  /** SIGNAL_SIGKILL or SIGNAL_SIGSEGV when the process got one; UNSPECIFIED otherwise. */
+  signal: Signal;
+  /** Set when the touch is blocked; UNSPECIFIED otherwise. */
+  blocked: TouchBlocked;
+  addr: bigint;
 }
 
 /** The machine was created: the first event of its log, with its whole config. */
@@ -23,6 +520,306 @@ export interface MachineCreated {
     | undefined;
   /** MODEL_VERSION of the code that booted the machine: the rules this log replays under. */
   modelVersion: number;
+  totals:
+    | VmTotals
+    | undefined;
+  /** The reserves init_admin_reserve() / init_user_reserve() computed (kB). */
+  adminReserveKbytes: bigint;
+  userReserveKbytes: bigint;
+}
+
+/** A file was created (a program image, or CreateFile). */
+export interface FileCreated {
+  file: FileInfo | undefined;
+}
+
+/** A process was created and exec'd a program: its mm, layout and VMAs. */
+export interface TaskSpawned {
+  task:
+    | TaskRecord
+    | undefined;
+  /** 0 for a kernel thread. */
+  mmId: number;
+  /** Absent for a kernel thread. */
+  layout: MmLayout | undefined;
+  vmas: Vma[];
+  /** Committed_AS pages charged by exec's mappings. */
+  chargedPages: bigint;
+  /** The aslr stream after this spawn's draws. */
+  aslr: PrngState | undefined;
+}
+
+/**
+ * fork(): copy_process() made a child; dup_mmap() copied the parent's mm unless share_vm
+ * (CLONE_VM).
+ */
+export interface TaskForked {
+  parent: number;
+  task: TaskRecord | undefined;
+  shareVm: boolean;
+  chargedPages: bigint;
+  /** The child's page-table pages (keys as in PageTablesAllocated) for the PTEs copied. */
+  tableKeys: bigint[];
+  tablePfns: bigint[];
+}
+
+/** clone(CLONE_THREAD): a new thread in the thread group. */
+export interface ThreadCloned {
+  task: TaskRecord | undefined;
+}
+
+/** do_exit(): the task exited with `code`, or was ended by `signal`. */
+export interface TaskExited {
+  pid: number;
+  code: number;
+  /** 0: exit. */
+  signal: number;
+  oomVictim: boolean;
+}
+
+/** SIGKILL delivered but not acted on yet (the task is in uninterruptible sleep). */
+export interface KillPending {
+  pid: number;
+  oomVictim: boolean;
+}
+
+/** The parent reaped the zombie (wait()). */
+export interface TaskReaped {
+  pid: number;
+}
+
+/** Page-table pages were allocated (__pte_alloc / __pmd_alloc / __pud_alloc). */
+export interface PageTablesAllocated {
+  mmId: number;
+  /** key = table index * 4 + level. */
+  keys: bigint[];
+  pfns: bigint[];
+}
+
+/** handle_mm_fault(): pages were faulted in. */
+export interface PagesFaulted {
+  pid: number;
+  mmId: number;
+  how: FaultHow;
+  write: boolean;
+  /** Virtual page numbers as runs: first, count, first, count... */
+  vpns: bigint[];
+  /** The frames in the same order, as runs (empty for zero/reuse/redirty). */
+  pfns: bigint[];
+  majorFaults: bigint;
+}
+
+/** Reclaim took these pages: their PTEs were cleared (anon: now swap entries). */
+export interface PagesEvicted {
+  runs: EvictedRun[];
+}
+
+/** brk() moved the program break. */
+export interface BrkMoved {
+  pid: number;
+  mmId: number;
+  oldBrk: bigint;
+  newBrk: bigint;
+  chargedPages: bigint;
+}
+
+/** mmap() created a mapping. */
+export interface VmaMapped {
+  pid: number;
+  mmId: number;
+  vma: Vma | undefined;
+  chargedPages: bigint;
+  /** A new shmem object created for this mapping (MAP_SHARED | MAP_ANONYMOUS); absent otherwise. */
+  shmem: FileInfo | undefined;
+}
+
+/** munmap() removed [start, end). */
+export interface VmaUnmapped {
+  pid: number;
+  mmId: number;
+  start: bigint;
+  end: bigint;
+}
+
+/** mprotect() changed [start, end) to `prot`. */
+export interface VmaProtected {
+  pid: number;
+  mmId: number;
+  start: bigint;
+  end: bigint;
+  prot: number;
+  chargedPages: bigint;
+}
+
+/** mremap() moved or resized a mapping. */
+export interface VmaRemapped {
+  pid: number;
+  mmId: number;
+  oldStart: bigint;
+  oldEnd: bigint;
+  newStart: bigint;
+  newEnd: bigint;
+  chargedPages: bigint;
+}
+
+/** mlock() / munlock() set or cleared VM_LOCKED on [start, end). */
+export interface VmaLocked {
+  pid: number;
+  mmId: number;
+  start: bigint;
+  end: bigint;
+  locked: boolean;
+}
+
+/** zap_page_range(): the pages of [start, end) were unmapped (MADV_DONTNEED). */
+export interface PagesZapped {
+  pid: number;
+  mmId: number;
+  start: bigint;
+  end: bigint;
+}
+
+/** MADV_FREE: the anonymous pages of [start, end) may be dropped by reclaim without swapping. */
+export interface PagesLazyFreed {
+  pid: number;
+  mmId: number;
+  start: bigint;
+  end: bigint;
+}
+
+/** expand_stack(): the stack VMA grew down to new_start. */
+export interface StackExpanded {
+  pid: number;
+  mmId: number;
+  newStart: bigint;
+  chargedPages: bigint;
+}
+
+/**
+ * A system call returned: an address, 0, the break, or -errno (-4096: the process was killed
+ * during the call).
+ */
+export interface SyscallReturned {
+  pid: number;
+  call: Syscall | undefined;
+  result: bigint;
+}
+
+/** A touch (the loads and stores since the last request) finished. */
+export interface TouchCompleted {
+  pid: number;
+  result: TouchResult | undefined;
+}
+
+/** vm acted on the OOM killer's verdict: SIGKILL to these processes. */
+export interface OomKillApplied {
+  trigger: OomTrigger | undefined;
+  verdict: OomVerdict | undefined;
+  killed: number[];
+}
+
+/** The oom_reaper unmapped a victim's anonymous and private memory. */
+export interface OomReaped {
+  pid: number;
+  mmId: number;
+}
+
+/** MMF_OOM_SKIP was set on an mm. */
+export interface OomSkipSet {
+  mmId: number;
+}
+
+/** "Kernel panic - not syncing: ...": the machine stopped. */
+export interface MachinePanicked {
+  reason: string;
+}
+
+/** Simulated time moved to now_ns. */
+export interface ClockAdvanced {
+  nowNs: bigint;
+}
+
+/** A write to /proc/sys/vm/<name> (overcommit_memory, admin_reserve_kbytes...). */
+export interface VmaSysctlSet {
+  /** The file name under /proc/sys/vm. */
+  name: string;
+  value: bigint;
+}
+
+/** mkdir in the cgroup tree. */
+export interface CgroupCreated {
+  cgroup: Cgroup | undefined;
+}
+
+/** memory.max / memory.high / memory.swap.max / memory.oom.group were written (bytes; -1 = "max"). */
+export interface CgroupLimitSet {
+  id: number;
+  max: bigint;
+  high: bigint;
+  swapMax: bigint;
+  oomGroup: boolean;
+}
+
+/** rmdir in the cgroup tree. */
+export interface CgroupRemoved {
+  id: number;
+}
+
+/** The cgroup's memory.events oom / oom_kill / oom_group_kill counters now read these values. */
+export interface CgroupOomCounted {
+  id: number;
+  oom: bigint;
+  oomKill: bigint;
+  oomGroupKill: bigint;
+}
+
+/** A task was moved to another cgroup (cgroup.procs). */
+export interface TaskMoved {
+  pid: number;
+  memcg: number;
+}
+
+/** /proc/<pid>/oom_score_adj (or the legacy oom_adj) was written for the thread group. */
+export interface OomScoreAdjSet {
+  pids: number[];
+  value: number;
+  /** The legacy oom_adj value written; absent when oom_score_adj was written. */
+  legacyWritten?: number | undefined;
+  adjMin: number;
+}
+
+/** setpriority() / nice(). */
+export interface NiceSet {
+  pid: number;
+  nice: number;
+}
+
+/** setrlimit(): a soft (and hard) limit in bytes. */
+export interface RlimitSet {
+  pid: number;
+  resource: RlimitResource;
+  value: bigint;
+}
+
+/** CPU time was charged to a task (clock ticks of USER_HZ). */
+export interface CpuTimeAdded {
+  pid: number;
+  utimeTicks: bigint;
+  stimeTicks: bigint;
+}
+
+/** The task entered (stuck) or left uninterruptible sleep. */
+export interface TaskStuckSet {
+  pid: number;
+  stuck: boolean;
+}
+
+/** A command failed with errno (e.g. fork() -ENOMEM) after the kernel looked at it. */
+export interface CommandFailed {
+  /** The command's type: "Spawn", "Fork"... */
+  command: string;
+  pid: number;
+  errno: number;
 }
 
 function createBaseVmaEvent(): VmaEvent {
@@ -34,6 +831,120 @@ export const VmaEvent: MessageFns<VmaEvent> = {
     switch (message.event?.$case) {
       case "machineCreated":
         MachineCreated.encode(message.event.value, writer.uint32(10).fork()).join();
+        break;
+      case "fileCreated":
+        FileCreated.encode(message.event.value, writer.uint32(18).fork()).join();
+        break;
+      case "taskSpawned":
+        TaskSpawned.encode(message.event.value, writer.uint32(26).fork()).join();
+        break;
+      case "taskForked":
+        TaskForked.encode(message.event.value, writer.uint32(34).fork()).join();
+        break;
+      case "threadCloned":
+        ThreadCloned.encode(message.event.value, writer.uint32(42).fork()).join();
+        break;
+      case "taskExited":
+        TaskExited.encode(message.event.value, writer.uint32(50).fork()).join();
+        break;
+      case "killPending":
+        KillPending.encode(message.event.value, writer.uint32(58).fork()).join();
+        break;
+      case "taskReaped":
+        TaskReaped.encode(message.event.value, writer.uint32(66).fork()).join();
+        break;
+      case "pageTablesAllocated":
+        PageTablesAllocated.encode(message.event.value, writer.uint32(74).fork()).join();
+        break;
+      case "pagesFaulted":
+        PagesFaulted.encode(message.event.value, writer.uint32(82).fork()).join();
+        break;
+      case "pagesEvicted":
+        PagesEvicted.encode(message.event.value, writer.uint32(90).fork()).join();
+        break;
+      case "brkMoved":
+        BrkMoved.encode(message.event.value, writer.uint32(98).fork()).join();
+        break;
+      case "vmaMapped":
+        VmaMapped.encode(message.event.value, writer.uint32(106).fork()).join();
+        break;
+      case "vmaUnmapped":
+        VmaUnmapped.encode(message.event.value, writer.uint32(114).fork()).join();
+        break;
+      case "vmaProtected":
+        VmaProtected.encode(message.event.value, writer.uint32(122).fork()).join();
+        break;
+      case "vmaRemapped":
+        VmaRemapped.encode(message.event.value, writer.uint32(130).fork()).join();
+        break;
+      case "vmaLocked":
+        VmaLocked.encode(message.event.value, writer.uint32(138).fork()).join();
+        break;
+      case "pagesZapped":
+        PagesZapped.encode(message.event.value, writer.uint32(146).fork()).join();
+        break;
+      case "pagesLazyFreed":
+        PagesLazyFreed.encode(message.event.value, writer.uint32(154).fork()).join();
+        break;
+      case "stackExpanded":
+        StackExpanded.encode(message.event.value, writer.uint32(162).fork()).join();
+        break;
+      case "syscallReturned":
+        SyscallReturned.encode(message.event.value, writer.uint32(170).fork()).join();
+        break;
+      case "touchCompleted":
+        TouchCompleted.encode(message.event.value, writer.uint32(178).fork()).join();
+        break;
+      case "oomKillApplied":
+        OomKillApplied.encode(message.event.value, writer.uint32(186).fork()).join();
+        break;
+      case "oomReaped":
+        OomReaped.encode(message.event.value, writer.uint32(194).fork()).join();
+        break;
+      case "oomSkipSet":
+        OomSkipSet.encode(message.event.value, writer.uint32(202).fork()).join();
+        break;
+      case "machinePanicked":
+        MachinePanicked.encode(message.event.value, writer.uint32(210).fork()).join();
+        break;
+      case "clockAdvanced":
+        ClockAdvanced.encode(message.event.value, writer.uint32(218).fork()).join();
+        break;
+      case "sysctlSet":
+        VmaSysctlSet.encode(message.event.value, writer.uint32(226).fork()).join();
+        break;
+      case "cgroupCreated":
+        CgroupCreated.encode(message.event.value, writer.uint32(234).fork()).join();
+        break;
+      case "cgroupLimitSet":
+        CgroupLimitSet.encode(message.event.value, writer.uint32(242).fork()).join();
+        break;
+      case "cgroupRemoved":
+        CgroupRemoved.encode(message.event.value, writer.uint32(250).fork()).join();
+        break;
+      case "cgroupOomCounted":
+        CgroupOomCounted.encode(message.event.value, writer.uint32(258).fork()).join();
+        break;
+      case "taskMoved":
+        TaskMoved.encode(message.event.value, writer.uint32(266).fork()).join();
+        break;
+      case "oomScoreAdjSet":
+        OomScoreAdjSet.encode(message.event.value, writer.uint32(274).fork()).join();
+        break;
+      case "niceSet":
+        NiceSet.encode(message.event.value, writer.uint32(282).fork()).join();
+        break;
+      case "rlimitSet":
+        RlimitSet.encode(message.event.value, writer.uint32(290).fork()).join();
+        break;
+      case "cpuTimeAdded":
+        CpuTimeAdded.encode(message.event.value, writer.uint32(298).fork()).join();
+        break;
+      case "taskStuckSet":
+        TaskStuckSet.encode(message.event.value, writer.uint32(306).fork()).join();
+        break;
+      case "commandFailed":
+        CommandFailed.encode(message.event.value, writer.uint32(314).fork()).join();
         break;
     }
     return writer;
@@ -60,6 +971,313 @@ export const VmaEvent: MessageFns<VmaEvent> = {
             message.event = { $case: "machineCreated", value: MachineCreated.decode(reader, reader.uint32()) };
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.event = { $case: "fileCreated", value: FileCreated.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.event = { $case: "taskSpawned", value: TaskSpawned.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.event = { $case: "taskForked", value: TaskForked.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.event = { $case: "threadCloned", value: ThreadCloned.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.event = { $case: "taskExited", value: TaskExited.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.event = { $case: "killPending", value: KillPending.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.event = { $case: "taskReaped", value: TaskReaped.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.event = {
+              $case: "pageTablesAllocated",
+              value: PageTablesAllocated.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.event = { $case: "pagesFaulted", value: PagesFaulted.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.event = { $case: "pagesEvicted", value: PagesEvicted.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.event = { $case: "brkMoved", value: BrkMoved.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.event = { $case: "vmaMapped", value: VmaMapped.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.event = { $case: "vmaUnmapped", value: VmaUnmapped.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.event = { $case: "vmaProtected", value: VmaProtected.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.event = { $case: "vmaRemapped", value: VmaRemapped.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.event = { $case: "vmaLocked", value: VmaLocked.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.event = { $case: "pagesZapped", value: PagesZapped.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.event = { $case: "pagesLazyFreed", value: PagesLazyFreed.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.event = { $case: "stackExpanded", value: StackExpanded.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.event = { $case: "syscallReturned", value: SyscallReturned.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.event = { $case: "touchCompleted", value: TouchCompleted.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.event = { $case: "oomKillApplied", value: OomKillApplied.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.event = { $case: "oomReaped", value: OomReaped.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 25: {
+            if (tag !== 202) {
+              break;
+            }
+
+            message.event = { $case: "oomSkipSet", value: OomSkipSet.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.event = { $case: "machinePanicked", value: MachinePanicked.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 27: {
+            if (tag !== 218) {
+              break;
+            }
+
+            message.event = { $case: "clockAdvanced", value: ClockAdvanced.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 28: {
+            if (tag !== 226) {
+              break;
+            }
+
+            message.event = { $case: "sysctlSet", value: VmaSysctlSet.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 29: {
+            if (tag !== 234) {
+              break;
+            }
+
+            message.event = { $case: "cgroupCreated", value: CgroupCreated.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.event = { $case: "cgroupLimitSet", value: CgroupLimitSet.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 31: {
+            if (tag !== 250) {
+              break;
+            }
+
+            message.event = { $case: "cgroupRemoved", value: CgroupRemoved.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 32: {
+            if (tag !== 258) {
+              break;
+            }
+
+            message.event = { $case: "cgroupOomCounted", value: CgroupOomCounted.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 33: {
+            if (tag !== 266) {
+              break;
+            }
+
+            message.event = { $case: "taskMoved", value: TaskMoved.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 34: {
+            if (tag !== 274) {
+              break;
+            }
+
+            message.event = { $case: "oomScoreAdjSet", value: OomScoreAdjSet.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 35: {
+            if (tag !== 282) {
+              break;
+            }
+
+            message.event = { $case: "niceSet", value: NiceSet.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 36: {
+            if (tag !== 290) {
+              break;
+            }
+
+            message.event = { $case: "rlimitSet", value: RlimitSet.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 37: {
+            if (tag !== 298) {
+              break;
+            }
+
+            message.event = { $case: "cpuTimeAdded", value: CpuTimeAdded.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 38: {
+            if (tag !== 306) {
+              break;
+            }
+
+            message.event = { $case: "taskStuckSet", value: TaskStuckSet.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 39: {
+            if (tag !== 314) {
+              break;
+            }
+
+            message.event = { $case: "commandFailed", value: CommandFailed.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -78,6 +1296,158 @@ export const VmaEvent: MessageFns<VmaEvent> = {
         ? { $case: "machineCreated", value: MachineCreated.fromJSON(object.machineCreated) }
         : isSet(object.machine_created)
         ? { $case: "machineCreated", value: MachineCreated.fromJSON(object.machine_created) }
+        : isSet(object.fileCreated)
+        ? { $case: "fileCreated", value: FileCreated.fromJSON(object.fileCreated) }
+        : isSet(object.file_created)
+        ? { $case: "fileCreated", value: FileCreated.fromJSON(object.file_created) }
+        : isSet(object.taskSpawned)
+        ? { $case: "taskSpawned", value: TaskSpawned.fromJSON(object.taskSpawned) }
+        : isSet(object.task_spawned)
+        ? { $case: "taskSpawned", value: TaskSpawned.fromJSON(object.task_spawned) }
+        : isSet(object.taskForked)
+        ? { $case: "taskForked", value: TaskForked.fromJSON(object.taskForked) }
+        : isSet(object.task_forked)
+        ? { $case: "taskForked", value: TaskForked.fromJSON(object.task_forked) }
+        : isSet(object.threadCloned)
+        ? { $case: "threadCloned", value: ThreadCloned.fromJSON(object.threadCloned) }
+        : isSet(object.thread_cloned)
+        ? { $case: "threadCloned", value: ThreadCloned.fromJSON(object.thread_cloned) }
+        : isSet(object.taskExited)
+        ? { $case: "taskExited", value: TaskExited.fromJSON(object.taskExited) }
+        : isSet(object.task_exited)
+        ? { $case: "taskExited", value: TaskExited.fromJSON(object.task_exited) }
+        : isSet(object.killPending)
+        ? { $case: "killPending", value: KillPending.fromJSON(object.killPending) }
+        : isSet(object.kill_pending)
+        ? { $case: "killPending", value: KillPending.fromJSON(object.kill_pending) }
+        : isSet(object.taskReaped)
+        ? { $case: "taskReaped", value: TaskReaped.fromJSON(object.taskReaped) }
+        : isSet(object.task_reaped)
+        ? { $case: "taskReaped", value: TaskReaped.fromJSON(object.task_reaped) }
+        : isSet(object.pageTablesAllocated)
+        ? { $case: "pageTablesAllocated", value: PageTablesAllocated.fromJSON(object.pageTablesAllocated) }
+        : isSet(object.page_tables_allocated)
+        ? { $case: "pageTablesAllocated", value: PageTablesAllocated.fromJSON(object.page_tables_allocated) }
+        : isSet(object.pagesFaulted)
+        ? { $case: "pagesFaulted", value: PagesFaulted.fromJSON(object.pagesFaulted) }
+        : isSet(object.pages_faulted)
+        ? { $case: "pagesFaulted", value: PagesFaulted.fromJSON(object.pages_faulted) }
+        : isSet(object.pagesEvicted)
+        ? { $case: "pagesEvicted", value: PagesEvicted.fromJSON(object.pagesEvicted) }
+        : isSet(object.pages_evicted)
+        ? { $case: "pagesEvicted", value: PagesEvicted.fromJSON(object.pages_evicted) }
+        : isSet(object.brkMoved)
+        ? { $case: "brkMoved", value: BrkMoved.fromJSON(object.brkMoved) }
+        : isSet(object.brk_moved)
+        ? { $case: "brkMoved", value: BrkMoved.fromJSON(object.brk_moved) }
+        : isSet(object.vmaMapped)
+        ? { $case: "vmaMapped", value: VmaMapped.fromJSON(object.vmaMapped) }
+        : isSet(object.vma_mapped)
+        ? { $case: "vmaMapped", value: VmaMapped.fromJSON(object.vma_mapped) }
+        : isSet(object.vmaUnmapped)
+        ? { $case: "vmaUnmapped", value: VmaUnmapped.fromJSON(object.vmaUnmapped) }
+        : isSet(object.vma_unmapped)
+        ? { $case: "vmaUnmapped", value: VmaUnmapped.fromJSON(object.vma_unmapped) }
+        : isSet(object.vmaProtected)
+        ? { $case: "vmaProtected", value: VmaProtected.fromJSON(object.vmaProtected) }
+        : isSet(object.vma_protected)
+        ? { $case: "vmaProtected", value: VmaProtected.fromJSON(object.vma_protected) }
+        : isSet(object.vmaRemapped)
+        ? { $case: "vmaRemapped", value: VmaRemapped.fromJSON(object.vmaRemapped) }
+        : isSet(object.vma_remapped)
+        ? { $case: "vmaRemapped", value: VmaRemapped.fromJSON(object.vma_remapped) }
+        : isSet(object.vmaLocked)
+        ? { $case: "vmaLocked", value: VmaLocked.fromJSON(object.vmaLocked) }
+        : isSet(object.vma_locked)
+        ? { $case: "vmaLocked", value: VmaLocked.fromJSON(object.vma_locked) }
+        : isSet(object.pagesZapped)
+        ? { $case: "pagesZapped", value: PagesZapped.fromJSON(object.pagesZapped) }
+        : isSet(object.pages_zapped)
+        ? { $case: "pagesZapped", value: PagesZapped.fromJSON(object.pages_zapped) }
+        : isSet(object.pagesLazyFreed)
+        ? { $case: "pagesLazyFreed", value: PagesLazyFreed.fromJSON(object.pagesLazyFreed) }
+        : isSet(object.pages_lazy_freed)
+        ? { $case: "pagesLazyFreed", value: PagesLazyFreed.fromJSON(object.pages_lazy_freed) }
+        : isSet(object.stackExpanded)
+        ? { $case: "stackExpanded", value: StackExpanded.fromJSON(object.stackExpanded) }
+        : isSet(object.stack_expanded)
+        ? { $case: "stackExpanded", value: StackExpanded.fromJSON(object.stack_expanded) }
+        : isSet(object.syscallReturned)
+        ? { $case: "syscallReturned", value: SyscallReturned.fromJSON(object.syscallReturned) }
+        : isSet(object.syscall_returned)
+        ? { $case: "syscallReturned", value: SyscallReturned.fromJSON(object.syscall_returned) }
+        : isSet(object.touchCompleted)
+        ? { $case: "touchCompleted", value: TouchCompleted.fromJSON(object.touchCompleted) }
+        : isSet(object.touch_completed)
+        ? { $case: "touchCompleted", value: TouchCompleted.fromJSON(object.touch_completed) }
+        : isSet(object.oomKillApplied)
+        ? { $case: "oomKillApplied", value: OomKillApplied.fromJSON(object.oomKillApplied) }
+        : isSet(object.oom_kill_applied)
+        ? { $case: "oomKillApplied", value: OomKillApplied.fromJSON(object.oom_kill_applied) }
+        : isSet(object.oomReaped)
+        ? { $case: "oomReaped", value: OomReaped.fromJSON(object.oomReaped) }
+        : isSet(object.oom_reaped)
+        ? { $case: "oomReaped", value: OomReaped.fromJSON(object.oom_reaped) }
+        : isSet(object.oomSkipSet)
+        ? { $case: "oomSkipSet", value: OomSkipSet.fromJSON(object.oomSkipSet) }
+        : isSet(object.oom_skip_set)
+        ? { $case: "oomSkipSet", value: OomSkipSet.fromJSON(object.oom_skip_set) }
+        : isSet(object.machinePanicked)
+        ? { $case: "machinePanicked", value: MachinePanicked.fromJSON(object.machinePanicked) }
+        : isSet(object.machine_panicked)
+        ? { $case: "machinePanicked", value: MachinePanicked.fromJSON(object.machine_panicked) }
+        : isSet(object.clockAdvanced)
+        ? { $case: "clockAdvanced", value: ClockAdvanced.fromJSON(object.clockAdvanced) }
+        : isSet(object.clock_advanced)
+        ? { $case: "clockAdvanced", value: ClockAdvanced.fromJSON(object.clock_advanced) }
+        : isSet(object.sysctlSet)
+        ? { $case: "sysctlSet", value: VmaSysctlSet.fromJSON(object.sysctlSet) }
+        : isSet(object.sysctl_set)
+        ? { $case: "sysctlSet", value: VmaSysctlSet.fromJSON(object.sysctl_set) }
+        : isSet(object.cgroupCreated)
+        ? { $case: "cgroupCreated", value: CgroupCreated.fromJSON(object.cgroupCreated) }
+        : isSet(object.cgroup_created)
+        ? { $case: "cgroupCreated", value: CgroupCreated.fromJSON(object.cgroup_created) }
+        : isSet(object.cgroupLimitSet)
+        ? { $case: "cgroupLimitSet", value: CgroupLimitSet.fromJSON(object.cgroupLimitSet) }
+        : isSet(object.cgroup_limit_set)
+        ? { $case: "cgroupLimitSet", value: CgroupLimitSet.fromJSON(object.cgroup_limit_set) }
+        : isSet(object.cgroupRemoved)
+        ? { $case: "cgroupRemoved", value: CgroupRemoved.fromJSON(object.cgroupRemoved) }
+        : isSet(object.cgroup_removed)
+        ? { $case: "cgroupRemoved", value: CgroupRemoved.fromJSON(object.cgroup_removed) }
+        : isSet(object.cgroupOomCounted)
+        ? { $case: "cgroupOomCounted", value: CgroupOomCounted.fromJSON(object.cgroupOomCounted) }
+        : isSet(object.cgroup_oom_counted)
+        ? { $case: "cgroupOomCounted", value: CgroupOomCounted.fromJSON(object.cgroup_oom_counted) }
+        : isSet(object.taskMoved)
+        ? { $case: "taskMoved", value: TaskMoved.fromJSON(object.taskMoved) }
+        : isSet(object.task_moved)
+        ? { $case: "taskMoved", value: TaskMoved.fromJSON(object.task_moved) }
+        : isSet(object.oomScoreAdjSet)
+        ? { $case: "oomScoreAdjSet", value: OomScoreAdjSet.fromJSON(object.oomScoreAdjSet) }
+        : isSet(object.oom_score_adj_set)
+        ? { $case: "oomScoreAdjSet", value: OomScoreAdjSet.fromJSON(object.oom_score_adj_set) }
+        : isSet(object.niceSet)
+        ? { $case: "niceSet", value: NiceSet.fromJSON(object.niceSet) }
+        : isSet(object.nice_set)
+        ? { $case: "niceSet", value: NiceSet.fromJSON(object.nice_set) }
+        : isSet(object.rlimitSet)
+        ? { $case: "rlimitSet", value: RlimitSet.fromJSON(object.rlimitSet) }
+        : isSet(object.rlimit_set)
+        ? { $case: "rlimitSet", value: RlimitSet.fromJSON(object.rlimit_set) }
+        : isSet(object.cpuTimeAdded)
+        ? { $case: "cpuTimeAdded", value: CpuTimeAdded.fromJSON(object.cpuTimeAdded) }
+        : isSet(object.cpu_time_added)
+        ? { $case: "cpuTimeAdded", value: CpuTimeAdded.fromJSON(object.cpu_time_added) }
+        : isSet(object.taskStuckSet)
+        ? { $case: "taskStuckSet", value: TaskStuckSet.fromJSON(object.taskStuckSet) }
+        : isSet(object.task_stuck_set)
+        ? { $case: "taskStuckSet", value: TaskStuckSet.fromJSON(object.task_stuck_set) }
+        : isSet(object.commandFailed)
+        ? { $case: "commandFailed", value: CommandFailed.fromJSON(object.commandFailed) }
+        : isSet(object.command_failed)
+        ? { $case: "commandFailed", value: CommandFailed.fromJSON(object.command_failed) }
         : undefined,
     };
   },
@@ -86,6 +1456,82 @@ export const VmaEvent: MessageFns<VmaEvent> = {
     const obj: any = {};
     if (message.event?.$case === "machineCreated") {
       obj.machineCreated = MachineCreated.toJSON(message.event.value);
+    } else if (message.event?.$case === "fileCreated") {
+      obj.fileCreated = FileCreated.toJSON(message.event.value);
+    } else if (message.event?.$case === "taskSpawned") {
+      obj.taskSpawned = TaskSpawned.toJSON(message.event.value);
+    } else if (message.event?.$case === "taskForked") {
+      obj.taskForked = TaskForked.toJSON(message.event.value);
+    } else if (message.event?.$case === "threadCloned") {
+      obj.threadCloned = ThreadCloned.toJSON(message.event.value);
+    } else if (message.event?.$case === "taskExited") {
+      obj.taskExited = TaskExited.toJSON(message.event.value);
+    } else if (message.event?.$case === "killPending") {
+      obj.killPending = KillPending.toJSON(message.event.value);
+    } else if (message.event?.$case === "taskReaped") {
+      obj.taskReaped = TaskReaped.toJSON(message.event.value);
+    } else if (message.event?.$case === "pageTablesAllocated") {
+      obj.pageTablesAllocated = PageTablesAllocated.toJSON(message.event.value);
+    } else if (message.event?.$case === "pagesFaulted") {
+      obj.pagesFaulted = PagesFaulted.toJSON(message.event.value);
+    } else if (message.event?.$case === "pagesEvicted") {
+      obj.pagesEvicted = PagesEvicted.toJSON(message.event.value);
+    } else if (message.event?.$case === "brkMoved") {
+      obj.brkMoved = BrkMoved.toJSON(message.event.value);
+    } else if (message.event?.$case === "vmaMapped") {
+      obj.vmaMapped = VmaMapped.toJSON(message.event.value);
+    } else if (message.event?.$case === "vmaUnmapped") {
+      obj.vmaUnmapped = VmaUnmapped.toJSON(message.event.value);
+    } else if (message.event?.$case === "vmaProtected") {
+      obj.vmaProtected = VmaProtected.toJSON(message.event.value);
+    } else if (message.event?.$case === "vmaRemapped") {
+      obj.vmaRemapped = VmaRemapped.toJSON(message.event.value);
+    } else if (message.event?.$case === "vmaLocked") {
+      obj.vmaLocked = VmaLocked.toJSON(message.event.value);
+    } else if (message.event?.$case === "pagesZapped") {
+      obj.pagesZapped = PagesZapped.toJSON(message.event.value);
+    } else if (message.event?.$case === "pagesLazyFreed") {
+      obj.pagesLazyFreed = PagesLazyFreed.toJSON(message.event.value);
+    } else if (message.event?.$case === "stackExpanded") {
+      obj.stackExpanded = StackExpanded.toJSON(message.event.value);
+    } else if (message.event?.$case === "syscallReturned") {
+      obj.syscallReturned = SyscallReturned.toJSON(message.event.value);
+    } else if (message.event?.$case === "touchCompleted") {
+      obj.touchCompleted = TouchCompleted.toJSON(message.event.value);
+    } else if (message.event?.$case === "oomKillApplied") {
+      obj.oomKillApplied = OomKillApplied.toJSON(message.event.value);
+    } else if (message.event?.$case === "oomReaped") {
+      obj.oomReaped = OomReaped.toJSON(message.event.value);
+    } else if (message.event?.$case === "oomSkipSet") {
+      obj.oomSkipSet = OomSkipSet.toJSON(message.event.value);
+    } else if (message.event?.$case === "machinePanicked") {
+      obj.machinePanicked = MachinePanicked.toJSON(message.event.value);
+    } else if (message.event?.$case === "clockAdvanced") {
+      obj.clockAdvanced = ClockAdvanced.toJSON(message.event.value);
+    } else if (message.event?.$case === "sysctlSet") {
+      obj.sysctlSet = VmaSysctlSet.toJSON(message.event.value);
+    } else if (message.event?.$case === "cgroupCreated") {
+      obj.cgroupCreated = CgroupCreated.toJSON(message.event.value);
+    } else if (message.event?.$case === "cgroupLimitSet") {
+      obj.cgroupLimitSet = CgroupLimitSet.toJSON(message.event.value);
+    } else if (message.event?.$case === "cgroupRemoved") {
+      obj.cgroupRemoved = CgroupRemoved.toJSON(message.event.value);
+    } else if (message.event?.$case === "cgroupOomCounted") {
+      obj.cgroupOomCounted = CgroupOomCounted.toJSON(message.event.value);
+    } else if (message.event?.$case === "taskMoved") {
+      obj.taskMoved = TaskMoved.toJSON(message.event.value);
+    } else if (message.event?.$case === "oomScoreAdjSet") {
+      obj.oomScoreAdjSet = OomScoreAdjSet.toJSON(message.event.value);
+    } else if (message.event?.$case === "niceSet") {
+      obj.niceSet = NiceSet.toJSON(message.event.value);
+    } else if (message.event?.$case === "rlimitSet") {
+      obj.rlimitSet = RlimitSet.toJSON(message.event.value);
+    } else if (message.event?.$case === "cpuTimeAdded") {
+      obj.cpuTimeAdded = CpuTimeAdded.toJSON(message.event.value);
+    } else if (message.event?.$case === "taskStuckSet") {
+      obj.taskStuckSet = TaskStuckSet.toJSON(message.event.value);
+    } else if (message.event?.$case === "commandFailed") {
+      obj.commandFailed = CommandFailed.toJSON(message.event.value);
     }
     return obj;
   },
@@ -102,13 +1548,3411 @@ export const VmaEvent: MessageFns<VmaEvent> = {
         }
         break;
       }
+      case "fileCreated": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "fileCreated", value: FileCreated.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "taskSpawned": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "taskSpawned", value: TaskSpawned.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "taskForked": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "taskForked", value: TaskForked.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "threadCloned": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "threadCloned", value: ThreadCloned.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "taskExited": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "taskExited", value: TaskExited.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "killPending": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "killPending", value: KillPending.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "taskReaped": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "taskReaped", value: TaskReaped.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "pageTablesAllocated": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "pageTablesAllocated", value: PageTablesAllocated.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "pagesFaulted": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "pagesFaulted", value: PagesFaulted.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "pagesEvicted": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "pagesEvicted", value: PagesEvicted.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "brkMoved": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "brkMoved", value: BrkMoved.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "vmaMapped": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "vmaMapped", value: VmaMapped.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "vmaUnmapped": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "vmaUnmapped", value: VmaUnmapped.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "vmaProtected": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "vmaProtected", value: VmaProtected.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "vmaRemapped": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "vmaRemapped", value: VmaRemapped.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "vmaLocked": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "vmaLocked", value: VmaLocked.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "pagesZapped": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "pagesZapped", value: PagesZapped.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "pagesLazyFreed": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "pagesLazyFreed", value: PagesLazyFreed.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "stackExpanded": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "stackExpanded", value: StackExpanded.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "syscallReturned": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "syscallReturned", value: SyscallReturned.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "touchCompleted": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "touchCompleted", value: TouchCompleted.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "oomKillApplied": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "oomKillApplied", value: OomKillApplied.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "oomReaped": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "oomReaped", value: OomReaped.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "oomSkipSet": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "oomSkipSet", value: OomSkipSet.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "machinePanicked": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "machinePanicked", value: MachinePanicked.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "clockAdvanced": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "clockAdvanced", value: ClockAdvanced.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "sysctlSet": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "sysctlSet", value: VmaSysctlSet.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "cgroupCreated": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "cgroupCreated", value: CgroupCreated.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "cgroupLimitSet": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "cgroupLimitSet", value: CgroupLimitSet.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "cgroupRemoved": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "cgroupRemoved", value: CgroupRemoved.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "cgroupOomCounted": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "cgroupOomCounted", value: CgroupOomCounted.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "taskMoved": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "taskMoved", value: TaskMoved.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "oomScoreAdjSet": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "oomScoreAdjSet", value: OomScoreAdjSet.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "niceSet": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "niceSet", value: NiceSet.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "rlimitSet": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "rlimitSet", value: RlimitSet.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "cpuTimeAdded": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "cpuTimeAdded", value: CpuTimeAdded.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "taskStuckSet": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "taskStuckSet", value: TaskStuckSet.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "commandFailed": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "commandFailed", value: CommandFailed.fromPartial(object.event.value) };
+        }
+        break;
+      }
     }
     return message;
   },
 };
 
+function createBaseVmTotals(): VmTotals {
+  return { totalRamPages: 0n, totalSwapPages: 0n, hugetlbPages: 0n, freePagesAtBoot: 0n };
+}
+
+export const VmTotals: MessageFns<VmTotals> = {
+  encode(message: VmTotals, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.totalRamPages !== 0n) {
+      if (BigInt.asUintN(64, message.totalRamPages) !== message.totalRamPages) {
+        throw new globalThis.Error("value provided for field message.totalRamPages of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.totalRamPages);
+    }
+    if (message.totalSwapPages !== 0n) {
+      if (BigInt.asUintN(64, message.totalSwapPages) !== message.totalSwapPages) {
+        throw new globalThis.Error("value provided for field message.totalSwapPages of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.totalSwapPages);
+    }
+    if (message.hugetlbPages !== 0n) {
+      if (BigInt.asUintN(64, message.hugetlbPages) !== message.hugetlbPages) {
+        throw new globalThis.Error("value provided for field message.hugetlbPages of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.hugetlbPages);
+    }
+    if (message.freePagesAtBoot !== 0n) {
+      if (BigInt.asUintN(64, message.freePagesAtBoot) !== message.freePagesAtBoot) {
+        throw new globalThis.Error("value provided for field message.freePagesAtBoot of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.freePagesAtBoot);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VmTotals {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVmTotals();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.totalRamPages = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.totalSwapPages = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.hugetlbPages = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.freePagesAtBoot = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VmTotals {
+    return {
+      totalRamPages: isSet(object.totalRamPages)
+        ? BigInt(object.totalRamPages)
+        : isSet(object.total_ram_pages)
+        ? BigInt(object.total_ram_pages)
+        : 0n,
+      totalSwapPages: isSet(object.totalSwapPages)
+        ? BigInt(object.totalSwapPages)
+        : isSet(object.total_swap_pages)
+        ? BigInt(object.total_swap_pages)
+        : 0n,
+      hugetlbPages: isSet(object.hugetlbPages)
+        ? BigInt(object.hugetlbPages)
+        : isSet(object.hugetlb_pages)
+        ? BigInt(object.hugetlb_pages)
+        : 0n,
+      freePagesAtBoot: isSet(object.freePagesAtBoot)
+        ? BigInt(object.freePagesAtBoot)
+        : isSet(object.free_pages_at_boot)
+        ? BigInt(object.free_pages_at_boot)
+        : 0n,
+    };
+  },
+
+  toJSON(message: VmTotals): unknown {
+    const obj: any = {};
+    if (message.totalRamPages !== 0n) {
+      obj.totalRamPages = message.totalRamPages.toString();
+    }
+    if (message.totalSwapPages !== 0n) {
+      obj.totalSwapPages = message.totalSwapPages.toString();
+    }
+    if (message.hugetlbPages !== 0n) {
+      obj.hugetlbPages = message.hugetlbPages.toString();
+    }
+    if (message.freePagesAtBoot !== 0n) {
+      obj.freePagesAtBoot = message.freePagesAtBoot.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VmTotals>): VmTotals {
+    return VmTotals.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VmTotals>): VmTotals {
+    const message = createBaseVmTotals();
+    message.totalRamPages = (object.totalRamPages !== undefined && object.totalRamPages !== null)
+      ? BigInt(object.totalRamPages)
+      : 0n;
+    message.totalSwapPages = (object.totalSwapPages !== undefined && object.totalSwapPages !== null)
+      ? BigInt(object.totalSwapPages)
+      : 0n;
+    message.hugetlbPages = (object.hugetlbPages !== undefined && object.hugetlbPages !== null)
+      ? BigInt(object.hugetlbPages)
+      : 0n;
+    message.freePagesAtBoot = (object.freePagesAtBoot !== undefined && object.freePagesAtBoot !== null)
+      ? BigInt(object.freePagesAtBoot)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseCaps(): Caps {
+  return { sysAdmin: false, sysResource: false, sysRawio: false, ipcLock: false };
+}
+
+export const Caps: MessageFns<Caps> = {
+  encode(message: Caps, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sysAdmin !== false) {
+      writer.uint32(8).bool(message.sysAdmin);
+    }
+    if (message.sysResource !== false) {
+      writer.uint32(16).bool(message.sysResource);
+    }
+    if (message.sysRawio !== false) {
+      writer.uint32(24).bool(message.sysRawio);
+    }
+    if (message.ipcLock !== false) {
+      writer.uint32(32).bool(message.ipcLock);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Caps {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCaps();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sysAdmin = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sysResource = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sysRawio = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.ipcLock = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Caps {
+    return {
+      sysAdmin: isSet(object.sysAdmin)
+        ? globalThis.Boolean(object.sysAdmin)
+        : isSet(object.sys_admin)
+        ? globalThis.Boolean(object.sys_admin)
+        : false,
+      sysResource: isSet(object.sysResource)
+        ? globalThis.Boolean(object.sysResource)
+        : isSet(object.sys_resource)
+        ? globalThis.Boolean(object.sys_resource)
+        : false,
+      sysRawio: isSet(object.sysRawio)
+        ? globalThis.Boolean(object.sysRawio)
+        : isSet(object.sys_rawio)
+        ? globalThis.Boolean(object.sys_rawio)
+        : false,
+      ipcLock: isSet(object.ipcLock)
+        ? globalThis.Boolean(object.ipcLock)
+        : isSet(object.ipc_lock)
+        ? globalThis.Boolean(object.ipc_lock)
+        : false,
+    };
+  },
+
+  toJSON(message: Caps): unknown {
+    const obj: any = {};
+    if (message.sysAdmin !== false) {
+      obj.sysAdmin = message.sysAdmin;
+    }
+    if (message.sysResource !== false) {
+      obj.sysResource = message.sysResource;
+    }
+    if (message.sysRawio !== false) {
+      obj.sysRawio = message.sysRawio;
+    }
+    if (message.ipcLock !== false) {
+      obj.ipcLock = message.ipcLock;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Caps>): Caps {
+    return Caps.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Caps>): Caps {
+    const message = createBaseCaps();
+    message.sysAdmin = object.sysAdmin ?? false;
+    message.sysResource = object.sysResource ?? false;
+    message.sysRawio = object.sysRawio ?? false;
+    message.ipcLock = object.ipcLock ?? false;
+    return message;
+  },
+};
+
+function createBaseRlimits(): Rlimits {
+  return { as: 0n, data: 0n, stack: 0n, memlock: 0n };
+}
+
+export const Rlimits: MessageFns<Rlimits> = {
+  encode(message: Rlimits, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.as !== 0n) {
+      if (BigInt.asUintN(64, message.as) !== message.as) {
+        throw new globalThis.Error("value provided for field message.as of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.as);
+    }
+    if (message.data !== 0n) {
+      if (BigInt.asUintN(64, message.data) !== message.data) {
+        throw new globalThis.Error("value provided for field message.data of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.data);
+    }
+    if (message.stack !== 0n) {
+      if (BigInt.asUintN(64, message.stack) !== message.stack) {
+        throw new globalThis.Error("value provided for field message.stack of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.stack);
+    }
+    if (message.memlock !== 0n) {
+      if (BigInt.asUintN(64, message.memlock) !== message.memlock) {
+        throw new globalThis.Error("value provided for field message.memlock of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.memlock);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Rlimits {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRlimits();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.as = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.data = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.stack = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.memlock = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Rlimits {
+    return {
+      as: isSet(object.as) ? BigInt(object.as) : 0n,
+      data: isSet(object.data) ? BigInt(object.data) : 0n,
+      stack: isSet(object.stack) ? BigInt(object.stack) : 0n,
+      memlock: isSet(object.memlock) ? BigInt(object.memlock) : 0n,
+    };
+  },
+
+  toJSON(message: Rlimits): unknown {
+    const obj: any = {};
+    if (message.as !== 0n) {
+      obj.as = message.as.toString();
+    }
+    if (message.data !== 0n) {
+      obj.data = message.data.toString();
+    }
+    if (message.stack !== 0n) {
+      obj.stack = message.stack.toString();
+    }
+    if (message.memlock !== 0n) {
+      obj.memlock = message.memlock.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Rlimits>): Rlimits {
+    return Rlimits.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Rlimits>): Rlimits {
+    const message = createBaseRlimits();
+    message.as = (object.as !== undefined && object.as !== null) ? BigInt(object.as) : 0n;
+    message.data = (object.data !== undefined && object.data !== null) ? BigInt(object.data) : 0n;
+    message.stack = (object.stack !== undefined && object.stack !== null) ? BigInt(object.stack) : 0n;
+    message.memlock = (object.memlock !== undefined && object.memlock !== null) ? BigInt(object.memlock) : 0n;
+    return message;
+  },
+};
+
+function createBaseTaskRecord(): TaskRecord {
+  return {
+    pid: 0,
+    tgid: 0,
+    ppid: 0,
+    name: "",
+    uid: 0,
+    euid: 0,
+    caps: undefined,
+    nice: 0,
+    oomScoreAdj: 0,
+    oomScoreAdjMin: 0,
+    oomAdjWritten: undefined,
+    rlimits: undefined,
+    startTimeNs: 0n,
+    utimeTicks: 0n,
+    stimeTicks: 0n,
+    memcg: 0,
+    isKthread: false,
+    mmId: 0,
+    env: [],
+    seq: 0n,
+  };
+}
+
+export const TaskRecord: MessageFns<TaskRecord> = {
+  encode(message: TaskRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.tgid !== 0) {
+      writer.uint32(16).uint32(message.tgid);
+    }
+    if (message.ppid !== 0) {
+      writer.uint32(24).uint32(message.ppid);
+    }
+    if (message.name !== "") {
+      writer.uint32(34).string(message.name);
+    }
+    if (message.uid !== 0) {
+      writer.uint32(40).uint32(message.uid);
+    }
+    if (message.euid !== 0) {
+      writer.uint32(48).uint32(message.euid);
+    }
+    if (message.caps !== undefined) {
+      Caps.encode(message.caps, writer.uint32(58).fork()).join();
+    }
+    if (message.nice !== 0) {
+      writer.uint32(64).sint32(message.nice);
+    }
+    if (message.oomScoreAdj !== 0) {
+      writer.uint32(72).sint32(message.oomScoreAdj);
+    }
+    if (message.oomScoreAdjMin !== 0) {
+      writer.uint32(80).sint32(message.oomScoreAdjMin);
+    }
+    if (message.oomAdjWritten !== undefined) {
+      writer.uint32(88).sint32(message.oomAdjWritten);
+    }
+    if (message.rlimits !== undefined) {
+      Rlimits.encode(message.rlimits, writer.uint32(98).fork()).join();
+    }
+    if (message.startTimeNs !== 0n) {
+      if (BigInt.asUintN(64, message.startTimeNs) !== message.startTimeNs) {
+        throw new globalThis.Error("value provided for field message.startTimeNs of type uint64 too large");
+      }
+      writer.uint32(104).uint64(message.startTimeNs);
+    }
+    if (message.utimeTicks !== 0n) {
+      if (BigInt.asUintN(64, message.utimeTicks) !== message.utimeTicks) {
+        throw new globalThis.Error("value provided for field message.utimeTicks of type uint64 too large");
+      }
+      writer.uint32(112).uint64(message.utimeTicks);
+    }
+    if (message.stimeTicks !== 0n) {
+      if (BigInt.asUintN(64, message.stimeTicks) !== message.stimeTicks) {
+        throw new globalThis.Error("value provided for field message.stimeTicks of type uint64 too large");
+      }
+      writer.uint32(120).uint64(message.stimeTicks);
+    }
+    if (message.memcg !== 0) {
+      writer.uint32(128).uint32(message.memcg);
+    }
+    if (message.isKthread !== false) {
+      writer.uint32(136).bool(message.isKthread);
+    }
+    if (message.mmId !== 0) {
+      writer.uint32(144).uint32(message.mmId);
+    }
+    for (const v of message.env) {
+      writer.uint32(154).string(v!);
+    }
+    if (message.seq !== 0n) {
+      if (BigInt.asUintN(64, message.seq) !== message.seq) {
+        throw new globalThis.Error("value provided for field message.seq of type uint64 too large");
+      }
+      writer.uint32(160).uint64(message.seq);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.tgid = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.ppid = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.uid = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.euid = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.caps = Caps.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.nice = reader.sint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.oomScoreAdj = reader.sint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.oomScoreAdjMin = reader.sint32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.oomAdjWritten = reader.sint32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.rlimits = Rlimits.decode(reader, reader.uint32());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.startTimeNs = reader.uint64() as bigint;
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.utimeTicks = reader.uint64() as bigint;
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.stimeTicks = reader.uint64() as bigint;
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.memcg = reader.uint32();
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.isKthread = reader.bool();
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.mmId = reader.uint32();
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.env.push(reader.string());
+            continue;
+          }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.seq = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TaskRecord {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      tgid: isSet(object.tgid) ? globalThis.Number(object.tgid) : 0,
+      ppid: isSet(object.ppid) ? globalThis.Number(object.ppid) : 0,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      uid: isSet(object.uid) ? globalThis.Number(object.uid) : 0,
+      euid: isSet(object.euid) ? globalThis.Number(object.euid) : 0,
+      caps: isSet(object.caps) ? Caps.fromJSON(object.caps) : undefined,
+      nice: isSet(object.nice) ? globalThis.Number(object.nice) : 0,
+      oomScoreAdj: isSet(object.oomScoreAdj)
+        ? globalThis.Number(object.oomScoreAdj)
+        : isSet(object.oom_score_adj)
+        ? globalThis.Number(object.oom_score_adj)
+        : 0,
+      oomScoreAdjMin: isSet(object.oomScoreAdjMin)
+        ? globalThis.Number(object.oomScoreAdjMin)
+        : isSet(object.oom_score_adj_min)
+        ? globalThis.Number(object.oom_score_adj_min)
+        : 0,
+      oomAdjWritten: isSet(object.oomAdjWritten)
+        ? globalThis.Number(object.oomAdjWritten)
+        : isSet(object.oom_adj_written)
+        ? globalThis.Number(object.oom_adj_written)
+        : undefined,
+      rlimits: isSet(object.rlimits) ? Rlimits.fromJSON(object.rlimits) : undefined,
+      startTimeNs: isSet(object.startTimeNs)
+        ? BigInt(object.startTimeNs)
+        : isSet(object.start_time_ns)
+        ? BigInt(object.start_time_ns)
+        : 0n,
+      utimeTicks: isSet(object.utimeTicks)
+        ? BigInt(object.utimeTicks)
+        : isSet(object.utime_ticks)
+        ? BigInt(object.utime_ticks)
+        : 0n,
+      stimeTicks: isSet(object.stimeTicks)
+        ? BigInt(object.stimeTicks)
+        : isSet(object.stime_ticks)
+        ? BigInt(object.stime_ticks)
+        : 0n,
+      memcg: isSet(object.memcg) ? globalThis.Number(object.memcg) : 0,
+      isKthread: isSet(object.isKthread)
+        ? globalThis.Boolean(object.isKthread)
+        : isSet(object.is_kthread)
+        ? globalThis.Boolean(object.is_kthread)
+        : false,
+      mmId: isSet(object.mmId)
+        ? globalThis.Number(object.mmId)
+        : isSet(object.mm_id)
+        ? globalThis.Number(object.mm_id)
+        : 0,
+      env: globalThis.Array.isArray(object?.env)
+        ? object.env.map((e: any) => globalThis.String(e))
+        : [],
+      seq: isSet(object.seq) ? BigInt(object.seq) : 0n,
+    };
+  },
+
+  toJSON(message: TaskRecord): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.tgid !== 0) {
+      obj.tgid = Math.round(message.tgid);
+    }
+    if (message.ppid !== 0) {
+      obj.ppid = Math.round(message.ppid);
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.uid !== 0) {
+      obj.uid = Math.round(message.uid);
+    }
+    if (message.euid !== 0) {
+      obj.euid = Math.round(message.euid);
+    }
+    if (message.caps !== undefined) {
+      obj.caps = Caps.toJSON(message.caps);
+    }
+    if (message.nice !== 0) {
+      obj.nice = Math.round(message.nice);
+    }
+    if (message.oomScoreAdj !== 0) {
+      obj.oomScoreAdj = Math.round(message.oomScoreAdj);
+    }
+    if (message.oomScoreAdjMin !== 0) {
+      obj.oomScoreAdjMin = Math.round(message.oomScoreAdjMin);
+    }
+    if (message.oomAdjWritten !== undefined) {
+      obj.oomAdjWritten = Math.round(message.oomAdjWritten);
+    }
+    if (message.rlimits !== undefined) {
+      obj.rlimits = Rlimits.toJSON(message.rlimits);
+    }
+    if (message.startTimeNs !== 0n) {
+      obj.startTimeNs = message.startTimeNs.toString();
+    }
+    if (message.utimeTicks !== 0n) {
+      obj.utimeTicks = message.utimeTicks.toString();
+    }
+    if (message.stimeTicks !== 0n) {
+      obj.stimeTicks = message.stimeTicks.toString();
+    }
+    if (message.memcg !== 0) {
+      obj.memcg = Math.round(message.memcg);
+    }
+    if (message.isKthread !== false) {
+      obj.isKthread = message.isKthread;
+    }
+    if (message.mmId !== 0) {
+      obj.mmId = Math.round(message.mmId);
+    }
+    if (message.env?.length) {
+      obj.env = message.env;
+    }
+    if (message.seq !== 0n) {
+      obj.seq = message.seq.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TaskRecord>): TaskRecord {
+    return TaskRecord.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskRecord>): TaskRecord {
+    const message = createBaseTaskRecord();
+    message.pid = object.pid ?? 0;
+    message.tgid = object.tgid ?? 0;
+    message.ppid = object.ppid ?? 0;
+    message.name = object.name ?? "";
+    message.uid = object.uid ?? 0;
+    message.euid = object.euid ?? 0;
+    message.caps = (object.caps !== undefined && object.caps !== null) ? Caps.fromPartial(object.caps) : undefined;
+    message.nice = object.nice ?? 0;
+    message.oomScoreAdj = object.oomScoreAdj ?? 0;
+    message.oomScoreAdjMin = object.oomScoreAdjMin ?? 0;
+    message.oomAdjWritten = object.oomAdjWritten ?? undefined;
+    message.rlimits = (object.rlimits !== undefined && object.rlimits !== null)
+      ? Rlimits.fromPartial(object.rlimits)
+      : undefined;
+    message.startTimeNs = (object.startTimeNs !== undefined && object.startTimeNs !== null)
+      ? BigInt(object.startTimeNs)
+      : 0n;
+    message.utimeTicks = (object.utimeTicks !== undefined && object.utimeTicks !== null)
+      ? BigInt(object.utimeTicks)
+      : 0n;
+    message.stimeTicks = (object.stimeTicks !== undefined && object.stimeTicks !== null)
+      ? BigInt(object.stimeTicks)
+      : 0n;
+    message.memcg = object.memcg ?? 0;
+    message.isKthread = object.isKthread ?? false;
+    message.mmId = object.mmId ?? 0;
+    message.env = object.env?.map((e) => e) || [];
+    message.seq = (object.seq !== undefined && object.seq !== null) ? BigInt(object.seq) : 0n;
+    return message;
+  },
+};
+
+function createBaseVma(): Vma {
+  return { start: 0n, end: 0n, flags: 0n, pgoff: 0n, kind: 0, file: 0, name: "", anon: false };
+}
+
+export const Vma: MessageFns<Vma> = {
+  encode(message: Vma, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.start !== 0n) {
+      if (BigInt.asUintN(64, message.start) !== message.start) {
+        throw new globalThis.Error("value provided for field message.start of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.start);
+    }
+    if (message.end !== 0n) {
+      if (BigInt.asUintN(64, message.end) !== message.end) {
+        throw new globalThis.Error("value provided for field message.end of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.end);
+    }
+    if (message.flags !== 0n) {
+      if (BigInt.asUintN(64, message.flags) !== message.flags) {
+        throw new globalThis.Error("value provided for field message.flags of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.flags);
+    }
+    if (message.pgoff !== 0n) {
+      if (BigInt.asUintN(64, message.pgoff) !== message.pgoff) {
+        throw new globalThis.Error("value provided for field message.pgoff of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.pgoff);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(40).int32(message.kind);
+    }
+    if (message.file !== 0) {
+      writer.uint32(48).uint32(message.file);
+    }
+    if (message.name !== "") {
+      writer.uint32(58).string(message.name);
+    }
+    if (message.anon !== false) {
+      writer.uint32(64).bool(message.anon);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Vma {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVma();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.start = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.end = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.flags = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pgoff = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.file = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.anon = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Vma {
+    return {
+      start: isSet(object.start) ? BigInt(object.start) : 0n,
+      end: isSet(object.end) ? BigInt(object.end) : 0n,
+      flags: isSet(object.flags) ? BigInt(object.flags) : 0n,
+      pgoff: isSet(object.pgoff) ? BigInt(object.pgoff) : 0n,
+      kind: isSet(object.kind) ? vmaKindFromJSON(object.kind) : 0,
+      file: isSet(object.file) ? globalThis.Number(object.file) : 0,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      anon: isSet(object.anon) ? globalThis.Boolean(object.anon) : false,
+    };
+  },
+
+  toJSON(message: Vma): unknown {
+    const obj: any = {};
+    if (message.start !== 0n) {
+      obj.start = message.start.toString();
+    }
+    if (message.end !== 0n) {
+      obj.end = message.end.toString();
+    }
+    if (message.flags !== 0n) {
+      obj.flags = message.flags.toString();
+    }
+    if (message.pgoff !== 0n) {
+      obj.pgoff = message.pgoff.toString();
+    }
+    if (message.kind !== 0) {
+      obj.kind = vmaKindToJSON(message.kind);
+    }
+    if (message.file !== 0) {
+      obj.file = Math.round(message.file);
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.anon !== false) {
+      obj.anon = message.anon;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Vma>): Vma {
+    return Vma.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Vma>): Vma {
+    const message = createBaseVma();
+    message.start = (object.start !== undefined && object.start !== null) ? BigInt(object.start) : 0n;
+    message.end = (object.end !== undefined && object.end !== null) ? BigInt(object.end) : 0n;
+    message.flags = (object.flags !== undefined && object.flags !== null) ? BigInt(object.flags) : 0n;
+    message.pgoff = (object.pgoff !== undefined && object.pgoff !== null) ? BigInt(object.pgoff) : 0n;
+    message.kind = object.kind ?? 0;
+    message.file = object.file ?? 0;
+    message.name = object.name ?? "";
+    message.anon = object.anon ?? false;
+    return message;
+  },
+};
+
+function createBaseFileInfo(): FileInfo {
+  return { id: 0, path: "", inode: 0n, dev: 0, sizeBytes: 0n, shmem: false, chargedPages: 0n };
+}
+
+export const FileInfo: MessageFns<FileInfo> = {
+  encode(message: FileInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint32(message.id);
+    }
+    if (message.path !== "") {
+      writer.uint32(18).string(message.path);
+    }
+    if (message.inode !== 0n) {
+      if (BigInt.asUintN(64, message.inode) !== message.inode) {
+        throw new globalThis.Error("value provided for field message.inode of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.inode);
+    }
+    if (message.dev !== 0) {
+      writer.uint32(32).uint32(message.dev);
+    }
+    if (message.sizeBytes !== 0n) {
+      if (BigInt.asUintN(64, message.sizeBytes) !== message.sizeBytes) {
+        throw new globalThis.Error("value provided for field message.sizeBytes of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.sizeBytes);
+    }
+    if (message.shmem !== false) {
+      writer.uint32(48).bool(message.shmem);
+    }
+    if (message.chargedPages !== 0n) {
+      if (BigInt.asUintN(64, message.chargedPages) !== message.chargedPages) {
+        throw new globalThis.Error("value provided for field message.chargedPages of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.chargedPages);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FileInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFileInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.inode = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.dev = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.sizeBytes = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.shmem = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.chargedPages = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FileInfo {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      inode: isSet(object.inode) ? BigInt(object.inode) : 0n,
+      dev: isSet(object.dev) ? globalThis.Number(object.dev) : 0,
+      sizeBytes: isSet(object.sizeBytes)
+        ? BigInt(object.sizeBytes)
+        : isSet(object.size_bytes)
+        ? BigInt(object.size_bytes)
+        : 0n,
+      shmem: isSet(object.shmem) ? globalThis.Boolean(object.shmem) : false,
+      chargedPages: isSet(object.chargedPages)
+        ? BigInt(object.chargedPages)
+        : isSet(object.charged_pages)
+        ? BigInt(object.charged_pages)
+        : 0n,
+    };
+  },
+
+  toJSON(message: FileInfo): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.inode !== 0n) {
+      obj.inode = message.inode.toString();
+    }
+    if (message.dev !== 0) {
+      obj.dev = Math.round(message.dev);
+    }
+    if (message.sizeBytes !== 0n) {
+      obj.sizeBytes = message.sizeBytes.toString();
+    }
+    if (message.shmem !== false) {
+      obj.shmem = message.shmem;
+    }
+    if (message.chargedPages !== 0n) {
+      obj.chargedPages = message.chargedPages.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FileInfo>): FileInfo {
+    return FileInfo.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FileInfo>): FileInfo {
+    const message = createBaseFileInfo();
+    message.id = object.id ?? 0;
+    message.path = object.path ?? "";
+    message.inode = (object.inode !== undefined && object.inode !== null) ? BigInt(object.inode) : 0n;
+    message.dev = object.dev ?? 0;
+    message.sizeBytes = (object.sizeBytes !== undefined && object.sizeBytes !== null) ? BigInt(object.sizeBytes) : 0n;
+    message.shmem = object.shmem ?? false;
+    message.chargedPages = (object.chargedPages !== undefined && object.chargedPages !== null)
+      ? BigInt(object.chargedPages)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseCgroup(): Cgroup {
+  return {
+    id: 0,
+    path: "",
+    parent: 0,
+    max: 0n,
+    high: 0n,
+    swapMax: 0n,
+    oomGroup: false,
+    oom: 0n,
+    oomKill: 0n,
+    oomGroupKill: 0n,
+  };
+}
+
+export const Cgroup: MessageFns<Cgroup> = {
+  encode(message: Cgroup, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint32(message.id);
+    }
+    if (message.path !== "") {
+      writer.uint32(18).string(message.path);
+    }
+    if (message.parent !== 0) {
+      writer.uint32(24).sint32(message.parent);
+    }
+    if (message.max !== 0n) {
+      if (BigInt.asIntN(64, message.max) !== message.max) {
+        throw new globalThis.Error("value provided for field message.max of type sint64 too large");
+      }
+      writer.uint32(32).sint64(message.max);
+    }
+    if (message.high !== 0n) {
+      if (BigInt.asIntN(64, message.high) !== message.high) {
+        throw new globalThis.Error("value provided for field message.high of type sint64 too large");
+      }
+      writer.uint32(40).sint64(message.high);
+    }
+    if (message.swapMax !== 0n) {
+      if (BigInt.asIntN(64, message.swapMax) !== message.swapMax) {
+        throw new globalThis.Error("value provided for field message.swapMax of type sint64 too large");
+      }
+      writer.uint32(48).sint64(message.swapMax);
+    }
+    if (message.oomGroup !== false) {
+      writer.uint32(56).bool(message.oomGroup);
+    }
+    if (message.oom !== 0n) {
+      if (BigInt.asUintN(64, message.oom) !== message.oom) {
+        throw new globalThis.Error("value provided for field message.oom of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.oom);
+    }
+    if (message.oomKill !== 0n) {
+      if (BigInt.asUintN(64, message.oomKill) !== message.oomKill) {
+        throw new globalThis.Error("value provided for field message.oomKill of type uint64 too large");
+      }
+      writer.uint32(72).uint64(message.oomKill);
+    }
+    if (message.oomGroupKill !== 0n) {
+      if (BigInt.asUintN(64, message.oomGroupKill) !== message.oomGroupKill) {
+        throw new globalThis.Error("value provided for field message.oomGroupKill of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.oomGroupKill);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Cgroup {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCgroup();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.parent = reader.sint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.max = reader.sint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.high = reader.sint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.swapMax = reader.sint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.oomGroup = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.oom = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.oomKill = reader.uint64() as bigint;
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.oomGroupKill = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Cgroup {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      parent: isSet(object.parent) ? globalThis.Number(object.parent) : 0,
+      max: isSet(object.max) ? BigInt(object.max) : 0n,
+      high: isSet(object.high) ? BigInt(object.high) : 0n,
+      swapMax: isSet(object.swapMax) ? BigInt(object.swapMax) : isSet(object.swap_max) ? BigInt(object.swap_max) : 0n,
+      oomGroup: isSet(object.oomGroup)
+        ? globalThis.Boolean(object.oomGroup)
+        : isSet(object.oom_group)
+        ? globalThis.Boolean(object.oom_group)
+        : false,
+      oom: isSet(object.oom) ? BigInt(object.oom) : 0n,
+      oomKill: isSet(object.oomKill) ? BigInt(object.oomKill) : isSet(object.oom_kill) ? BigInt(object.oom_kill) : 0n,
+      oomGroupKill: isSet(object.oomGroupKill)
+        ? BigInt(object.oomGroupKill)
+        : isSet(object.oom_group_kill)
+        ? BigInt(object.oom_group_kill)
+        : 0n,
+    };
+  },
+
+  toJSON(message: Cgroup): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.parent !== 0) {
+      obj.parent = Math.round(message.parent);
+    }
+    if (message.max !== 0n) {
+      obj.max = message.max.toString();
+    }
+    if (message.high !== 0n) {
+      obj.high = message.high.toString();
+    }
+    if (message.swapMax !== 0n) {
+      obj.swapMax = message.swapMax.toString();
+    }
+    if (message.oomGroup !== false) {
+      obj.oomGroup = message.oomGroup;
+    }
+    if (message.oom !== 0n) {
+      obj.oom = message.oom.toString();
+    }
+    if (message.oomKill !== 0n) {
+      obj.oomKill = message.oomKill.toString();
+    }
+    if (message.oomGroupKill !== 0n) {
+      obj.oomGroupKill = message.oomGroupKill.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Cgroup>): Cgroup {
+    return Cgroup.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Cgroup>): Cgroup {
+    const message = createBaseCgroup();
+    message.id = object.id ?? 0;
+    message.path = object.path ?? "";
+    message.parent = object.parent ?? 0;
+    message.max = (object.max !== undefined && object.max !== null) ? BigInt(object.max) : 0n;
+    message.high = (object.high !== undefined && object.high !== null) ? BigInt(object.high) : 0n;
+    message.swapMax = (object.swapMax !== undefined && object.swapMax !== null) ? BigInt(object.swapMax) : 0n;
+    message.oomGroup = object.oomGroup ?? false;
+    message.oom = (object.oom !== undefined && object.oom !== null) ? BigInt(object.oom) : 0n;
+    message.oomKill = (object.oomKill !== undefined && object.oomKill !== null) ? BigInt(object.oomKill) : 0n;
+    message.oomGroupKill = (object.oomGroupKill !== undefined && object.oomGroupKill !== null)
+      ? BigInt(object.oomGroupKill)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseMmLayout(): MmLayout {
+  return {
+    mmapBase: 0n,
+    mmapLegacyBase: 0n,
+    startCode: 0n,
+    endCode: 0n,
+    startData: 0n,
+    endData: 0n,
+    startBrk: 0n,
+    brk: 0n,
+    startStack: 0n,
+    argStart: 0n,
+    argEnd: 0n,
+    envStart: 0n,
+    envEnd: 0n,
+  };
+}
+
+export const MmLayout: MessageFns<MmLayout> = {
+  encode(message: MmLayout, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mmapBase !== 0n) {
+      if (BigInt.asUintN(64, message.mmapBase) !== message.mmapBase) {
+        throw new globalThis.Error("value provided for field message.mmapBase of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.mmapBase);
+    }
+    if (message.mmapLegacyBase !== 0n) {
+      if (BigInt.asUintN(64, message.mmapLegacyBase) !== message.mmapLegacyBase) {
+        throw new globalThis.Error("value provided for field message.mmapLegacyBase of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.mmapLegacyBase);
+    }
+    if (message.startCode !== 0n) {
+      if (BigInt.asUintN(64, message.startCode) !== message.startCode) {
+        throw new globalThis.Error("value provided for field message.startCode of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.startCode);
+    }
+    if (message.endCode !== 0n) {
+      if (BigInt.asUintN(64, message.endCode) !== message.endCode) {
+        throw new globalThis.Error("value provided for field message.endCode of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.endCode);
+    }
+    if (message.startData !== 0n) {
+      if (BigInt.asUintN(64, message.startData) !== message.startData) {
+        throw new globalThis.Error("value provided for field message.startData of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.startData);
+    }
+    if (message.endData !== 0n) {
+      if (BigInt.asUintN(64, message.endData) !== message.endData) {
+        throw new globalThis.Error("value provided for field message.endData of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.endData);
+    }
+    if (message.startBrk !== 0n) {
+      if (BigInt.asUintN(64, message.startBrk) !== message.startBrk) {
+        throw new globalThis.Error("value provided for field message.startBrk of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.startBrk);
+    }
+    if (message.brk !== 0n) {
+      if (BigInt.asUintN(64, message.brk) !== message.brk) {
+        throw new globalThis.Error("value provided for field message.brk of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.brk);
+    }
+    if (message.startStack !== 0n) {
+      if (BigInt.asUintN(64, message.startStack) !== message.startStack) {
+        throw new globalThis.Error("value provided for field message.startStack of type uint64 too large");
+      }
+      writer.uint32(72).uint64(message.startStack);
+    }
+    if (message.argStart !== 0n) {
+      if (BigInt.asUintN(64, message.argStart) !== message.argStart) {
+        throw new globalThis.Error("value provided for field message.argStart of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.argStart);
+    }
+    if (message.argEnd !== 0n) {
+      if (BigInt.asUintN(64, message.argEnd) !== message.argEnd) {
+        throw new globalThis.Error("value provided for field message.argEnd of type uint64 too large");
+      }
+      writer.uint32(88).uint64(message.argEnd);
+    }
+    if (message.envStart !== 0n) {
+      if (BigInt.asUintN(64, message.envStart) !== message.envStart) {
+        throw new globalThis.Error("value provided for field message.envStart of type uint64 too large");
+      }
+      writer.uint32(96).uint64(message.envStart);
+    }
+    if (message.envEnd !== 0n) {
+      if (BigInt.asUintN(64, message.envEnd) !== message.envEnd) {
+        throw new globalThis.Error("value provided for field message.envEnd of type uint64 too large");
+      }
+      writer.uint32(104).uint64(message.envEnd);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MmLayout {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMmLayout();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.mmapBase = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.mmapLegacyBase = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.startCode = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.endCode = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.startData = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.endData = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.startBrk = reader.uint64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.brk = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.startStack = reader.uint64() as bigint;
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.argStart = reader.uint64() as bigint;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.argEnd = reader.uint64() as bigint;
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.envStart = reader.uint64() as bigint;
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.envEnd = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MmLayout {
+    return {
+      mmapBase: isSet(object.mmapBase)
+        ? BigInt(object.mmapBase)
+        : isSet(object.mmap_base)
+        ? BigInt(object.mmap_base)
+        : 0n,
+      mmapLegacyBase: isSet(object.mmapLegacyBase)
+        ? BigInt(object.mmapLegacyBase)
+        : isSet(object.mmap_legacy_base)
+        ? BigInt(object.mmap_legacy_base)
+        : 0n,
+      startCode: isSet(object.startCode)
+        ? BigInt(object.startCode)
+        : isSet(object.start_code)
+        ? BigInt(object.start_code)
+        : 0n,
+      endCode: isSet(object.endCode) ? BigInt(object.endCode) : isSet(object.end_code) ? BigInt(object.end_code) : 0n,
+      startData: isSet(object.startData)
+        ? BigInt(object.startData)
+        : isSet(object.start_data)
+        ? BigInt(object.start_data)
+        : 0n,
+      endData: isSet(object.endData) ? BigInt(object.endData) : isSet(object.end_data) ? BigInt(object.end_data) : 0n,
+      startBrk: isSet(object.startBrk)
+        ? BigInt(object.startBrk)
+        : isSet(object.start_brk)
+        ? BigInt(object.start_brk)
+        : 0n,
+      brk: isSet(object.brk) ? BigInt(object.brk) : 0n,
+      startStack: isSet(object.startStack)
+        ? BigInt(object.startStack)
+        : isSet(object.start_stack)
+        ? BigInt(object.start_stack)
+        : 0n,
+      argStart: isSet(object.argStart)
+        ? BigInt(object.argStart)
+        : isSet(object.arg_start)
+        ? BigInt(object.arg_start)
+        : 0n,
+      argEnd: isSet(object.argEnd) ? BigInt(object.argEnd) : isSet(object.arg_end) ? BigInt(object.arg_end) : 0n,
+      envStart: isSet(object.envStart)
+        ? BigInt(object.envStart)
+        : isSet(object.env_start)
+        ? BigInt(object.env_start)
+        : 0n,
+      envEnd: isSet(object.envEnd) ? BigInt(object.envEnd) : isSet(object.env_end) ? BigInt(object.env_end) : 0n,
+    };
+  },
+
+  toJSON(message: MmLayout): unknown {
+    const obj: any = {};
+    if (message.mmapBase !== 0n) {
+      obj.mmapBase = message.mmapBase.toString();
+    }
+    if (message.mmapLegacyBase !== 0n) {
+      obj.mmapLegacyBase = message.mmapLegacyBase.toString();
+    }
+    if (message.startCode !== 0n) {
+      obj.startCode = message.startCode.toString();
+    }
+    if (message.endCode !== 0n) {
+      obj.endCode = message.endCode.toString();
+    }
+    if (message.startData !== 0n) {
+      obj.startData = message.startData.toString();
+    }
+    if (message.endData !== 0n) {
+      obj.endData = message.endData.toString();
+    }
+    if (message.startBrk !== 0n) {
+      obj.startBrk = message.startBrk.toString();
+    }
+    if (message.brk !== 0n) {
+      obj.brk = message.brk.toString();
+    }
+    if (message.startStack !== 0n) {
+      obj.startStack = message.startStack.toString();
+    }
+    if (message.argStart !== 0n) {
+      obj.argStart = message.argStart.toString();
+    }
+    if (message.argEnd !== 0n) {
+      obj.argEnd = message.argEnd.toString();
+    }
+    if (message.envStart !== 0n) {
+      obj.envStart = message.envStart.toString();
+    }
+    if (message.envEnd !== 0n) {
+      obj.envEnd = message.envEnd.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MmLayout>): MmLayout {
+    return MmLayout.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MmLayout>): MmLayout {
+    const message = createBaseMmLayout();
+    message.mmapBase = (object.mmapBase !== undefined && object.mmapBase !== null) ? BigInt(object.mmapBase) : 0n;
+    message.mmapLegacyBase = (object.mmapLegacyBase !== undefined && object.mmapLegacyBase !== null)
+      ? BigInt(object.mmapLegacyBase)
+      : 0n;
+    message.startCode = (object.startCode !== undefined && object.startCode !== null) ? BigInt(object.startCode) : 0n;
+    message.endCode = (object.endCode !== undefined && object.endCode !== null) ? BigInt(object.endCode) : 0n;
+    message.startData = (object.startData !== undefined && object.startData !== null) ? BigInt(object.startData) : 0n;
+    message.endData = (object.endData !== undefined && object.endData !== null) ? BigInt(object.endData) : 0n;
+    message.startBrk = (object.startBrk !== undefined && object.startBrk !== null) ? BigInt(object.startBrk) : 0n;
+    message.brk = (object.brk !== undefined && object.brk !== null) ? BigInt(object.brk) : 0n;
+    message.startStack = (object.startStack !== undefined && object.startStack !== null)
+      ? BigInt(object.startStack)
+      : 0n;
+    message.argStart = (object.argStart !== undefined && object.argStart !== null) ? BigInt(object.argStart) : 0n;
+    message.argEnd = (object.argEnd !== undefined && object.argEnd !== null) ? BigInt(object.argEnd) : 0n;
+    message.envStart = (object.envStart !== undefined && object.envStart !== null) ? BigInt(object.envStart) : 0n;
+    message.envEnd = (object.envEnd !== undefined && object.envEnd !== null) ? BigInt(object.envEnd) : 0n;
+    return message;
+  },
+};
+
+function createBasePrngState(): PrngState {
+  return { s0: 0, s1: 0, s2: 0, s3: 0 };
+}
+
+export const PrngState: MessageFns<PrngState> = {
+  encode(message: PrngState, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.s0 !== 0) {
+      writer.uint32(8).uint32(message.s0);
+    }
+    if (message.s1 !== 0) {
+      writer.uint32(16).uint32(message.s1);
+    }
+    if (message.s2 !== 0) {
+      writer.uint32(24).uint32(message.s2);
+    }
+    if (message.s3 !== 0) {
+      writer.uint32(32).uint32(message.s3);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PrngState {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePrngState();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.s0 = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.s1 = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.s2 = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.s3 = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PrngState {
+    return {
+      s0: isSet(object.s0) ? globalThis.Number(object.s0) : 0,
+      s1: isSet(object.s1) ? globalThis.Number(object.s1) : 0,
+      s2: isSet(object.s2) ? globalThis.Number(object.s2) : 0,
+      s3: isSet(object.s3) ? globalThis.Number(object.s3) : 0,
+    };
+  },
+
+  toJSON(message: PrngState): unknown {
+    const obj: any = {};
+    if (message.s0 !== 0) {
+      obj.s0 = Math.round(message.s0);
+    }
+    if (message.s1 !== 0) {
+      obj.s1 = Math.round(message.s1);
+    }
+    if (message.s2 !== 0) {
+      obj.s2 = Math.round(message.s2);
+    }
+    if (message.s3 !== 0) {
+      obj.s3 = Math.round(message.s3);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PrngState>): PrngState {
+    return PrngState.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PrngState>): PrngState {
+    const message = createBasePrngState();
+    message.s0 = object.s0 ?? 0;
+    message.s1 = object.s1 ?? 0;
+    message.s2 = object.s2 ?? 0;
+    message.s3 = object.s3 ?? 0;
+    return message;
+  },
+};
+
+function createBaseSyscall(): Syscall {
+  return { call: undefined };
+}
+
+export const Syscall: MessageFns<Syscall> = {
+  encode(message: Syscall, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.call?.$case) {
+      case "brk":
+        BrkCall.encode(message.call.value, writer.uint32(10).fork()).join();
+        break;
+      case "mmap":
+        MmapCall.encode(message.call.value, writer.uint32(18).fork()).join();
+        break;
+      case "munmap":
+        MunmapCall.encode(message.call.value, writer.uint32(26).fork()).join();
+        break;
+      case "mremap":
+        MremapCall.encode(message.call.value, writer.uint32(34).fork()).join();
+        break;
+      case "mprotect":
+        MprotectCall.encode(message.call.value, writer.uint32(42).fork()).join();
+        break;
+      case "madvise":
+        MadviseCall.encode(message.call.value, writer.uint32(50).fork()).join();
+        break;
+      case "mlock":
+        MlockCall.encode(message.call.value, writer.uint32(58).fork()).join();
+        break;
+      case "munlock":
+        MunlockCall.encode(message.call.value, writer.uint32(66).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Syscall {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSyscall();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.call = { $case: "brk", value: BrkCall.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.call = { $case: "mmap", value: MmapCall.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.call = { $case: "munmap", value: MunmapCall.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.call = { $case: "mremap", value: MremapCall.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.call = { $case: "mprotect", value: MprotectCall.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.call = { $case: "madvise", value: MadviseCall.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.call = { $case: "mlock", value: MlockCall.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.call = { $case: "munlock", value: MunlockCall.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Syscall {
+    return {
+      call: isSet(object.brk)
+        ? { $case: "brk", value: BrkCall.fromJSON(object.brk) }
+        : isSet(object.mmap)
+        ? { $case: "mmap", value: MmapCall.fromJSON(object.mmap) }
+        : isSet(object.munmap)
+        ? { $case: "munmap", value: MunmapCall.fromJSON(object.munmap) }
+        : isSet(object.mremap)
+        ? { $case: "mremap", value: MremapCall.fromJSON(object.mremap) }
+        : isSet(object.mprotect)
+        ? { $case: "mprotect", value: MprotectCall.fromJSON(object.mprotect) }
+        : isSet(object.madvise)
+        ? { $case: "madvise", value: MadviseCall.fromJSON(object.madvise) }
+        : isSet(object.mlock)
+        ? { $case: "mlock", value: MlockCall.fromJSON(object.mlock) }
+        : isSet(object.munlock)
+        ? { $case: "munlock", value: MunlockCall.fromJSON(object.munlock) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: Syscall): unknown {
+    const obj: any = {};
+    if (message.call?.$case === "brk") {
+      obj.brk = BrkCall.toJSON(message.call.value);
+    } else if (message.call?.$case === "mmap") {
+      obj.mmap = MmapCall.toJSON(message.call.value);
+    } else if (message.call?.$case === "munmap") {
+      obj.munmap = MunmapCall.toJSON(message.call.value);
+    } else if (message.call?.$case === "mremap") {
+      obj.mremap = MremapCall.toJSON(message.call.value);
+    } else if (message.call?.$case === "mprotect") {
+      obj.mprotect = MprotectCall.toJSON(message.call.value);
+    } else if (message.call?.$case === "madvise") {
+      obj.madvise = MadviseCall.toJSON(message.call.value);
+    } else if (message.call?.$case === "mlock") {
+      obj.mlock = MlockCall.toJSON(message.call.value);
+    } else if (message.call?.$case === "munlock") {
+      obj.munlock = MunlockCall.toJSON(message.call.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Syscall>): Syscall {
+    return Syscall.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Syscall>): Syscall {
+    const message = createBaseSyscall();
+    switch (object.call?.$case) {
+      case "brk": {
+        if (object.call?.value !== undefined && object.call?.value !== null) {
+          message.call = { $case: "brk", value: BrkCall.fromPartial(object.call.value) };
+        }
+        break;
+      }
+      case "mmap": {
+        if (object.call?.value !== undefined && object.call?.value !== null) {
+          message.call = { $case: "mmap", value: MmapCall.fromPartial(object.call.value) };
+        }
+        break;
+      }
+      case "munmap": {
+        if (object.call?.value !== undefined && object.call?.value !== null) {
+          message.call = { $case: "munmap", value: MunmapCall.fromPartial(object.call.value) };
+        }
+        break;
+      }
+      case "mremap": {
+        if (object.call?.value !== undefined && object.call?.value !== null) {
+          message.call = { $case: "mremap", value: MremapCall.fromPartial(object.call.value) };
+        }
+        break;
+      }
+      case "mprotect": {
+        if (object.call?.value !== undefined && object.call?.value !== null) {
+          message.call = { $case: "mprotect", value: MprotectCall.fromPartial(object.call.value) };
+        }
+        break;
+      }
+      case "madvise": {
+        if (object.call?.value !== undefined && object.call?.value !== null) {
+          message.call = { $case: "madvise", value: MadviseCall.fromPartial(object.call.value) };
+        }
+        break;
+      }
+      case "mlock": {
+        if (object.call?.value !== undefined && object.call?.value !== null) {
+          message.call = { $case: "mlock", value: MlockCall.fromPartial(object.call.value) };
+        }
+        break;
+      }
+      case "munlock": {
+        if (object.call?.value !== undefined && object.call?.value !== null) {
+          message.call = { $case: "munlock", value: MunlockCall.fromPartial(object.call.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseBrkCall(): BrkCall {
+  return { addr: 0n };
+}
+
+export const BrkCall: MessageFns<BrkCall> = {
+  encode(message: BrkCall, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.addr !== 0n) {
+      if (BigInt.asUintN(64, message.addr) !== message.addr) {
+        throw new globalThis.Error("value provided for field message.addr of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.addr);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BrkCall {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBrkCall();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.addr = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BrkCall {
+    return { addr: isSet(object.addr) ? BigInt(object.addr) : 0n };
+  },
+
+  toJSON(message: BrkCall): unknown {
+    const obj: any = {};
+    if (message.addr !== 0n) {
+      obj.addr = message.addr.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BrkCall>): BrkCall {
+    return BrkCall.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BrkCall>): BrkCall {
+    const message = createBaseBrkCall();
+    message.addr = (object.addr !== undefined && object.addr !== null) ? BigInt(object.addr) : 0n;
+    return message;
+  },
+};
+
+function createBaseMmapCall(): MmapCall {
+  return { addr: 0n, length: 0n, prot: 0, flags: 0, fd: undefined, offset: undefined };
+}
+
+export const MmapCall: MessageFns<MmapCall> = {
+  encode(message: MmapCall, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.addr !== 0n) {
+      if (BigInt.asUintN(64, message.addr) !== message.addr) {
+        throw new globalThis.Error("value provided for field message.addr of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.addr);
+    }
+    if (message.length !== 0n) {
+      if (BigInt.asUintN(64, message.length) !== message.length) {
+        throw new globalThis.Error("value provided for field message.length of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.length);
+    }
+    if (message.prot !== 0) {
+      writer.uint32(24).uint32(message.prot);
+    }
+    if (message.flags !== 0) {
+      writer.uint32(32).uint32(message.flags);
+    }
+    if (message.fd !== undefined) {
+      writer.uint32(40).sint32(message.fd);
+    }
+    if (message.offset !== undefined) {
+      if (BigInt.asUintN(64, message.offset) !== message.offset) {
+        throw new globalThis.Error("value provided for field message.offset of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.offset);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MmapCall {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMmapCall();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.addr = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.length = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.prot = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.flags = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.fd = reader.sint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.offset = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MmapCall {
+    return {
+      addr: isSet(object.addr) ? BigInt(object.addr) : 0n,
+      length: isSet(object.length) ? BigInt(object.length) : 0n,
+      prot: isSet(object.prot) ? globalThis.Number(object.prot) : 0,
+      flags: isSet(object.flags) ? globalThis.Number(object.flags) : 0,
+      fd: isSet(object.fd) ? globalThis.Number(object.fd) : undefined,
+      offset: isSet(object.offset) ? BigInt(object.offset) : undefined,
+    };
+  },
+
+  toJSON(message: MmapCall): unknown {
+    const obj: any = {};
+    if (message.addr !== 0n) {
+      obj.addr = message.addr.toString();
+    }
+    if (message.length !== 0n) {
+      obj.length = message.length.toString();
+    }
+    if (message.prot !== 0) {
+      obj.prot = Math.round(message.prot);
+    }
+    if (message.flags !== 0) {
+      obj.flags = Math.round(message.flags);
+    }
+    if (message.fd !== undefined) {
+      obj.fd = Math.round(message.fd);
+    }
+    if (message.offset !== undefined) {
+      obj.offset = message.offset.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MmapCall>): MmapCall {
+    return MmapCall.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MmapCall>): MmapCall {
+    const message = createBaseMmapCall();
+    message.addr = (object.addr !== undefined && object.addr !== null) ? BigInt(object.addr) : 0n;
+    message.length = (object.length !== undefined && object.length !== null) ? BigInt(object.length) : 0n;
+    message.prot = object.prot ?? 0;
+    message.flags = object.flags ?? 0;
+    message.fd = object.fd ?? undefined;
+    message.offset = (object.offset !== undefined && object.offset !== null) ? BigInt(object.offset) : undefined;
+    return message;
+  },
+};
+
+function createBaseMunmapCall(): MunmapCall {
+  return { addr: 0n, length: 0n };
+}
+
+export const MunmapCall: MessageFns<MunmapCall> = {
+  encode(message: MunmapCall, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.addr !== 0n) {
+      if (BigInt.asUintN(64, message.addr) !== message.addr) {
+        throw new globalThis.Error("value provided for field message.addr of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.addr);
+    }
+    if (message.length !== 0n) {
+      if (BigInt.asUintN(64, message.length) !== message.length) {
+        throw new globalThis.Error("value provided for field message.length of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.length);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MunmapCall {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMunmapCall();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.addr = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.length = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MunmapCall {
+    return {
+      addr: isSet(object.addr) ? BigInt(object.addr) : 0n,
+      length: isSet(object.length) ? BigInt(object.length) : 0n,
+    };
+  },
+
+  toJSON(message: MunmapCall): unknown {
+    const obj: any = {};
+    if (message.addr !== 0n) {
+      obj.addr = message.addr.toString();
+    }
+    if (message.length !== 0n) {
+      obj.length = message.length.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MunmapCall>): MunmapCall {
+    return MunmapCall.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MunmapCall>): MunmapCall {
+    const message = createBaseMunmapCall();
+    message.addr = (object.addr !== undefined && object.addr !== null) ? BigInt(object.addr) : 0n;
+    message.length = (object.length !== undefined && object.length !== null) ? BigInt(object.length) : 0n;
+    return message;
+  },
+};
+
+function createBaseMremapCall(): MremapCall {
+  return { oldAddr: 0n, oldSize: 0n, newSize: 0n, flags: 0, newAddr: undefined };
+}
+
+export const MremapCall: MessageFns<MremapCall> = {
+  encode(message: MremapCall, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.oldAddr !== 0n) {
+      if (BigInt.asUintN(64, message.oldAddr) !== message.oldAddr) {
+        throw new globalThis.Error("value provided for field message.oldAddr of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.oldAddr);
+    }
+    if (message.oldSize !== 0n) {
+      if (BigInt.asUintN(64, message.oldSize) !== message.oldSize) {
+        throw new globalThis.Error("value provided for field message.oldSize of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.oldSize);
+    }
+    if (message.newSize !== 0n) {
+      if (BigInt.asUintN(64, message.newSize) !== message.newSize) {
+        throw new globalThis.Error("value provided for field message.newSize of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.newSize);
+    }
+    if (message.flags !== 0) {
+      writer.uint32(32).uint32(message.flags);
+    }
+    if (message.newAddr !== undefined) {
+      if (BigInt.asUintN(64, message.newAddr) !== message.newAddr) {
+        throw new globalThis.Error("value provided for field message.newAddr of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.newAddr);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MremapCall {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMremapCall();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.oldAddr = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.oldSize = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.newSize = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.flags = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.newAddr = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MremapCall {
+    return {
+      oldAddr: isSet(object.oldAddr) ? BigInt(object.oldAddr) : isSet(object.old_addr) ? BigInt(object.old_addr) : 0n,
+      oldSize: isSet(object.oldSize) ? BigInt(object.oldSize) : isSet(object.old_size) ? BigInt(object.old_size) : 0n,
+      newSize: isSet(object.newSize) ? BigInt(object.newSize) : isSet(object.new_size) ? BigInt(object.new_size) : 0n,
+      flags: isSet(object.flags) ? globalThis.Number(object.flags) : 0,
+      newAddr: isSet(object.newAddr)
+        ? BigInt(object.newAddr)
+        : isSet(object.new_addr)
+        ? BigInt(object.new_addr)
+        : undefined,
+    };
+  },
+
+  toJSON(message: MremapCall): unknown {
+    const obj: any = {};
+    if (message.oldAddr !== 0n) {
+      obj.oldAddr = message.oldAddr.toString();
+    }
+    if (message.oldSize !== 0n) {
+      obj.oldSize = message.oldSize.toString();
+    }
+    if (message.newSize !== 0n) {
+      obj.newSize = message.newSize.toString();
+    }
+    if (message.flags !== 0) {
+      obj.flags = Math.round(message.flags);
+    }
+    if (message.newAddr !== undefined) {
+      obj.newAddr = message.newAddr.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MremapCall>): MremapCall {
+    return MremapCall.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MremapCall>): MremapCall {
+    const message = createBaseMremapCall();
+    message.oldAddr = (object.oldAddr !== undefined && object.oldAddr !== null) ? BigInt(object.oldAddr) : 0n;
+    message.oldSize = (object.oldSize !== undefined && object.oldSize !== null) ? BigInt(object.oldSize) : 0n;
+    message.newSize = (object.newSize !== undefined && object.newSize !== null) ? BigInt(object.newSize) : 0n;
+    message.flags = object.flags ?? 0;
+    message.newAddr = (object.newAddr !== undefined && object.newAddr !== null) ? BigInt(object.newAddr) : undefined;
+    return message;
+  },
+};
+
+function createBaseMprotectCall(): MprotectCall {
+  return { addr: 0n, length: 0n, prot: 0 };
+}
+
+export const MprotectCall: MessageFns<MprotectCall> = {
+  encode(message: MprotectCall, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.addr !== 0n) {
+      if (BigInt.asUintN(64, message.addr) !== message.addr) {
+        throw new globalThis.Error("value provided for field message.addr of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.addr);
+    }
+    if (message.length !== 0n) {
+      if (BigInt.asUintN(64, message.length) !== message.length) {
+        throw new globalThis.Error("value provided for field message.length of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.length);
+    }
+    if (message.prot !== 0) {
+      writer.uint32(24).uint32(message.prot);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MprotectCall {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMprotectCall();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.addr = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.length = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.prot = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MprotectCall {
+    return {
+      addr: isSet(object.addr) ? BigInt(object.addr) : 0n,
+      length: isSet(object.length) ? BigInt(object.length) : 0n,
+      prot: isSet(object.prot) ? globalThis.Number(object.prot) : 0,
+    };
+  },
+
+  toJSON(message: MprotectCall): unknown {
+    const obj: any = {};
+    if (message.addr !== 0n) {
+      obj.addr = message.addr.toString();
+    }
+    if (message.length !== 0n) {
+      obj.length = message.length.toString();
+    }
+    if (message.prot !== 0) {
+      obj.prot = Math.round(message.prot);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MprotectCall>): MprotectCall {
+    return MprotectCall.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MprotectCall>): MprotectCall {
+    const message = createBaseMprotectCall();
+    message.addr = (object.addr !== undefined && object.addr !== null) ? BigInt(object.addr) : 0n;
+    message.length = (object.length !== undefined && object.length !== null) ? BigInt(object.length) : 0n;
+    message.prot = object.prot ?? 0;
+    return message;
+  },
+};
+
+function createBaseMadviseCall(): MadviseCall {
+  return { addr: 0n, length: 0n, advice: 0 };
+}
+
+export const MadviseCall: MessageFns<MadviseCall> = {
+  encode(message: MadviseCall, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.addr !== 0n) {
+      if (BigInt.asUintN(64, message.addr) !== message.addr) {
+        throw new globalThis.Error("value provided for field message.addr of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.addr);
+    }
+    if (message.length !== 0n) {
+      if (BigInt.asUintN(64, message.length) !== message.length) {
+        throw new globalThis.Error("value provided for field message.length of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.length);
+    }
+    if (message.advice !== 0) {
+      writer.uint32(24).uint32(message.advice);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MadviseCall {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMadviseCall();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.addr = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.length = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.advice = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MadviseCall {
+    return {
+      addr: isSet(object.addr) ? BigInt(object.addr) : 0n,
+      length: isSet(object.length) ? BigInt(object.length) : 0n,
+      advice: isSet(object.advice) ? globalThis.Number(object.advice) : 0,
+    };
+  },
+
+  toJSON(message: MadviseCall): unknown {
+    const obj: any = {};
+    if (message.addr !== 0n) {
+      obj.addr = message.addr.toString();
+    }
+    if (message.length !== 0n) {
+      obj.length = message.length.toString();
+    }
+    if (message.advice !== 0) {
+      obj.advice = Math.round(message.advice);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MadviseCall>): MadviseCall {
+    return MadviseCall.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MadviseCall>): MadviseCall {
+    const message = createBaseMadviseCall();
+    message.addr = (object.addr !== undefined && object.addr !== null) ? BigInt(object.addr) : 0n;
+    message.length = (object.length !== undefined && object.length !== null) ? BigInt(object.length) : 0n;
+    message.advice = object.advice ?? 0;
+    return message;
+  },
+};
+
+function createBaseMlockCall(): MlockCall {
+  return { addr: 0n, length: 0n };
+}
+
+export const MlockCall: MessageFns<MlockCall> = {
+  encode(message: MlockCall, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.addr !== 0n) {
+      if (BigInt.asUintN(64, message.addr) !== message.addr) {
+        throw new globalThis.Error("value provided for field message.addr of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.addr);
+    }
+    if (message.length !== 0n) {
+      if (BigInt.asUintN(64, message.length) !== message.length) {
+        throw new globalThis.Error("value provided for field message.length of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.length);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MlockCall {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMlockCall();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.addr = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.length = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MlockCall {
+    return {
+      addr: isSet(object.addr) ? BigInt(object.addr) : 0n,
+      length: isSet(object.length) ? BigInt(object.length) : 0n,
+    };
+  },
+
+  toJSON(message: MlockCall): unknown {
+    const obj: any = {};
+    if (message.addr !== 0n) {
+      obj.addr = message.addr.toString();
+    }
+    if (message.length !== 0n) {
+      obj.length = message.length.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MlockCall>): MlockCall {
+    return MlockCall.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MlockCall>): MlockCall {
+    const message = createBaseMlockCall();
+    message.addr = (object.addr !== undefined && object.addr !== null) ? BigInt(object.addr) : 0n;
+    message.length = (object.length !== undefined && object.length !== null) ? BigInt(object.length) : 0n;
+    return message;
+  },
+};
+
+function createBaseMunlockCall(): MunlockCall {
+  return { addr: 0n, length: 0n };
+}
+
+export const MunlockCall: MessageFns<MunlockCall> = {
+  encode(message: MunlockCall, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.addr !== 0n) {
+      if (BigInt.asUintN(64, message.addr) !== message.addr) {
+        throw new globalThis.Error("value provided for field message.addr of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.addr);
+    }
+    if (message.length !== 0n) {
+      if (BigInt.asUintN(64, message.length) !== message.length) {
+        throw new globalThis.Error("value provided for field message.length of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.length);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MunlockCall {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMunlockCall();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.addr = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.length = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MunlockCall {
+    return {
+      addr: isSet(object.addr) ? BigInt(object.addr) : 0n,
+      length: isSet(object.length) ? BigInt(object.length) : 0n,
+    };
+  },
+
+  toJSON(message: MunlockCall): unknown {
+    const obj: any = {};
+    if (message.addr !== 0n) {
+      obj.addr = message.addr.toString();
+    }
+    if (message.length !== 0n) {
+      obj.length = message.length.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MunlockCall>): MunlockCall {
+    return MunlockCall.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MunlockCall>): MunlockCall {
+    const message = createBaseMunlockCall();
+    message.addr = (object.addr !== undefined && object.addr !== null) ? BigInt(object.addr) : 0n;
+    message.length = (object.length !== undefined && object.length !== null) ? BigInt(object.length) : 0n;
+    return message;
+  },
+};
+
+function createBaseTouchResult(): TouchResult {
+  return { ok: false, signal: 0, blocked: 0, addr: 0n };
+}
+
+export const TouchResult: MessageFns<TouchResult> = {
+  encode(message: TouchResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ok !== false) {
+      writer.uint32(8).bool(message.ok);
+    }
+    if (message.signal !== 0) {
+      writer.uint32(16).int32(message.signal);
+    }
+    if (message.blocked !== 0) {
+      writer.uint32(24).int32(message.blocked);
+    }
+    if (message.addr !== 0n) {
+      if (BigInt.asUintN(64, message.addr) !== message.addr) {
+        throw new globalThis.Error("value provided for field message.addr of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.addr);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TouchResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTouchResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.ok = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.signal = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.blocked = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.addr = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TouchResult {
+    return {
+      ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
+      signal: isSet(object.signal) ? signalFromJSON(object.signal) : 0,
+      blocked: isSet(object.blocked) ? touchBlockedFromJSON(object.blocked) : 0,
+      addr: isSet(object.addr) ? BigInt(object.addr) : 0n,
+    };
+  },
+
+  toJSON(message: TouchResult): unknown {
+    const obj: any = {};
+    if (message.ok !== false) {
+      obj.ok = message.ok;
+    }
+    if (message.signal !== 0) {
+      obj.signal = signalToJSON(message.signal);
+    }
+    if (message.blocked !== 0) {
+      obj.blocked = touchBlockedToJSON(message.blocked);
+    }
+    if (message.addr !== 0n) {
+      obj.addr = message.addr.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TouchResult>): TouchResult {
+    return TouchResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TouchResult>): TouchResult {
+    const message = createBaseTouchResult();
+    message.ok = object.ok ?? false;
+    message.signal = object.signal ?? 0;
+    message.blocked = object.blocked ?? 0;
+    message.addr = (object.addr !== undefined && object.addr !== null) ? BigInt(object.addr) : 0n;
+    return message;
+  },
+};
+
 function createBaseMachineCreated(): MachineCreated {
-  return { config: undefined, modelVersion: 0 };
+  return { config: undefined, modelVersion: 0, totals: undefined, adminReserveKbytes: 0n, userReserveKbytes: 0n };
 }
 
 export const MachineCreated: MessageFns<MachineCreated> = {
@@ -118,6 +4962,21 @@ export const MachineCreated: MessageFns<MachineCreated> = {
     }
     if (message.modelVersion !== 0) {
       writer.uint32(16).uint32(message.modelVersion);
+    }
+    if (message.totals !== undefined) {
+      VmTotals.encode(message.totals, writer.uint32(26).fork()).join();
+    }
+    if (message.adminReserveKbytes !== 0n) {
+      if (BigInt.asIntN(64, message.adminReserveKbytes) !== message.adminReserveKbytes) {
+        throw new globalThis.Error("value provided for field message.adminReserveKbytes of type sint64 too large");
+      }
+      writer.uint32(32).sint64(message.adminReserveKbytes);
+    }
+    if (message.userReserveKbytes !== 0n) {
+      if (BigInt.asIntN(64, message.userReserveKbytes) !== message.userReserveKbytes) {
+        throw new globalThis.Error("value provided for field message.userReserveKbytes of type sint64 too large");
+      }
+      writer.uint32(40).sint64(message.userReserveKbytes);
     }
     return writer;
   },
@@ -151,6 +5010,30 @@ export const MachineCreated: MessageFns<MachineCreated> = {
             message.modelVersion = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.totals = VmTotals.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.adminReserveKbytes = reader.sint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.userReserveKbytes = reader.sint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -171,6 +5054,17 @@ export const MachineCreated: MessageFns<MachineCreated> = {
         : isSet(object.model_version)
         ? globalThis.Number(object.model_version)
         : 0,
+      totals: isSet(object.totals) ? VmTotals.fromJSON(object.totals) : undefined,
+      adminReserveKbytes: isSet(object.adminReserveKbytes)
+        ? BigInt(object.adminReserveKbytes)
+        : isSet(object.admin_reserve_kbytes)
+        ? BigInt(object.admin_reserve_kbytes)
+        : 0n,
+      userReserveKbytes: isSet(object.userReserveKbytes)
+        ? BigInt(object.userReserveKbytes)
+        : isSet(object.user_reserve_kbytes)
+        ? BigInt(object.user_reserve_kbytes)
+        : 0n,
     };
   },
 
@@ -181,6 +5075,15 @@ export const MachineCreated: MessageFns<MachineCreated> = {
     }
     if (message.modelVersion !== 0) {
       obj.modelVersion = Math.round(message.modelVersion);
+    }
+    if (message.totals !== undefined) {
+      obj.totals = VmTotals.toJSON(message.totals);
+    }
+    if (message.adminReserveKbytes !== 0n) {
+      obj.adminReserveKbytes = message.adminReserveKbytes.toString();
+    }
+    if (message.userReserveKbytes !== 0n) {
+      obj.userReserveKbytes = message.userReserveKbytes.toString();
     }
     return obj;
   },
@@ -194,6 +5097,4374 @@ export const MachineCreated: MessageFns<MachineCreated> = {
       ? MachineConfig.fromPartial(object.config)
       : undefined;
     message.modelVersion = object.modelVersion ?? 0;
+    message.totals = (object.totals !== undefined && object.totals !== null)
+      ? VmTotals.fromPartial(object.totals)
+      : undefined;
+    message.adminReserveKbytes = (object.adminReserveKbytes !== undefined && object.adminReserveKbytes !== null)
+      ? BigInt(object.adminReserveKbytes)
+      : 0n;
+    message.userReserveKbytes = (object.userReserveKbytes !== undefined && object.userReserveKbytes !== null)
+      ? BigInt(object.userReserveKbytes)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseFileCreated(): FileCreated {
+  return { file: undefined };
+}
+
+export const FileCreated: MessageFns<FileCreated> = {
+  encode(message: FileCreated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.file !== undefined) {
+      FileInfo.encode(message.file, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FileCreated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFileCreated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.file = FileInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FileCreated {
+    return { file: isSet(object.file) ? FileInfo.fromJSON(object.file) : undefined };
+  },
+
+  toJSON(message: FileCreated): unknown {
+    const obj: any = {};
+    if (message.file !== undefined) {
+      obj.file = FileInfo.toJSON(message.file);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FileCreated>): FileCreated {
+    return FileCreated.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FileCreated>): FileCreated {
+    const message = createBaseFileCreated();
+    message.file = (object.file !== undefined && object.file !== null) ? FileInfo.fromPartial(object.file) : undefined;
+    return message;
+  },
+};
+
+function createBaseTaskSpawned(): TaskSpawned {
+  return { task: undefined, mmId: 0, layout: undefined, vmas: [], chargedPages: 0n, aslr: undefined };
+}
+
+export const TaskSpawned: MessageFns<TaskSpawned> = {
+  encode(message: TaskSpawned, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.task !== undefined) {
+      TaskRecord.encode(message.task, writer.uint32(10).fork()).join();
+    }
+    if (message.mmId !== 0) {
+      writer.uint32(16).uint32(message.mmId);
+    }
+    if (message.layout !== undefined) {
+      MmLayout.encode(message.layout, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.vmas) {
+      Vma.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.chargedPages !== 0n) {
+      if (BigInt.asIntN(64, message.chargedPages) !== message.chargedPages) {
+        throw new globalThis.Error("value provided for field message.chargedPages of type sint64 too large");
+      }
+      writer.uint32(40).sint64(message.chargedPages);
+    }
+    if (message.aslr !== undefined) {
+      PrngState.encode(message.aslr, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskSpawned {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskSpawned();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.task = TaskRecord.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.mmId = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.layout = MmLayout.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.vmas.push(Vma.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.chargedPages = reader.sint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.aslr = PrngState.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TaskSpawned {
+    return {
+      task: isSet(object.task) ? TaskRecord.fromJSON(object.task) : undefined,
+      mmId: isSet(object.mmId)
+        ? globalThis.Number(object.mmId)
+        : isSet(object.mm_id)
+        ? globalThis.Number(object.mm_id)
+        : 0,
+      layout: isSet(object.layout) ? MmLayout.fromJSON(object.layout) : undefined,
+      vmas: globalThis.Array.isArray(object?.vmas) ? object.vmas.map((e: any) => Vma.fromJSON(e)) : [],
+      chargedPages: isSet(object.chargedPages)
+        ? BigInt(object.chargedPages)
+        : isSet(object.charged_pages)
+        ? BigInt(object.charged_pages)
+        : 0n,
+      aslr: isSet(object.aslr) ? PrngState.fromJSON(object.aslr) : undefined,
+    };
+  },
+
+  toJSON(message: TaskSpawned): unknown {
+    const obj: any = {};
+    if (message.task !== undefined) {
+      obj.task = TaskRecord.toJSON(message.task);
+    }
+    if (message.mmId !== 0) {
+      obj.mmId = Math.round(message.mmId);
+    }
+    if (message.layout !== undefined) {
+      obj.layout = MmLayout.toJSON(message.layout);
+    }
+    if (message.vmas?.length) {
+      obj.vmas = message.vmas.map((e) => Vma.toJSON(e));
+    }
+    if (message.chargedPages !== 0n) {
+      obj.chargedPages = message.chargedPages.toString();
+    }
+    if (message.aslr !== undefined) {
+      obj.aslr = PrngState.toJSON(message.aslr);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TaskSpawned>): TaskSpawned {
+    return TaskSpawned.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskSpawned>): TaskSpawned {
+    const message = createBaseTaskSpawned();
+    message.task = (object.task !== undefined && object.task !== null)
+      ? TaskRecord.fromPartial(object.task)
+      : undefined;
+    message.mmId = object.mmId ?? 0;
+    message.layout = (object.layout !== undefined && object.layout !== null)
+      ? MmLayout.fromPartial(object.layout)
+      : undefined;
+    message.vmas = object.vmas?.map((e) => Vma.fromPartial(e)) || [];
+    message.chargedPages = (object.chargedPages !== undefined && object.chargedPages !== null)
+      ? BigInt(object.chargedPages)
+      : 0n;
+    message.aslr = (object.aslr !== undefined && object.aslr !== null) ? PrngState.fromPartial(object.aslr) : undefined;
+    return message;
+  },
+};
+
+function createBaseTaskForked(): TaskForked {
+  return { parent: 0, task: undefined, shareVm: false, chargedPages: 0n, tableKeys: [], tablePfns: [] };
+}
+
+export const TaskForked: MessageFns<TaskForked> = {
+  encode(message: TaskForked, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.parent !== 0) {
+      writer.uint32(8).uint32(message.parent);
+    }
+    if (message.task !== undefined) {
+      TaskRecord.encode(message.task, writer.uint32(18).fork()).join();
+    }
+    if (message.shareVm !== false) {
+      writer.uint32(24).bool(message.shareVm);
+    }
+    if (message.chargedPages !== 0n) {
+      if (BigInt.asIntN(64, message.chargedPages) !== message.chargedPages) {
+        throw new globalThis.Error("value provided for field message.chargedPages of type sint64 too large");
+      }
+      writer.uint32(32).sint64(message.chargedPages);
+    }
+    if (message.tableKeys.length !== 0) {
+      writer.uint32(42).fork();
+      for (const v of message.tableKeys) {
+        if (BigInt.asUintN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field tableKeys of type uint64 is too large");
+        }
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    if (message.tablePfns.length !== 0) {
+      writer.uint32(50).fork();
+      for (const v of message.tablePfns) {
+        if (BigInt.asUintN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field tablePfns of type uint64 is too large");
+        }
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskForked {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskForked();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.parent = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.task = TaskRecord.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.shareVm = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.chargedPages = reader.sint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag === 40) {
+              message.tableKeys.push(reader.uint64() as bigint);
+
+              continue;
+            }
+
+            if (tag === 42) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.tableKeys.push(reader.uint64() as bigint);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 6: {
+            if (tag === 48) {
+              message.tablePfns.push(reader.uint64() as bigint);
+
+              continue;
+            }
+
+            if (tag === 50) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.tablePfns.push(reader.uint64() as bigint);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TaskForked {
+    return {
+      parent: isSet(object.parent) ? globalThis.Number(object.parent) : 0,
+      task: isSet(object.task) ? TaskRecord.fromJSON(object.task) : undefined,
+      shareVm: isSet(object.shareVm)
+        ? globalThis.Boolean(object.shareVm)
+        : isSet(object.share_vm)
+        ? globalThis.Boolean(object.share_vm)
+        : false,
+      chargedPages: isSet(object.chargedPages)
+        ? BigInt(object.chargedPages)
+        : isSet(object.charged_pages)
+        ? BigInt(object.charged_pages)
+        : 0n,
+      tableKeys: globalThis.Array.isArray(object?.tableKeys)
+        ? object.tableKeys.map((e: any) => BigInt(e))
+        : globalThis.Array.isArray(object?.table_keys)
+        ? object.table_keys.map((e: any) => BigInt(e))
+        : [],
+      tablePfns: globalThis.Array.isArray(object?.tablePfns)
+        ? object.tablePfns.map((e: any) => BigInt(e))
+        : globalThis.Array.isArray(object?.table_pfns)
+        ? object.table_pfns.map((e: any) => BigInt(e))
+        : [],
+    };
+  },
+
+  toJSON(message: TaskForked): unknown {
+    const obj: any = {};
+    if (message.parent !== 0) {
+      obj.parent = Math.round(message.parent);
+    }
+    if (message.task !== undefined) {
+      obj.task = TaskRecord.toJSON(message.task);
+    }
+    if (message.shareVm !== false) {
+      obj.shareVm = message.shareVm;
+    }
+    if (message.chargedPages !== 0n) {
+      obj.chargedPages = message.chargedPages.toString();
+    }
+    if (message.tableKeys?.length) {
+      obj.tableKeys = message.tableKeys.map((e) => e.toString());
+    }
+    if (message.tablePfns?.length) {
+      obj.tablePfns = message.tablePfns.map((e) => e.toString());
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TaskForked>): TaskForked {
+    return TaskForked.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskForked>): TaskForked {
+    const message = createBaseTaskForked();
+    message.parent = object.parent ?? 0;
+    message.task = (object.task !== undefined && object.task !== null)
+      ? TaskRecord.fromPartial(object.task)
+      : undefined;
+    message.shareVm = object.shareVm ?? false;
+    message.chargedPages = (object.chargedPages !== undefined && object.chargedPages !== null)
+      ? BigInt(object.chargedPages)
+      : 0n;
+    message.tableKeys = object.tableKeys?.map((e) => BigInt(e)) || [];
+    message.tablePfns = object.tablePfns?.map((e) => BigInt(e)) || [];
+    return message;
+  },
+};
+
+function createBaseThreadCloned(): ThreadCloned {
+  return { task: undefined };
+}
+
+export const ThreadCloned: MessageFns<ThreadCloned> = {
+  encode(message: ThreadCloned, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.task !== undefined) {
+      TaskRecord.encode(message.task, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ThreadCloned {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseThreadCloned();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.task = TaskRecord.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ThreadCloned {
+    return { task: isSet(object.task) ? TaskRecord.fromJSON(object.task) : undefined };
+  },
+
+  toJSON(message: ThreadCloned): unknown {
+    const obj: any = {};
+    if (message.task !== undefined) {
+      obj.task = TaskRecord.toJSON(message.task);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ThreadCloned>): ThreadCloned {
+    return ThreadCloned.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ThreadCloned>): ThreadCloned {
+    const message = createBaseThreadCloned();
+    message.task = (object.task !== undefined && object.task !== null)
+      ? TaskRecord.fromPartial(object.task)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTaskExited(): TaskExited {
+  return { pid: 0, code: 0, signal: 0, oomVictim: false };
+}
+
+export const TaskExited: MessageFns<TaskExited> = {
+  encode(message: TaskExited, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.code !== 0) {
+      writer.uint32(16).sint32(message.code);
+    }
+    if (message.signal !== 0) {
+      writer.uint32(24).uint32(message.signal);
+    }
+    if (message.oomVictim !== false) {
+      writer.uint32(32).bool(message.oomVictim);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskExited {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskExited();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.code = reader.sint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.signal = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.oomVictim = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TaskExited {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      code: isSet(object.code) ? globalThis.Number(object.code) : 0,
+      signal: isSet(object.signal) ? globalThis.Number(object.signal) : 0,
+      oomVictim: isSet(object.oomVictim)
+        ? globalThis.Boolean(object.oomVictim)
+        : isSet(object.oom_victim)
+        ? globalThis.Boolean(object.oom_victim)
+        : false,
+    };
+  },
+
+  toJSON(message: TaskExited): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.code !== 0) {
+      obj.code = Math.round(message.code);
+    }
+    if (message.signal !== 0) {
+      obj.signal = Math.round(message.signal);
+    }
+    if (message.oomVictim !== false) {
+      obj.oomVictim = message.oomVictim;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TaskExited>): TaskExited {
+    return TaskExited.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskExited>): TaskExited {
+    const message = createBaseTaskExited();
+    message.pid = object.pid ?? 0;
+    message.code = object.code ?? 0;
+    message.signal = object.signal ?? 0;
+    message.oomVictim = object.oomVictim ?? false;
+    return message;
+  },
+};
+
+function createBaseKillPending(): KillPending {
+  return { pid: 0, oomVictim: false };
+}
+
+export const KillPending: MessageFns<KillPending> = {
+  encode(message: KillPending, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.oomVictim !== false) {
+      writer.uint32(16).bool(message.oomVictim);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KillPending {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKillPending();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.oomVictim = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KillPending {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      oomVictim: isSet(object.oomVictim)
+        ? globalThis.Boolean(object.oomVictim)
+        : isSet(object.oom_victim)
+        ? globalThis.Boolean(object.oom_victim)
+        : false,
+    };
+  },
+
+  toJSON(message: KillPending): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.oomVictim !== false) {
+      obj.oomVictim = message.oomVictim;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<KillPending>): KillPending {
+    return KillPending.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<KillPending>): KillPending {
+    const message = createBaseKillPending();
+    message.pid = object.pid ?? 0;
+    message.oomVictim = object.oomVictim ?? false;
+    return message;
+  },
+};
+
+function createBaseTaskReaped(): TaskReaped {
+  return { pid: 0 };
+}
+
+export const TaskReaped: MessageFns<TaskReaped> = {
+  encode(message: TaskReaped, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskReaped {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskReaped();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TaskReaped {
+    return { pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0 };
+  },
+
+  toJSON(message: TaskReaped): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TaskReaped>): TaskReaped {
+    return TaskReaped.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskReaped>): TaskReaped {
+    const message = createBaseTaskReaped();
+    message.pid = object.pid ?? 0;
+    return message;
+  },
+};
+
+function createBasePageTablesAllocated(): PageTablesAllocated {
+  return { mmId: 0, keys: [], pfns: [] };
+}
+
+export const PageTablesAllocated: MessageFns<PageTablesAllocated> = {
+  encode(message: PageTablesAllocated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mmId !== 0) {
+      writer.uint32(8).uint32(message.mmId);
+    }
+    if (message.keys.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.keys) {
+        if (BigInt.asUintN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field keys of type uint64 is too large");
+        }
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    if (message.pfns.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.pfns) {
+        if (BigInt.asUintN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field pfns of type uint64 is too large");
+        }
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PageTablesAllocated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePageTablesAllocated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.mmId = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.keys.push(reader.uint64() as bigint);
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.keys.push(reader.uint64() as bigint);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag === 24) {
+              message.pfns.push(reader.uint64() as bigint);
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.pfns.push(reader.uint64() as bigint);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PageTablesAllocated {
+    return {
+      mmId: isSet(object.mmId)
+        ? globalThis.Number(object.mmId)
+        : isSet(object.mm_id)
+        ? globalThis.Number(object.mm_id)
+        : 0,
+      keys: globalThis.Array.isArray(object?.keys) ? object.keys.map((e: any) => BigInt(e)) : [],
+      pfns: globalThis.Array.isArray(object?.pfns) ? object.pfns.map((e: any) => BigInt(e)) : [],
+    };
+  },
+
+  toJSON(message: PageTablesAllocated): unknown {
+    const obj: any = {};
+    if (message.mmId !== 0) {
+      obj.mmId = Math.round(message.mmId);
+    }
+    if (message.keys?.length) {
+      obj.keys = message.keys.map((e) => e.toString());
+    }
+    if (message.pfns?.length) {
+      obj.pfns = message.pfns.map((e) => e.toString());
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PageTablesAllocated>): PageTablesAllocated {
+    return PageTablesAllocated.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PageTablesAllocated>): PageTablesAllocated {
+    const message = createBasePageTablesAllocated();
+    message.mmId = object.mmId ?? 0;
+    message.keys = object.keys?.map((e) => BigInt(e)) || [];
+    message.pfns = object.pfns?.map((e) => BigInt(e)) || [];
+    return message;
+  },
+};
+
+function createBasePagesFaulted(): PagesFaulted {
+  return { pid: 0, mmId: 0, how: 0, write: false, vpns: [], pfns: [], majorFaults: 0n };
+}
+
+export const PagesFaulted: MessageFns<PagesFaulted> = {
+  encode(message: PagesFaulted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.mmId !== 0) {
+      writer.uint32(16).uint32(message.mmId);
+    }
+    if (message.how !== 0) {
+      writer.uint32(24).int32(message.how);
+    }
+    if (message.write !== false) {
+      writer.uint32(32).bool(message.write);
+    }
+    if (message.vpns.length !== 0) {
+      writer.uint32(42).fork();
+      for (const v of message.vpns) {
+        if (BigInt.asUintN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field vpns of type uint64 is too large");
+        }
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    if (message.pfns.length !== 0) {
+      writer.uint32(50).fork();
+      for (const v of message.pfns) {
+        if (BigInt.asUintN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field pfns of type uint64 is too large");
+        }
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    if (message.majorFaults !== 0n) {
+      if (BigInt.asUintN(64, message.majorFaults) !== message.majorFaults) {
+        throw new globalThis.Error("value provided for field message.majorFaults of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.majorFaults);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PagesFaulted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePagesFaulted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.mmId = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.how = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.write = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag === 40) {
+              message.vpns.push(reader.uint64() as bigint);
+
+              continue;
+            }
+
+            if (tag === 42) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.vpns.push(reader.uint64() as bigint);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 6: {
+            if (tag === 48) {
+              message.pfns.push(reader.uint64() as bigint);
+
+              continue;
+            }
+
+            if (tag === 50) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.pfns.push(reader.uint64() as bigint);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.majorFaults = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PagesFaulted {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      mmId: isSet(object.mmId)
+        ? globalThis.Number(object.mmId)
+        : isSet(object.mm_id)
+        ? globalThis.Number(object.mm_id)
+        : 0,
+      how: isSet(object.how) ? faultHowFromJSON(object.how) : 0,
+      write: isSet(object.write) ? globalThis.Boolean(object.write) : false,
+      vpns: globalThis.Array.isArray(object?.vpns) ? object.vpns.map((e: any) => BigInt(e)) : [],
+      pfns: globalThis.Array.isArray(object?.pfns) ? object.pfns.map((e: any) => BigInt(e)) : [],
+      majorFaults: isSet(object.majorFaults)
+        ? BigInt(object.majorFaults)
+        : isSet(object.major_faults)
+        ? BigInt(object.major_faults)
+        : 0n,
+    };
+  },
+
+  toJSON(message: PagesFaulted): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.mmId !== 0) {
+      obj.mmId = Math.round(message.mmId);
+    }
+    if (message.how !== 0) {
+      obj.how = faultHowToJSON(message.how);
+    }
+    if (message.write !== false) {
+      obj.write = message.write;
+    }
+    if (message.vpns?.length) {
+      obj.vpns = message.vpns.map((e) => e.toString());
+    }
+    if (message.pfns?.length) {
+      obj.pfns = message.pfns.map((e) => e.toString());
+    }
+    if (message.majorFaults !== 0n) {
+      obj.majorFaults = message.majorFaults.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PagesFaulted>): PagesFaulted {
+    return PagesFaulted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PagesFaulted>): PagesFaulted {
+    const message = createBasePagesFaulted();
+    message.pid = object.pid ?? 0;
+    message.mmId = object.mmId ?? 0;
+    message.how = object.how ?? 0;
+    message.write = object.write ?? false;
+    message.vpns = object.vpns?.map((e) => BigInt(e)) || [];
+    message.pfns = object.pfns?.map((e) => BigInt(e)) || [];
+    message.majorFaults = (object.majorFaults !== undefined && object.majorFaults !== null)
+      ? BigInt(object.majorFaults)
+      : 0n;
+    return message;
+  },
+};
+
+function createBasePagesEvicted(): PagesEvicted {
+  return { runs: [] };
+}
+
+export const PagesEvicted: MessageFns<PagesEvicted> = {
+  encode(message: PagesEvicted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.runs) {
+      EvictedRun.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PagesEvicted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePagesEvicted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runs.push(EvictedRun.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PagesEvicted {
+    return { runs: globalThis.Array.isArray(object?.runs) ? object.runs.map((e: any) => EvictedRun.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: PagesEvicted): unknown {
+    const obj: any = {};
+    if (message.runs?.length) {
+      obj.runs = message.runs.map((e) => EvictedRun.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PagesEvicted>): PagesEvicted {
+    return PagesEvicted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PagesEvicted>): PagesEvicted {
+    const message = createBasePagesEvicted();
+    message.runs = object.runs?.map((e) => EvictedRun.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseBrkMoved(): BrkMoved {
+  return { pid: 0, mmId: 0, oldBrk: 0n, newBrk: 0n, chargedPages: 0n };
+}
+
+export const BrkMoved: MessageFns<BrkMoved> = {
+  encode(message: BrkMoved, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.mmId !== 0) {
+      writer.uint32(16).uint32(message.mmId);
+    }
+    if (message.oldBrk !== 0n) {
+      if (BigInt.asUintN(64, message.oldBrk) !== message.oldBrk) {
+        throw new globalThis.Error("value provided for field message.oldBrk of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.oldBrk);
+    }
+    if (message.newBrk !== 0n) {
+      if (BigInt.asUintN(64, message.newBrk) !== message.newBrk) {
+        throw new globalThis.Error("value provided for field message.newBrk of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.newBrk);
+    }
+    if (message.chargedPages !== 0n) {
+      if (BigInt.asIntN(64, message.chargedPages) !== message.chargedPages) {
+        throw new globalThis.Error("value provided for field message.chargedPages of type sint64 too large");
+      }
+      writer.uint32(40).sint64(message.chargedPages);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BrkMoved {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBrkMoved();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.mmId = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.oldBrk = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.newBrk = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.chargedPages = reader.sint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BrkMoved {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      mmId: isSet(object.mmId)
+        ? globalThis.Number(object.mmId)
+        : isSet(object.mm_id)
+        ? globalThis.Number(object.mm_id)
+        : 0,
+      oldBrk: isSet(object.oldBrk) ? BigInt(object.oldBrk) : isSet(object.old_brk) ? BigInt(object.old_brk) : 0n,
+      newBrk: isSet(object.newBrk) ? BigInt(object.newBrk) : isSet(object.new_brk) ? BigInt(object.new_brk) : 0n,
+      chargedPages: isSet(object.chargedPages)
+        ? BigInt(object.chargedPages)
+        : isSet(object.charged_pages)
+        ? BigInt(object.charged_pages)
+        : 0n,
+    };
+  },
+
+  toJSON(message: BrkMoved): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.mmId !== 0) {
+      obj.mmId = Math.round(message.mmId);
+    }
+    if (message.oldBrk !== 0n) {
+      obj.oldBrk = message.oldBrk.toString();
+    }
+    if (message.newBrk !== 0n) {
+      obj.newBrk = message.newBrk.toString();
+    }
+    if (message.chargedPages !== 0n) {
+      obj.chargedPages = message.chargedPages.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BrkMoved>): BrkMoved {
+    return BrkMoved.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BrkMoved>): BrkMoved {
+    const message = createBaseBrkMoved();
+    message.pid = object.pid ?? 0;
+    message.mmId = object.mmId ?? 0;
+    message.oldBrk = (object.oldBrk !== undefined && object.oldBrk !== null) ? BigInt(object.oldBrk) : 0n;
+    message.newBrk = (object.newBrk !== undefined && object.newBrk !== null) ? BigInt(object.newBrk) : 0n;
+    message.chargedPages = (object.chargedPages !== undefined && object.chargedPages !== null)
+      ? BigInt(object.chargedPages)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseVmaMapped(): VmaMapped {
+  return { pid: 0, mmId: 0, vma: undefined, chargedPages: 0n, shmem: undefined };
+}
+
+export const VmaMapped: MessageFns<VmaMapped> = {
+  encode(message: VmaMapped, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.mmId !== 0) {
+      writer.uint32(16).uint32(message.mmId);
+    }
+    if (message.vma !== undefined) {
+      Vma.encode(message.vma, writer.uint32(26).fork()).join();
+    }
+    if (message.chargedPages !== 0n) {
+      if (BigInt.asIntN(64, message.chargedPages) !== message.chargedPages) {
+        throw new globalThis.Error("value provided for field message.chargedPages of type sint64 too large");
+      }
+      writer.uint32(32).sint64(message.chargedPages);
+    }
+    if (message.shmem !== undefined) {
+      FileInfo.encode(message.shmem, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VmaMapped {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVmaMapped();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.mmId = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.vma = Vma.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.chargedPages = reader.sint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.shmem = FileInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VmaMapped {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      mmId: isSet(object.mmId)
+        ? globalThis.Number(object.mmId)
+        : isSet(object.mm_id)
+        ? globalThis.Number(object.mm_id)
+        : 0,
+      vma: isSet(object.vma) ? Vma.fromJSON(object.vma) : undefined,
+      chargedPages: isSet(object.chargedPages)
+        ? BigInt(object.chargedPages)
+        : isSet(object.charged_pages)
+        ? BigInt(object.charged_pages)
+        : 0n,
+      shmem: isSet(object.shmem) ? FileInfo.fromJSON(object.shmem) : undefined,
+    };
+  },
+
+  toJSON(message: VmaMapped): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.mmId !== 0) {
+      obj.mmId = Math.round(message.mmId);
+    }
+    if (message.vma !== undefined) {
+      obj.vma = Vma.toJSON(message.vma);
+    }
+    if (message.chargedPages !== 0n) {
+      obj.chargedPages = message.chargedPages.toString();
+    }
+    if (message.shmem !== undefined) {
+      obj.shmem = FileInfo.toJSON(message.shmem);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VmaMapped>): VmaMapped {
+    return VmaMapped.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VmaMapped>): VmaMapped {
+    const message = createBaseVmaMapped();
+    message.pid = object.pid ?? 0;
+    message.mmId = object.mmId ?? 0;
+    message.vma = (object.vma !== undefined && object.vma !== null) ? Vma.fromPartial(object.vma) : undefined;
+    message.chargedPages = (object.chargedPages !== undefined && object.chargedPages !== null)
+      ? BigInt(object.chargedPages)
+      : 0n;
+    message.shmem = (object.shmem !== undefined && object.shmem !== null)
+      ? FileInfo.fromPartial(object.shmem)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseVmaUnmapped(): VmaUnmapped {
+  return { pid: 0, mmId: 0, start: 0n, end: 0n };
+}
+
+export const VmaUnmapped: MessageFns<VmaUnmapped> = {
+  encode(message: VmaUnmapped, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.mmId !== 0) {
+      writer.uint32(16).uint32(message.mmId);
+    }
+    if (message.start !== 0n) {
+      if (BigInt.asUintN(64, message.start) !== message.start) {
+        throw new globalThis.Error("value provided for field message.start of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.start);
+    }
+    if (message.end !== 0n) {
+      if (BigInt.asUintN(64, message.end) !== message.end) {
+        throw new globalThis.Error("value provided for field message.end of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.end);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VmaUnmapped {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVmaUnmapped();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.mmId = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.start = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.end = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VmaUnmapped {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      mmId: isSet(object.mmId)
+        ? globalThis.Number(object.mmId)
+        : isSet(object.mm_id)
+        ? globalThis.Number(object.mm_id)
+        : 0,
+      start: isSet(object.start) ? BigInt(object.start) : 0n,
+      end: isSet(object.end) ? BigInt(object.end) : 0n,
+    };
+  },
+
+  toJSON(message: VmaUnmapped): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.mmId !== 0) {
+      obj.mmId = Math.round(message.mmId);
+    }
+    if (message.start !== 0n) {
+      obj.start = message.start.toString();
+    }
+    if (message.end !== 0n) {
+      obj.end = message.end.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VmaUnmapped>): VmaUnmapped {
+    return VmaUnmapped.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VmaUnmapped>): VmaUnmapped {
+    const message = createBaseVmaUnmapped();
+    message.pid = object.pid ?? 0;
+    message.mmId = object.mmId ?? 0;
+    message.start = (object.start !== undefined && object.start !== null) ? BigInt(object.start) : 0n;
+    message.end = (object.end !== undefined && object.end !== null) ? BigInt(object.end) : 0n;
+    return message;
+  },
+};
+
+function createBaseVmaProtected(): VmaProtected {
+  return { pid: 0, mmId: 0, start: 0n, end: 0n, prot: 0, chargedPages: 0n };
+}
+
+export const VmaProtected: MessageFns<VmaProtected> = {
+  encode(message: VmaProtected, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.mmId !== 0) {
+      writer.uint32(16).uint32(message.mmId);
+    }
+    if (message.start !== 0n) {
+      if (BigInt.asUintN(64, message.start) !== message.start) {
+        throw new globalThis.Error("value provided for field message.start of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.start);
+    }
+    if (message.end !== 0n) {
+      if (BigInt.asUintN(64, message.end) !== message.end) {
+        throw new globalThis.Error("value provided for field message.end of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.end);
+    }
+    if (message.prot !== 0) {
+      writer.uint32(40).uint32(message.prot);
+    }
+    if (message.chargedPages !== 0n) {
+      if (BigInt.asIntN(64, message.chargedPages) !== message.chargedPages) {
+        throw new globalThis.Error("value provided for field message.chargedPages of type sint64 too large");
+      }
+      writer.uint32(48).sint64(message.chargedPages);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VmaProtected {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVmaProtected();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.mmId = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.start = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.end = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.prot = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.chargedPages = reader.sint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VmaProtected {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      mmId: isSet(object.mmId)
+        ? globalThis.Number(object.mmId)
+        : isSet(object.mm_id)
+        ? globalThis.Number(object.mm_id)
+        : 0,
+      start: isSet(object.start) ? BigInt(object.start) : 0n,
+      end: isSet(object.end) ? BigInt(object.end) : 0n,
+      prot: isSet(object.prot) ? globalThis.Number(object.prot) : 0,
+      chargedPages: isSet(object.chargedPages)
+        ? BigInt(object.chargedPages)
+        : isSet(object.charged_pages)
+        ? BigInt(object.charged_pages)
+        : 0n,
+    };
+  },
+
+  toJSON(message: VmaProtected): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.mmId !== 0) {
+      obj.mmId = Math.round(message.mmId);
+    }
+    if (message.start !== 0n) {
+      obj.start = message.start.toString();
+    }
+    if (message.end !== 0n) {
+      obj.end = message.end.toString();
+    }
+    if (message.prot !== 0) {
+      obj.prot = Math.round(message.prot);
+    }
+    if (message.chargedPages !== 0n) {
+      obj.chargedPages = message.chargedPages.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VmaProtected>): VmaProtected {
+    return VmaProtected.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VmaProtected>): VmaProtected {
+    const message = createBaseVmaProtected();
+    message.pid = object.pid ?? 0;
+    message.mmId = object.mmId ?? 0;
+    message.start = (object.start !== undefined && object.start !== null) ? BigInt(object.start) : 0n;
+    message.end = (object.end !== undefined && object.end !== null) ? BigInt(object.end) : 0n;
+    message.prot = object.prot ?? 0;
+    message.chargedPages = (object.chargedPages !== undefined && object.chargedPages !== null)
+      ? BigInt(object.chargedPages)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseVmaRemapped(): VmaRemapped {
+  return { pid: 0, mmId: 0, oldStart: 0n, oldEnd: 0n, newStart: 0n, newEnd: 0n, chargedPages: 0n };
+}
+
+export const VmaRemapped: MessageFns<VmaRemapped> = {
+  encode(message: VmaRemapped, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.mmId !== 0) {
+      writer.uint32(16).uint32(message.mmId);
+    }
+    if (message.oldStart !== 0n) {
+      if (BigInt.asUintN(64, message.oldStart) !== message.oldStart) {
+        throw new globalThis.Error("value provided for field message.oldStart of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.oldStart);
+    }
+    if (message.oldEnd !== 0n) {
+      if (BigInt.asUintN(64, message.oldEnd) !== message.oldEnd) {
+        throw new globalThis.Error("value provided for field message.oldEnd of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.oldEnd);
+    }
+    if (message.newStart !== 0n) {
+      if (BigInt.asUintN(64, message.newStart) !== message.newStart) {
+        throw new globalThis.Error("value provided for field message.newStart of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.newStart);
+    }
+    if (message.newEnd !== 0n) {
+      if (BigInt.asUintN(64, message.newEnd) !== message.newEnd) {
+        throw new globalThis.Error("value provided for field message.newEnd of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.newEnd);
+    }
+    if (message.chargedPages !== 0n) {
+      if (BigInt.asIntN(64, message.chargedPages) !== message.chargedPages) {
+        throw new globalThis.Error("value provided for field message.chargedPages of type sint64 too large");
+      }
+      writer.uint32(56).sint64(message.chargedPages);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VmaRemapped {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVmaRemapped();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.mmId = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.oldStart = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.oldEnd = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.newStart = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.newEnd = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.chargedPages = reader.sint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VmaRemapped {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      mmId: isSet(object.mmId)
+        ? globalThis.Number(object.mmId)
+        : isSet(object.mm_id)
+        ? globalThis.Number(object.mm_id)
+        : 0,
+      oldStart: isSet(object.oldStart)
+        ? BigInt(object.oldStart)
+        : isSet(object.old_start)
+        ? BigInt(object.old_start)
+        : 0n,
+      oldEnd: isSet(object.oldEnd) ? BigInt(object.oldEnd) : isSet(object.old_end) ? BigInt(object.old_end) : 0n,
+      newStart: isSet(object.newStart)
+        ? BigInt(object.newStart)
+        : isSet(object.new_start)
+        ? BigInt(object.new_start)
+        : 0n,
+      newEnd: isSet(object.newEnd) ? BigInt(object.newEnd) : isSet(object.new_end) ? BigInt(object.new_end) : 0n,
+      chargedPages: isSet(object.chargedPages)
+        ? BigInt(object.chargedPages)
+        : isSet(object.charged_pages)
+        ? BigInt(object.charged_pages)
+        : 0n,
+    };
+  },
+
+  toJSON(message: VmaRemapped): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.mmId !== 0) {
+      obj.mmId = Math.round(message.mmId);
+    }
+    if (message.oldStart !== 0n) {
+      obj.oldStart = message.oldStart.toString();
+    }
+    if (message.oldEnd !== 0n) {
+      obj.oldEnd = message.oldEnd.toString();
+    }
+    if (message.newStart !== 0n) {
+      obj.newStart = message.newStart.toString();
+    }
+    if (message.newEnd !== 0n) {
+      obj.newEnd = message.newEnd.toString();
+    }
+    if (message.chargedPages !== 0n) {
+      obj.chargedPages = message.chargedPages.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VmaRemapped>): VmaRemapped {
+    return VmaRemapped.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VmaRemapped>): VmaRemapped {
+    const message = createBaseVmaRemapped();
+    message.pid = object.pid ?? 0;
+    message.mmId = object.mmId ?? 0;
+    message.oldStart = (object.oldStart !== undefined && object.oldStart !== null) ? BigInt(object.oldStart) : 0n;
+    message.oldEnd = (object.oldEnd !== undefined && object.oldEnd !== null) ? BigInt(object.oldEnd) : 0n;
+    message.newStart = (object.newStart !== undefined && object.newStart !== null) ? BigInt(object.newStart) : 0n;
+    message.newEnd = (object.newEnd !== undefined && object.newEnd !== null) ? BigInt(object.newEnd) : 0n;
+    message.chargedPages = (object.chargedPages !== undefined && object.chargedPages !== null)
+      ? BigInt(object.chargedPages)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseVmaLocked(): VmaLocked {
+  return { pid: 0, mmId: 0, start: 0n, end: 0n, locked: false };
+}
+
+export const VmaLocked: MessageFns<VmaLocked> = {
+  encode(message: VmaLocked, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.mmId !== 0) {
+      writer.uint32(16).uint32(message.mmId);
+    }
+    if (message.start !== 0n) {
+      if (BigInt.asUintN(64, message.start) !== message.start) {
+        throw new globalThis.Error("value provided for field message.start of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.start);
+    }
+    if (message.end !== 0n) {
+      if (BigInt.asUintN(64, message.end) !== message.end) {
+        throw new globalThis.Error("value provided for field message.end of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.end);
+    }
+    if (message.locked !== false) {
+      writer.uint32(40).bool(message.locked);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VmaLocked {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVmaLocked();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.mmId = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.start = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.end = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.locked = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VmaLocked {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      mmId: isSet(object.mmId)
+        ? globalThis.Number(object.mmId)
+        : isSet(object.mm_id)
+        ? globalThis.Number(object.mm_id)
+        : 0,
+      start: isSet(object.start) ? BigInt(object.start) : 0n,
+      end: isSet(object.end) ? BigInt(object.end) : 0n,
+      locked: isSet(object.locked) ? globalThis.Boolean(object.locked) : false,
+    };
+  },
+
+  toJSON(message: VmaLocked): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.mmId !== 0) {
+      obj.mmId = Math.round(message.mmId);
+    }
+    if (message.start !== 0n) {
+      obj.start = message.start.toString();
+    }
+    if (message.end !== 0n) {
+      obj.end = message.end.toString();
+    }
+    if (message.locked !== false) {
+      obj.locked = message.locked;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VmaLocked>): VmaLocked {
+    return VmaLocked.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VmaLocked>): VmaLocked {
+    const message = createBaseVmaLocked();
+    message.pid = object.pid ?? 0;
+    message.mmId = object.mmId ?? 0;
+    message.start = (object.start !== undefined && object.start !== null) ? BigInt(object.start) : 0n;
+    message.end = (object.end !== undefined && object.end !== null) ? BigInt(object.end) : 0n;
+    message.locked = object.locked ?? false;
+    return message;
+  },
+};
+
+function createBasePagesZapped(): PagesZapped {
+  return { pid: 0, mmId: 0, start: 0n, end: 0n };
+}
+
+export const PagesZapped: MessageFns<PagesZapped> = {
+  encode(message: PagesZapped, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.mmId !== 0) {
+      writer.uint32(16).uint32(message.mmId);
+    }
+    if (message.start !== 0n) {
+      if (BigInt.asUintN(64, message.start) !== message.start) {
+        throw new globalThis.Error("value provided for field message.start of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.start);
+    }
+    if (message.end !== 0n) {
+      if (BigInt.asUintN(64, message.end) !== message.end) {
+        throw new globalThis.Error("value provided for field message.end of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.end);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PagesZapped {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePagesZapped();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.mmId = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.start = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.end = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PagesZapped {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      mmId: isSet(object.mmId)
+        ? globalThis.Number(object.mmId)
+        : isSet(object.mm_id)
+        ? globalThis.Number(object.mm_id)
+        : 0,
+      start: isSet(object.start) ? BigInt(object.start) : 0n,
+      end: isSet(object.end) ? BigInt(object.end) : 0n,
+    };
+  },
+
+  toJSON(message: PagesZapped): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.mmId !== 0) {
+      obj.mmId = Math.round(message.mmId);
+    }
+    if (message.start !== 0n) {
+      obj.start = message.start.toString();
+    }
+    if (message.end !== 0n) {
+      obj.end = message.end.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PagesZapped>): PagesZapped {
+    return PagesZapped.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PagesZapped>): PagesZapped {
+    const message = createBasePagesZapped();
+    message.pid = object.pid ?? 0;
+    message.mmId = object.mmId ?? 0;
+    message.start = (object.start !== undefined && object.start !== null) ? BigInt(object.start) : 0n;
+    message.end = (object.end !== undefined && object.end !== null) ? BigInt(object.end) : 0n;
+    return message;
+  },
+};
+
+function createBasePagesLazyFreed(): PagesLazyFreed {
+  return { pid: 0, mmId: 0, start: 0n, end: 0n };
+}
+
+export const PagesLazyFreed: MessageFns<PagesLazyFreed> = {
+  encode(message: PagesLazyFreed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.mmId !== 0) {
+      writer.uint32(16).uint32(message.mmId);
+    }
+    if (message.start !== 0n) {
+      if (BigInt.asUintN(64, message.start) !== message.start) {
+        throw new globalThis.Error("value provided for field message.start of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.start);
+    }
+    if (message.end !== 0n) {
+      if (BigInt.asUintN(64, message.end) !== message.end) {
+        throw new globalThis.Error("value provided for field message.end of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.end);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PagesLazyFreed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePagesLazyFreed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.mmId = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.start = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.end = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PagesLazyFreed {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      mmId: isSet(object.mmId)
+        ? globalThis.Number(object.mmId)
+        : isSet(object.mm_id)
+        ? globalThis.Number(object.mm_id)
+        : 0,
+      start: isSet(object.start) ? BigInt(object.start) : 0n,
+      end: isSet(object.end) ? BigInt(object.end) : 0n,
+    };
+  },
+
+  toJSON(message: PagesLazyFreed): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.mmId !== 0) {
+      obj.mmId = Math.round(message.mmId);
+    }
+    if (message.start !== 0n) {
+      obj.start = message.start.toString();
+    }
+    if (message.end !== 0n) {
+      obj.end = message.end.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PagesLazyFreed>): PagesLazyFreed {
+    return PagesLazyFreed.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PagesLazyFreed>): PagesLazyFreed {
+    const message = createBasePagesLazyFreed();
+    message.pid = object.pid ?? 0;
+    message.mmId = object.mmId ?? 0;
+    message.start = (object.start !== undefined && object.start !== null) ? BigInt(object.start) : 0n;
+    message.end = (object.end !== undefined && object.end !== null) ? BigInt(object.end) : 0n;
+    return message;
+  },
+};
+
+function createBaseStackExpanded(): StackExpanded {
+  return { pid: 0, mmId: 0, newStart: 0n, chargedPages: 0n };
+}
+
+export const StackExpanded: MessageFns<StackExpanded> = {
+  encode(message: StackExpanded, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.mmId !== 0) {
+      writer.uint32(16).uint32(message.mmId);
+    }
+    if (message.newStart !== 0n) {
+      if (BigInt.asUintN(64, message.newStart) !== message.newStart) {
+        throw new globalThis.Error("value provided for field message.newStart of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.newStart);
+    }
+    if (message.chargedPages !== 0n) {
+      if (BigInt.asIntN(64, message.chargedPages) !== message.chargedPages) {
+        throw new globalThis.Error("value provided for field message.chargedPages of type sint64 too large");
+      }
+      writer.uint32(32).sint64(message.chargedPages);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StackExpanded {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStackExpanded();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.mmId = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.newStart = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.chargedPages = reader.sint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StackExpanded {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      mmId: isSet(object.mmId)
+        ? globalThis.Number(object.mmId)
+        : isSet(object.mm_id)
+        ? globalThis.Number(object.mm_id)
+        : 0,
+      newStart: isSet(object.newStart)
+        ? BigInt(object.newStart)
+        : isSet(object.new_start)
+        ? BigInt(object.new_start)
+        : 0n,
+      chargedPages: isSet(object.chargedPages)
+        ? BigInt(object.chargedPages)
+        : isSet(object.charged_pages)
+        ? BigInt(object.charged_pages)
+        : 0n,
+    };
+  },
+
+  toJSON(message: StackExpanded): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.mmId !== 0) {
+      obj.mmId = Math.round(message.mmId);
+    }
+    if (message.newStart !== 0n) {
+      obj.newStart = message.newStart.toString();
+    }
+    if (message.chargedPages !== 0n) {
+      obj.chargedPages = message.chargedPages.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StackExpanded>): StackExpanded {
+    return StackExpanded.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StackExpanded>): StackExpanded {
+    const message = createBaseStackExpanded();
+    message.pid = object.pid ?? 0;
+    message.mmId = object.mmId ?? 0;
+    message.newStart = (object.newStart !== undefined && object.newStart !== null) ? BigInt(object.newStart) : 0n;
+    message.chargedPages = (object.chargedPages !== undefined && object.chargedPages !== null)
+      ? BigInt(object.chargedPages)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseSyscallReturned(): SyscallReturned {
+  return { pid: 0, call: undefined, result: 0n };
+}
+
+export const SyscallReturned: MessageFns<SyscallReturned> = {
+  encode(message: SyscallReturned, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.call !== undefined) {
+      Syscall.encode(message.call, writer.uint32(18).fork()).join();
+    }
+    if (message.result !== 0n) {
+      if (BigInt.asIntN(64, message.result) !== message.result) {
+        throw new globalThis.Error("value provided for field message.result of type sint64 too large");
+      }
+      writer.uint32(24).sint64(message.result);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SyscallReturned {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSyscallReturned();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.call = Syscall.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.result = reader.sint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SyscallReturned {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      call: isSet(object.call) ? Syscall.fromJSON(object.call) : undefined,
+      result: isSet(object.result) ? BigInt(object.result) : 0n,
+    };
+  },
+
+  toJSON(message: SyscallReturned): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.call !== undefined) {
+      obj.call = Syscall.toJSON(message.call);
+    }
+    if (message.result !== 0n) {
+      obj.result = message.result.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SyscallReturned>): SyscallReturned {
+    return SyscallReturned.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SyscallReturned>): SyscallReturned {
+    const message = createBaseSyscallReturned();
+    message.pid = object.pid ?? 0;
+    message.call = (object.call !== undefined && object.call !== null) ? Syscall.fromPartial(object.call) : undefined;
+    message.result = (object.result !== undefined && object.result !== null) ? BigInt(object.result) : 0n;
+    return message;
+  },
+};
+
+function createBaseTouchCompleted(): TouchCompleted {
+  return { pid: 0, result: undefined };
+}
+
+export const TouchCompleted: MessageFns<TouchCompleted> = {
+  encode(message: TouchCompleted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.result !== undefined) {
+      TouchResult.encode(message.result, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TouchCompleted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTouchCompleted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.result = TouchResult.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TouchCompleted {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      result: isSet(object.result) ? TouchResult.fromJSON(object.result) : undefined,
+    };
+  },
+
+  toJSON(message: TouchCompleted): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.result !== undefined) {
+      obj.result = TouchResult.toJSON(message.result);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TouchCompleted>): TouchCompleted {
+    return TouchCompleted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TouchCompleted>): TouchCompleted {
+    const message = createBaseTouchCompleted();
+    message.pid = object.pid ?? 0;
+    message.result = (object.result !== undefined && object.result !== null)
+      ? TouchResult.fromPartial(object.result)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseOomKillApplied(): OomKillApplied {
+  return { trigger: undefined, verdict: undefined, killed: [] };
+}
+
+export const OomKillApplied: MessageFns<OomKillApplied> = {
+  encode(message: OomKillApplied, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.trigger !== undefined) {
+      OomTrigger.encode(message.trigger, writer.uint32(10).fork()).join();
+    }
+    if (message.verdict !== undefined) {
+      OomVerdict.encode(message.verdict, writer.uint32(18).fork()).join();
+    }
+    if (message.killed.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.killed) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomKillApplied {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomKillApplied();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.trigger = OomTrigger.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.verdict = OomVerdict.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag === 24) {
+              message.killed.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.killed.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomKillApplied {
+    return {
+      trigger: isSet(object.trigger) ? OomTrigger.fromJSON(object.trigger) : undefined,
+      verdict: isSet(object.verdict) ? OomVerdict.fromJSON(object.verdict) : undefined,
+      killed: globalThis.Array.isArray(object?.killed) ? object.killed.map((e: any) => globalThis.Number(e)) : [],
+    };
+  },
+
+  toJSON(message: OomKillApplied): unknown {
+    const obj: any = {};
+    if (message.trigger !== undefined) {
+      obj.trigger = OomTrigger.toJSON(message.trigger);
+    }
+    if (message.verdict !== undefined) {
+      obj.verdict = OomVerdict.toJSON(message.verdict);
+    }
+    if (message.killed?.length) {
+      obj.killed = message.killed.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomKillApplied>): OomKillApplied {
+    return OomKillApplied.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomKillApplied>): OomKillApplied {
+    const message = createBaseOomKillApplied();
+    message.trigger = (object.trigger !== undefined && object.trigger !== null)
+      ? OomTrigger.fromPartial(object.trigger)
+      : undefined;
+    message.verdict = (object.verdict !== undefined && object.verdict !== null)
+      ? OomVerdict.fromPartial(object.verdict)
+      : undefined;
+    message.killed = object.killed?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseOomReaped(): OomReaped {
+  return { pid: 0, mmId: 0 };
+}
+
+export const OomReaped: MessageFns<OomReaped> = {
+  encode(message: OomReaped, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.mmId !== 0) {
+      writer.uint32(16).uint32(message.mmId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomReaped {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomReaped();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.mmId = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomReaped {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      mmId: isSet(object.mmId)
+        ? globalThis.Number(object.mmId)
+        : isSet(object.mm_id)
+        ? globalThis.Number(object.mm_id)
+        : 0,
+    };
+  },
+
+  toJSON(message: OomReaped): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.mmId !== 0) {
+      obj.mmId = Math.round(message.mmId);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomReaped>): OomReaped {
+    return OomReaped.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomReaped>): OomReaped {
+    const message = createBaseOomReaped();
+    message.pid = object.pid ?? 0;
+    message.mmId = object.mmId ?? 0;
+    return message;
+  },
+};
+
+function createBaseOomSkipSet(): OomSkipSet {
+  return { mmId: 0 };
+}
+
+export const OomSkipSet: MessageFns<OomSkipSet> = {
+  encode(message: OomSkipSet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mmId !== 0) {
+      writer.uint32(8).uint32(message.mmId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomSkipSet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomSkipSet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.mmId = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomSkipSet {
+    return {
+      mmId: isSet(object.mmId)
+        ? globalThis.Number(object.mmId)
+        : isSet(object.mm_id)
+        ? globalThis.Number(object.mm_id)
+        : 0,
+    };
+  },
+
+  toJSON(message: OomSkipSet): unknown {
+    const obj: any = {};
+    if (message.mmId !== 0) {
+      obj.mmId = Math.round(message.mmId);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomSkipSet>): OomSkipSet {
+    return OomSkipSet.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomSkipSet>): OomSkipSet {
+    const message = createBaseOomSkipSet();
+    message.mmId = object.mmId ?? 0;
+    return message;
+  },
+};
+
+function createBaseMachinePanicked(): MachinePanicked {
+  return { reason: "" };
+}
+
+export const MachinePanicked: MessageFns<MachinePanicked> = {
+  encode(message: MachinePanicked, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reason !== "") {
+      writer.uint32(10).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MachinePanicked {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMachinePanicked();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MachinePanicked {
+    return { reason: isSet(object.reason) ? globalThis.String(object.reason) : "" };
+  },
+
+  toJSON(message: MachinePanicked): unknown {
+    const obj: any = {};
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MachinePanicked>): MachinePanicked {
+    return MachinePanicked.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MachinePanicked>): MachinePanicked {
+    const message = createBaseMachinePanicked();
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseClockAdvanced(): ClockAdvanced {
+  return { nowNs: 0n };
+}
+
+export const ClockAdvanced: MessageFns<ClockAdvanced> = {
+  encode(message: ClockAdvanced, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nowNs !== 0n) {
+      if (BigInt.asUintN(64, message.nowNs) !== message.nowNs) {
+        throw new globalThis.Error("value provided for field message.nowNs of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.nowNs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClockAdvanced {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClockAdvanced();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.nowNs = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClockAdvanced {
+    return { nowNs: isSet(object.nowNs) ? BigInt(object.nowNs) : isSet(object.now_ns) ? BigInt(object.now_ns) : 0n };
+  },
+
+  toJSON(message: ClockAdvanced): unknown {
+    const obj: any = {};
+    if (message.nowNs !== 0n) {
+      obj.nowNs = message.nowNs.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ClockAdvanced>): ClockAdvanced {
+    return ClockAdvanced.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ClockAdvanced>): ClockAdvanced {
+    const message = createBaseClockAdvanced();
+    message.nowNs = (object.nowNs !== undefined && object.nowNs !== null) ? BigInt(object.nowNs) : 0n;
+    return message;
+  },
+};
+
+function createBaseVmaSysctlSet(): VmaSysctlSet {
+  return { name: "", value: 0n };
+}
+
+export const VmaSysctlSet: MessageFns<VmaSysctlSet> = {
+  encode(message: VmaSysctlSet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.value !== 0n) {
+      if (BigInt.asIntN(64, message.value) !== message.value) {
+        throw new globalThis.Error("value provided for field message.value of type sint64 too large");
+      }
+      writer.uint32(16).sint64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VmaSysctlSet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVmaSysctlSet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.sint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VmaSysctlSet {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      value: isSet(object.value) ? BigInt(object.value) : 0n,
+    };
+  },
+
+  toJSON(message: VmaSysctlSet): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.value !== 0n) {
+      obj.value = message.value.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VmaSysctlSet>): VmaSysctlSet {
+    return VmaSysctlSet.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VmaSysctlSet>): VmaSysctlSet {
+    const message = createBaseVmaSysctlSet();
+    message.name = object.name ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? BigInt(object.value) : 0n;
+    return message;
+  },
+};
+
+function createBaseCgroupCreated(): CgroupCreated {
+  return { cgroup: undefined };
+}
+
+export const CgroupCreated: MessageFns<CgroupCreated> = {
+  encode(message: CgroupCreated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cgroup !== undefined) {
+      Cgroup.encode(message.cgroup, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CgroupCreated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCgroupCreated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cgroup = Cgroup.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CgroupCreated {
+    return { cgroup: isSet(object.cgroup) ? Cgroup.fromJSON(object.cgroup) : undefined };
+  },
+
+  toJSON(message: CgroupCreated): unknown {
+    const obj: any = {};
+    if (message.cgroup !== undefined) {
+      obj.cgroup = Cgroup.toJSON(message.cgroup);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CgroupCreated>): CgroupCreated {
+    return CgroupCreated.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CgroupCreated>): CgroupCreated {
+    const message = createBaseCgroupCreated();
+    message.cgroup = (object.cgroup !== undefined && object.cgroup !== null)
+      ? Cgroup.fromPartial(object.cgroup)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCgroupLimitSet(): CgroupLimitSet {
+  return { id: 0, max: 0n, high: 0n, swapMax: 0n, oomGroup: false };
+}
+
+export const CgroupLimitSet: MessageFns<CgroupLimitSet> = {
+  encode(message: CgroupLimitSet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint32(message.id);
+    }
+    if (message.max !== 0n) {
+      if (BigInt.asIntN(64, message.max) !== message.max) {
+        throw new globalThis.Error("value provided for field message.max of type sint64 too large");
+      }
+      writer.uint32(16).sint64(message.max);
+    }
+    if (message.high !== 0n) {
+      if (BigInt.asIntN(64, message.high) !== message.high) {
+        throw new globalThis.Error("value provided for field message.high of type sint64 too large");
+      }
+      writer.uint32(24).sint64(message.high);
+    }
+    if (message.swapMax !== 0n) {
+      if (BigInt.asIntN(64, message.swapMax) !== message.swapMax) {
+        throw new globalThis.Error("value provided for field message.swapMax of type sint64 too large");
+      }
+      writer.uint32(32).sint64(message.swapMax);
+    }
+    if (message.oomGroup !== false) {
+      writer.uint32(40).bool(message.oomGroup);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CgroupLimitSet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCgroupLimitSet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.max = reader.sint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.high = reader.sint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.swapMax = reader.sint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.oomGroup = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CgroupLimitSet {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      max: isSet(object.max) ? BigInt(object.max) : 0n,
+      high: isSet(object.high) ? BigInt(object.high) : 0n,
+      swapMax: isSet(object.swapMax) ? BigInt(object.swapMax) : isSet(object.swap_max) ? BigInt(object.swap_max) : 0n,
+      oomGroup: isSet(object.oomGroup)
+        ? globalThis.Boolean(object.oomGroup)
+        : isSet(object.oom_group)
+        ? globalThis.Boolean(object.oom_group)
+        : false,
+    };
+  },
+
+  toJSON(message: CgroupLimitSet): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.max !== 0n) {
+      obj.max = message.max.toString();
+    }
+    if (message.high !== 0n) {
+      obj.high = message.high.toString();
+    }
+    if (message.swapMax !== 0n) {
+      obj.swapMax = message.swapMax.toString();
+    }
+    if (message.oomGroup !== false) {
+      obj.oomGroup = message.oomGroup;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CgroupLimitSet>): CgroupLimitSet {
+    return CgroupLimitSet.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CgroupLimitSet>): CgroupLimitSet {
+    const message = createBaseCgroupLimitSet();
+    message.id = object.id ?? 0;
+    message.max = (object.max !== undefined && object.max !== null) ? BigInt(object.max) : 0n;
+    message.high = (object.high !== undefined && object.high !== null) ? BigInt(object.high) : 0n;
+    message.swapMax = (object.swapMax !== undefined && object.swapMax !== null) ? BigInt(object.swapMax) : 0n;
+    message.oomGroup = object.oomGroup ?? false;
+    return message;
+  },
+};
+
+function createBaseCgroupRemoved(): CgroupRemoved {
+  return { id: 0 };
+}
+
+export const CgroupRemoved: MessageFns<CgroupRemoved> = {
+  encode(message: CgroupRemoved, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint32(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CgroupRemoved {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCgroupRemoved();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CgroupRemoved {
+    return { id: isSet(object.id) ? globalThis.Number(object.id) : 0 };
+  },
+
+  toJSON(message: CgroupRemoved): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CgroupRemoved>): CgroupRemoved {
+    return CgroupRemoved.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CgroupRemoved>): CgroupRemoved {
+    const message = createBaseCgroupRemoved();
+    message.id = object.id ?? 0;
+    return message;
+  },
+};
+
+function createBaseCgroupOomCounted(): CgroupOomCounted {
+  return { id: 0, oom: 0n, oomKill: 0n, oomGroupKill: 0n };
+}
+
+export const CgroupOomCounted: MessageFns<CgroupOomCounted> = {
+  encode(message: CgroupOomCounted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint32(message.id);
+    }
+    if (message.oom !== 0n) {
+      if (BigInt.asUintN(64, message.oom) !== message.oom) {
+        throw new globalThis.Error("value provided for field message.oom of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.oom);
+    }
+    if (message.oomKill !== 0n) {
+      if (BigInt.asUintN(64, message.oomKill) !== message.oomKill) {
+        throw new globalThis.Error("value provided for field message.oomKill of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.oomKill);
+    }
+    if (message.oomGroupKill !== 0n) {
+      if (BigInt.asUintN(64, message.oomGroupKill) !== message.oomGroupKill) {
+        throw new globalThis.Error("value provided for field message.oomGroupKill of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.oomGroupKill);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CgroupOomCounted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCgroupOomCounted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.oom = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.oomKill = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.oomGroupKill = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CgroupOomCounted {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      oom: isSet(object.oom) ? BigInt(object.oom) : 0n,
+      oomKill: isSet(object.oomKill) ? BigInt(object.oomKill) : isSet(object.oom_kill) ? BigInt(object.oom_kill) : 0n,
+      oomGroupKill: isSet(object.oomGroupKill)
+        ? BigInt(object.oomGroupKill)
+        : isSet(object.oom_group_kill)
+        ? BigInt(object.oom_group_kill)
+        : 0n,
+    };
+  },
+
+  toJSON(message: CgroupOomCounted): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.oom !== 0n) {
+      obj.oom = message.oom.toString();
+    }
+    if (message.oomKill !== 0n) {
+      obj.oomKill = message.oomKill.toString();
+    }
+    if (message.oomGroupKill !== 0n) {
+      obj.oomGroupKill = message.oomGroupKill.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CgroupOomCounted>): CgroupOomCounted {
+    return CgroupOomCounted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CgroupOomCounted>): CgroupOomCounted {
+    const message = createBaseCgroupOomCounted();
+    message.id = object.id ?? 0;
+    message.oom = (object.oom !== undefined && object.oom !== null) ? BigInt(object.oom) : 0n;
+    message.oomKill = (object.oomKill !== undefined && object.oomKill !== null) ? BigInt(object.oomKill) : 0n;
+    message.oomGroupKill = (object.oomGroupKill !== undefined && object.oomGroupKill !== null)
+      ? BigInt(object.oomGroupKill)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseTaskMoved(): TaskMoved {
+  return { pid: 0, memcg: 0 };
+}
+
+export const TaskMoved: MessageFns<TaskMoved> = {
+  encode(message: TaskMoved, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.memcg !== 0) {
+      writer.uint32(16).uint32(message.memcg);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskMoved {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskMoved();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.memcg = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TaskMoved {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      memcg: isSet(object.memcg) ? globalThis.Number(object.memcg) : 0,
+    };
+  },
+
+  toJSON(message: TaskMoved): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.memcg !== 0) {
+      obj.memcg = Math.round(message.memcg);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TaskMoved>): TaskMoved {
+    return TaskMoved.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskMoved>): TaskMoved {
+    const message = createBaseTaskMoved();
+    message.pid = object.pid ?? 0;
+    message.memcg = object.memcg ?? 0;
+    return message;
+  },
+};
+
+function createBaseOomScoreAdjSet(): OomScoreAdjSet {
+  return { pids: [], value: 0, legacyWritten: undefined, adjMin: 0 };
+}
+
+export const OomScoreAdjSet: MessageFns<OomScoreAdjSet> = {
+  encode(message: OomScoreAdjSet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pids.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.pids) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).sint32(message.value);
+    }
+    if (message.legacyWritten !== undefined) {
+      writer.uint32(24).sint32(message.legacyWritten);
+    }
+    if (message.adjMin !== 0) {
+      writer.uint32(32).sint32(message.adjMin);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OomScoreAdjSet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOomScoreAdjSet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.pids.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.pids.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.sint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.legacyWritten = reader.sint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.adjMin = reader.sint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OomScoreAdjSet {
+    return {
+      pids: globalThis.Array.isArray(object?.pids) ? object.pids.map((e: any) => globalThis.Number(e)) : [],
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+      legacyWritten: isSet(object.legacyWritten)
+        ? globalThis.Number(object.legacyWritten)
+        : isSet(object.legacy_written)
+        ? globalThis.Number(object.legacy_written)
+        : undefined,
+      adjMin: isSet(object.adjMin)
+        ? globalThis.Number(object.adjMin)
+        : isSet(object.adj_min)
+        ? globalThis.Number(object.adj_min)
+        : 0,
+    };
+  },
+
+  toJSON(message: OomScoreAdjSet): unknown {
+    const obj: any = {};
+    if (message.pids?.length) {
+      obj.pids = message.pids.map((e) => Math.round(e));
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    if (message.legacyWritten !== undefined) {
+      obj.legacyWritten = Math.round(message.legacyWritten);
+    }
+    if (message.adjMin !== 0) {
+      obj.adjMin = Math.round(message.adjMin);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OomScoreAdjSet>): OomScoreAdjSet {
+    return OomScoreAdjSet.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OomScoreAdjSet>): OomScoreAdjSet {
+    const message = createBaseOomScoreAdjSet();
+    message.pids = object.pids?.map((e) => e) || [];
+    message.value = object.value ?? 0;
+    message.legacyWritten = object.legacyWritten ?? undefined;
+    message.adjMin = object.adjMin ?? 0;
+    return message;
+  },
+};
+
+function createBaseNiceSet(): NiceSet {
+  return { pid: 0, nice: 0 };
+}
+
+export const NiceSet: MessageFns<NiceSet> = {
+  encode(message: NiceSet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.nice !== 0) {
+      writer.uint32(16).sint32(message.nice);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NiceSet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNiceSet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.nice = reader.sint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NiceSet {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      nice: isSet(object.nice) ? globalThis.Number(object.nice) : 0,
+    };
+  },
+
+  toJSON(message: NiceSet): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.nice !== 0) {
+      obj.nice = Math.round(message.nice);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<NiceSet>): NiceSet {
+    return NiceSet.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<NiceSet>): NiceSet {
+    const message = createBaseNiceSet();
+    message.pid = object.pid ?? 0;
+    message.nice = object.nice ?? 0;
+    return message;
+  },
+};
+
+function createBaseRlimitSet(): RlimitSet {
+  return { pid: 0, resource: 0, value: 0n };
+}
+
+export const RlimitSet: MessageFns<RlimitSet> = {
+  encode(message: RlimitSet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.resource !== 0) {
+      writer.uint32(16).int32(message.resource);
+    }
+    if (message.value !== 0n) {
+      if (BigInt.asUintN(64, message.value) !== message.value) {
+        throw new globalThis.Error("value provided for field message.value of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RlimitSet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRlimitSet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.resource = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.value = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RlimitSet {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      resource: isSet(object.resource) ? rlimitResourceFromJSON(object.resource) : 0,
+      value: isSet(object.value) ? BigInt(object.value) : 0n,
+    };
+  },
+
+  toJSON(message: RlimitSet): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.resource !== 0) {
+      obj.resource = rlimitResourceToJSON(message.resource);
+    }
+    if (message.value !== 0n) {
+      obj.value = message.value.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RlimitSet>): RlimitSet {
+    return RlimitSet.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RlimitSet>): RlimitSet {
+    const message = createBaseRlimitSet();
+    message.pid = object.pid ?? 0;
+    message.resource = object.resource ?? 0;
+    message.value = (object.value !== undefined && object.value !== null) ? BigInt(object.value) : 0n;
+    return message;
+  },
+};
+
+function createBaseCpuTimeAdded(): CpuTimeAdded {
+  return { pid: 0, utimeTicks: 0n, stimeTicks: 0n };
+}
+
+export const CpuTimeAdded: MessageFns<CpuTimeAdded> = {
+  encode(message: CpuTimeAdded, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.utimeTicks !== 0n) {
+      if (BigInt.asUintN(64, message.utimeTicks) !== message.utimeTicks) {
+        throw new globalThis.Error("value provided for field message.utimeTicks of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.utimeTicks);
+    }
+    if (message.stimeTicks !== 0n) {
+      if (BigInt.asUintN(64, message.stimeTicks) !== message.stimeTicks) {
+        throw new globalThis.Error("value provided for field message.stimeTicks of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.stimeTicks);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CpuTimeAdded {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCpuTimeAdded();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.utimeTicks = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.stimeTicks = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CpuTimeAdded {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      utimeTicks: isSet(object.utimeTicks)
+        ? BigInt(object.utimeTicks)
+        : isSet(object.utime_ticks)
+        ? BigInt(object.utime_ticks)
+        : 0n,
+      stimeTicks: isSet(object.stimeTicks)
+        ? BigInt(object.stimeTicks)
+        : isSet(object.stime_ticks)
+        ? BigInt(object.stime_ticks)
+        : 0n,
+    };
+  },
+
+  toJSON(message: CpuTimeAdded): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.utimeTicks !== 0n) {
+      obj.utimeTicks = message.utimeTicks.toString();
+    }
+    if (message.stimeTicks !== 0n) {
+      obj.stimeTicks = message.stimeTicks.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CpuTimeAdded>): CpuTimeAdded {
+    return CpuTimeAdded.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CpuTimeAdded>): CpuTimeAdded {
+    const message = createBaseCpuTimeAdded();
+    message.pid = object.pid ?? 0;
+    message.utimeTicks = (object.utimeTicks !== undefined && object.utimeTicks !== null)
+      ? BigInt(object.utimeTicks)
+      : 0n;
+    message.stimeTicks = (object.stimeTicks !== undefined && object.stimeTicks !== null)
+      ? BigInt(object.stimeTicks)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseTaskStuckSet(): TaskStuckSet {
+  return { pid: 0, stuck: false };
+}
+
+export const TaskStuckSet: MessageFns<TaskStuckSet> = {
+  encode(message: TaskStuckSet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.stuck !== false) {
+      writer.uint32(16).bool(message.stuck);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskStuckSet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskStuckSet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.stuck = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TaskStuckSet {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      stuck: isSet(object.stuck) ? globalThis.Boolean(object.stuck) : false,
+    };
+  },
+
+  toJSON(message: TaskStuckSet): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.stuck !== false) {
+      obj.stuck = message.stuck;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TaskStuckSet>): TaskStuckSet {
+    return TaskStuckSet.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskStuckSet>): TaskStuckSet {
+    const message = createBaseTaskStuckSet();
+    message.pid = object.pid ?? 0;
+    message.stuck = object.stuck ?? false;
+    return message;
+  },
+};
+
+function createBaseCommandFailed(): CommandFailed {
+  return { command: "", pid: 0, errno: 0 };
+}
+
+export const CommandFailed: MessageFns<CommandFailed> = {
+  encode(message: CommandFailed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.command !== "") {
+      writer.uint32(10).string(message.command);
+    }
+    if (message.pid !== 0) {
+      writer.uint32(16).sint32(message.pid);
+    }
+    if (message.errno !== 0) {
+      writer.uint32(24).uint32(message.errno);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CommandFailed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCommandFailed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.command = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pid = reader.sint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.errno = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CommandFailed {
+    return {
+      command: isSet(object.command) ? globalThis.String(object.command) : "",
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      errno: isSet(object.errno) ? globalThis.Number(object.errno) : 0,
+    };
+  },
+
+  toJSON(message: CommandFailed): unknown {
+    const obj: any = {};
+    if (message.command !== "") {
+      obj.command = message.command;
+    }
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.errno !== 0) {
+      obj.errno = Math.round(message.errno);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CommandFailed>): CommandFailed {
+    return CommandFailed.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CommandFailed>): CommandFailed {
+    const message = createBaseCommandFailed();
+    message.command = object.command ?? "";
+    message.pid = object.pid ?? 0;
+    message.errno = object.errno ?? 0;
     return message;
   },
 };
