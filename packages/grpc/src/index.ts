@@ -14,3 +14,4 @@ export { DEFAULT_GRPC_LISTEN, serviceName, startGrpcServer, type GrpcServerHandl
 export { descriptorSetPath, loadDescriptorSet } from './descriptor.js';
 export { logService, type LogServiceOptions } from './log-service.js';
 export { big, callerTenant, DEFAULT_TENANT, machineOf, num, pidOf, REQUEST_ID_METADATA_KEY, requestId, TENANT_METADATA_KEY, type MachineRefLike } from './edge.js';
+export { procService, PROC_FILES, type ProcReader } from './proc-service.js';

@@ -69,6 +69,11 @@ export interface ServeHostOptions<C> {
   readonly toCommand?: (request: unknown) => C;
   /** Default: the service name, so instances of a service share requests. */
   readonly queue?: string;
+  /**
+   * Requests that only read (frames' GetTotals...): return the read for such a request, and it
+   * is answered from the committed state without entering the machine's queue or the log.
+   */
+  readonly queryOf?: (request: unknown) => ((state: never) => unknown) | undefined;
 }
 
 function parseAsk(payload: unknown): AskWire {
@@ -93,6 +98,11 @@ export function serveHost<C, E, S>(bus: Bus, host: AggregateHost<C, E, S>, opts:
     rpcSubject(host.service, opts.op ?? DEFAULT_COMMAND_OP),
     async (payload): Promise<AskReplyWire> => {
       const ask = parseAsk(payload);
+      const read = opts.queryOf?.(ask.request);
+      if (read) {
+        const answer = host.query(ask.machine, read as (state: S) => unknown);
+        return { answer, position: host.position(ask.machine), simTimeNs: ask.simTimeNs };
+      }
       const command = opts.toCommand ? opts.toCommand(ask.request) : (ask.request as C);
       const r = await host.handle(ask.machine, command, {
         requestId: ask.requestId,

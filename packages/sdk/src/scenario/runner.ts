@@ -142,15 +142,15 @@ export async function runScenario(client: MmsimClient, scenario: Scenario, optio
       const s = step.mmap;
       const pid = ref(s.pid);
       const prot = [...(s.prot ?? 'rw')].reduce((a, c) => a | (PROT[c] ?? 0), 0);
-      const flags = (s.shared ? 0x01 : 0x02) | (s.fileId ? 0 : 0x20) | (s.noreserve ? 0x4000 : 0);
-      const r = await client.vma.syscall({ machine, pid, nr: 'mmap', args: [0n, BigInt(size(s.length)), BigInt(prot), BigInt(flags), -1n, 0n], fileId: BigInt(s.fileId ?? 0), fileSize: BigInt(s.fileId ? size(s.length) : 0) });
+      const flags = (s.shared ? 0x01 : 0x02) | (s.file ? 0 : 0x20) | (s.noreserve ? 0x4000 : 0);
+      const r = await client.vma.syscall({ machine, pid, nr: 'mmap', args: [0n, BigInt(size(s.length)), BigInt(prot), BigInt(flags), -1n, 0n], filePath: s.file ?? '', fileSize: BigInt(s.file ? size(s.fileSize ?? s.length) : 0) });
       if (r.killed && !killed.includes(pid)) killed.push(pid);
       keep(s.as, Number(r.result));
       return `mmap = ${r.result < 0n ? r.errno : '0x' + r.result.toString(16)}`;
     }
     if ('munmap' in step) {
       const s = step.munmap;
-      const r = await client.vma.syscall({ machine, pid: ref(s.pid), nr: 'munmap', args: [BigInt(ref(s.addr)), BigInt(size(s.length))], fileId: 0n, fileSize: 0n });
+      const r = await client.vma.syscall({ machine, pid: ref(s.pid), nr: 'munmap', args: [BigInt(ref(s.addr)), BigInt(size(s.length))], filePath: '', fileSize: 0n });
       return `munmap = ${r.result}`;
     }
     if ('touch' in step) {
@@ -162,7 +162,7 @@ export async function runScenario(client: MmsimClient, scenario: Scenario, optio
     }
     if ('readFile' in step) {
       const s = step.readFile;
-      const r = await client.vma.readFile({ machine, pid: ref(s.pid), fileId: BigInt(s.fileId), offset: BigInt(size(s.offset ?? 0)), length: BigInt(size(s.length)) });
+      const r = await client.vma.readFile({ machine, pid: ref(s.pid), filePath: s.file, fileSize: BigInt(size(s.fileSize ?? s.length)), offset: BigInt(size(s.offset ?? 0)), length: BigInt(size(s.length)) });
       return r.ok ? 'read' : `read: ${r.signal}`;
     }
     if ('adj' in step) {

@@ -24,10 +24,10 @@ export type Step =
   | { readonly realloc: { readonly pid: Ref; readonly ptr: Ref; readonly size: Size; readonly as?: string } }
   | { readonly free: { readonly pid: Ref; readonly ptr: Ref } }
   | { readonly write: { readonly pid: Ref; readonly ptr: Ref; readonly offset?: Size; readonly length: Size } }
-  | { readonly mmap: { readonly pid: Ref; readonly length: Size; readonly prot?: string; readonly shared?: boolean; readonly noreserve?: boolean; readonly fileId?: number; readonly as?: string } }
+  | { readonly mmap: { readonly pid: Ref; readonly length: Size; readonly prot?: string; readonly shared?: boolean; readonly noreserve?: boolean; readonly file?: string; readonly fileSize?: Size; readonly as?: string } }
   | { readonly munmap: { readonly pid: Ref; readonly addr: Ref; readonly length: Size } }
   | { readonly touch: { readonly pid: Ref; readonly addr: Ref; readonly length: Size; readonly write?: boolean } }
-  | { readonly readFile: { readonly pid: Ref; readonly fileId: number; readonly offset?: Size; readonly length: Size } }
+  | { readonly readFile: { readonly pid: Ref; readonly file: string; readonly fileSize?: Size; readonly offset?: Size; readonly length: Size } }
   | { readonly adj: { readonly pid: Ref; readonly value: number } }
   | { readonly sysctl: { readonly name: string; readonly value: string | number } }
   | { readonly cgroup: { readonly path: string; readonly op: 'mkdir' | 'write' | 'move'; readonly file?: string; readonly value?: string; readonly pid?: Ref } }

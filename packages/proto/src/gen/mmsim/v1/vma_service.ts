@@ -98,8 +98,11 @@ export interface SyscallRequest {
   nr: string;
   /** The arguments in the system call's order (addresses and lengths in bytes). */
   args: bigint[];
-  /** mmap of a file: its id (any number naming one file of the machine) and size in bytes. */
-  fileId: bigint;
+  /**
+   * mmap of a file: its path on the machine (created with file_size bytes the first time it is
+   * named). The fd argument is ignored when a path is given.
+   */
+  filePath: string;
   fileSize: bigint;
 }
 
@@ -131,9 +134,11 @@ export interface TouchResponse {
 export interface ReadFileRequest {
   machine: MachineRef | undefined;
   pid: number;
-  fileId: bigint;
+  /** Created with file_size bytes the first time it is named. */
+  filePath: string;
   offset: bigint;
   length: bigint;
+  fileSize: bigint;
 }
 
 export interface ReadFileResponse {
@@ -1337,7 +1342,7 @@ export const KillResponse: MessageFns<KillResponse> = {
 };
 
 function createBaseSyscallRequest(): SyscallRequest {
-  return { machine: undefined, pid: 0, nr: "", args: [], fileId: 0n, fileSize: 0n };
+  return { machine: undefined, pid: 0, nr: "", args: [], filePath: "", fileSize: 0n };
 }
 
 export const SyscallRequest: MessageFns<SyscallRequest> = {
@@ -1361,11 +1366,8 @@ export const SyscallRequest: MessageFns<SyscallRequest> = {
       }
       writer.join();
     }
-    if (message.fileId !== 0n) {
-      if (BigInt.asUintN(64, message.fileId) !== message.fileId) {
-        throw new globalThis.Error("value provided for field message.fileId of type uint64 too large");
-      }
-      writer.uint32(40).uint64(message.fileId);
+    if (message.filePath !== "") {
+      writer.uint32(42).string(message.filePath);
     }
     if (message.fileSize !== 0n) {
       if (BigInt.asUintN(64, message.fileSize) !== message.fileSize) {
@@ -1432,11 +1434,11 @@ export const SyscallRequest: MessageFns<SyscallRequest> = {
             break;
           }
           case 5: {
-            if (tag !== 40) {
+            if (tag !== 42) {
               break;
             }
 
-            message.fileId = reader.uint64() as bigint;
+            message.filePath = reader.string();
             continue;
           }
           case 6: {
@@ -1465,7 +1467,11 @@ export const SyscallRequest: MessageFns<SyscallRequest> = {
       pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
       nr: isSet(object.nr) ? globalThis.String(object.nr) : "",
       args: globalThis.Array.isArray(object?.args) ? object.args.map((e: any) => BigInt(e)) : [],
-      fileId: isSet(object.fileId) ? BigInt(object.fileId) : isSet(object.file_id) ? BigInt(object.file_id) : 0n,
+      filePath: isSet(object.filePath)
+        ? globalThis.String(object.filePath)
+        : isSet(object.file_path)
+        ? globalThis.String(object.file_path)
+        : "",
       fileSize: isSet(object.fileSize)
         ? BigInt(object.fileSize)
         : isSet(object.file_size)
@@ -1488,8 +1494,8 @@ export const SyscallRequest: MessageFns<SyscallRequest> = {
     if (message.args?.length) {
       obj.args = message.args.map((e) => e.toString());
     }
-    if (message.fileId !== 0n) {
-      obj.fileId = message.fileId.toString();
+    if (message.filePath !== "") {
+      obj.filePath = message.filePath;
     }
     if (message.fileSize !== 0n) {
       obj.fileSize = message.fileSize.toString();
@@ -1508,7 +1514,7 @@ export const SyscallRequest: MessageFns<SyscallRequest> = {
     message.pid = object.pid ?? 0;
     message.nr = object.nr ?? "";
     message.args = object.args?.map((e) => BigInt(e)) || [];
-    message.fileId = (object.fileId !== undefined && object.fileId !== null) ? BigInt(object.fileId) : 0n;
+    message.filePath = object.filePath ?? "";
     message.fileSize = (object.fileSize !== undefined && object.fileSize !== null) ? BigInt(object.fileSize) : 0n;
     return message;
   },
@@ -1895,7 +1901,7 @@ export const TouchResponse: MessageFns<TouchResponse> = {
 };
 
 function createBaseReadFileRequest(): ReadFileRequest {
-  return { machine: undefined, pid: 0, fileId: 0n, offset: 0n, length: 0n };
+  return { machine: undefined, pid: 0, filePath: "", offset: 0n, length: 0n, fileSize: 0n };
 }
 
 export const ReadFileRequest: MessageFns<ReadFileRequest> = {
@@ -1906,11 +1912,8 @@ export const ReadFileRequest: MessageFns<ReadFileRequest> = {
     if (message.pid !== 0) {
       writer.uint32(16).uint32(message.pid);
     }
-    if (message.fileId !== 0n) {
-      if (BigInt.asUintN(64, message.fileId) !== message.fileId) {
-        throw new globalThis.Error("value provided for field message.fileId of type uint64 too large");
-      }
-      writer.uint32(24).uint64(message.fileId);
+    if (message.filePath !== "") {
+      writer.uint32(26).string(message.filePath);
     }
     if (message.offset !== 0n) {
       if (BigInt.asUintN(64, message.offset) !== message.offset) {
@@ -1923,6 +1926,12 @@ export const ReadFileRequest: MessageFns<ReadFileRequest> = {
         throw new globalThis.Error("value provided for field message.length of type uint64 too large");
       }
       writer.uint32(40).uint64(message.length);
+    }
+    if (message.fileSize !== 0n) {
+      if (BigInt.asUintN(64, message.fileSize) !== message.fileSize) {
+        throw new globalThis.Error("value provided for field message.fileSize of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.fileSize);
     }
     return writer;
   },
@@ -1957,11 +1966,11 @@ export const ReadFileRequest: MessageFns<ReadFileRequest> = {
             continue;
           }
           case 3: {
-            if (tag !== 24) {
+            if (tag !== 26) {
               break;
             }
 
-            message.fileId = reader.uint64() as bigint;
+            message.filePath = reader.string();
             continue;
           }
           case 4: {
@@ -1980,6 +1989,14 @@ export const ReadFileRequest: MessageFns<ReadFileRequest> = {
             message.length = reader.uint64() as bigint;
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.fileSize = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1996,9 +2013,18 @@ export const ReadFileRequest: MessageFns<ReadFileRequest> = {
     return {
       machine: isSet(object.machine) ? MachineRef.fromJSON(object.machine) : undefined,
       pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
-      fileId: isSet(object.fileId) ? BigInt(object.fileId) : isSet(object.file_id) ? BigInt(object.file_id) : 0n,
+      filePath: isSet(object.filePath)
+        ? globalThis.String(object.filePath)
+        : isSet(object.file_path)
+        ? globalThis.String(object.file_path)
+        : "",
       offset: isSet(object.offset) ? BigInt(object.offset) : 0n,
       length: isSet(object.length) ? BigInt(object.length) : 0n,
+      fileSize: isSet(object.fileSize)
+        ? BigInt(object.fileSize)
+        : isSet(object.file_size)
+        ? BigInt(object.file_size)
+        : 0n,
     };
   },
 
@@ -2010,14 +2036,17 @@ export const ReadFileRequest: MessageFns<ReadFileRequest> = {
     if (message.pid !== 0) {
       obj.pid = Math.round(message.pid);
     }
-    if (message.fileId !== 0n) {
-      obj.fileId = message.fileId.toString();
+    if (message.filePath !== "") {
+      obj.filePath = message.filePath;
     }
     if (message.offset !== 0n) {
       obj.offset = message.offset.toString();
     }
     if (message.length !== 0n) {
       obj.length = message.length.toString();
+    }
+    if (message.fileSize !== 0n) {
+      obj.fileSize = message.fileSize.toString();
     }
     return obj;
   },
@@ -2031,9 +2060,10 @@ export const ReadFileRequest: MessageFns<ReadFileRequest> = {
       ? MachineRef.fromPartial(object.machine)
       : undefined;
     message.pid = object.pid ?? 0;
-    message.fileId = (object.fileId !== undefined && object.fileId !== null) ? BigInt(object.fileId) : 0n;
+    message.filePath = object.filePath ?? "";
     message.offset = (object.offset !== undefined && object.offset !== null) ? BigInt(object.offset) : 0n;
     message.length = (object.length !== undefined && object.length !== null) ? BigInt(object.length) : 0n;
+    message.fileSize = (object.fileSize !== undefined && object.fileSize !== null) ? BigInt(object.fileSize) : 0n;
     return message;
   },
 };

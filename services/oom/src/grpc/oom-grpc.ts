@@ -1,0 +1,134 @@
+// OomService: scores, decisions explained, what-if, userspace-killer policies.
+import type { Bus } from '@mmsim/bus';
+import { rpcSubject } from '@mmsim/bus';
+import type { EventLog } from '@mmsim/eventlog';
+import { big, machineOf, requestId, unary, type GrpcServiceRegistration } from '@mmsim/grpc';
+import type { AggregateHost } from '@mmsim/host';
+import { invalid, notFound, type KernelProfile, type OomTask } from '@mmsim/kernel';
+import {
+  explainKill,
+  formatExplainTable,
+  formatPoints,
+  formatScoresTable,
+  parseWhatIfChange,
+  scoresTable,
+  whatIfFromEvent,
+  type OomCommand,
+  type OomEvent,
+  type OomState,
+  type WhatIfChange,
+} from '@mmsim/kernel/oom';
+import { OomServiceService, type KillSummary, type OomServiceServer } from '@mmsim/proto';
+import { findDecision, recordedDecisions, type RecordedDecision } from '../decisions.js';
+
+type OomHost = AggregateHost<OomCommand, OomEvent, OomState>;
+
+export function killSummary(d: RecordedDecision): KillSummary {
+  const e = d.event;
+  const base = { seq: big(d.seq), simTimeNs: big(d.simTimeNs), victim: 0, victimName: '', killed: [] as number[], logLine: '', policy: '', constraint: '' };
+  switch (e.type) {
+    case 'OomKillDecided': {
+      const victim = e.killed.find((k) => k.pid === e.chosen) ?? e.killed[0];
+      return {
+        ...base,
+        verdict: 'kill',
+        victim: e.chosen,
+        victimName: victim?.name ?? '',
+        killed: e.killed.map((k) => k.pid),
+        logLine: e.logLines.find((l) => l.includes('Killed process')) ?? '',
+        policy: e.profile,
+        constraint: e.request.trigger.constraint.kind === 'memcg' ? `memcg ${e.request.trigger.constraint.memcg}` : 'global',
+      };
+    }
+    case 'OomNoKill':
+      return { ...base, verdict: e.reason === 'victim-not-reaped' ? 'wait' : 'none', policy: e.profile, logLine: e.logLines[0] ?? '', constraint: e.request.trigger.constraint.kind };
+    case 'OomPanicked':
+      return { ...base, verdict: 'panic', policy: e.profile, logLine: e.logLines[e.logLines.length - 1] ?? '', constraint: e.request.trigger.constraint.kind };
+    case 'UserspaceKill':
+      const killer = e.kind;
+      return { ...base, verdict: killer, victim: e.pids[0] ?? 0, killed: [...e.pids], policy: killer, logLine: e.logLines[0] ?? e.reason, constraint: e.cgroupPath || 'global' };
+  }
+}
+
+function changesOf(req: { policy: string; adj: string[]; sysctl: string[]; cgroup: string[] }): WhatIfChange[] {
+  const out: WhatIfChange[] = [];
+  if (req.policy) out.push(parseWhatIfChange(`profile=${req.policy}`));
+  for (const a of req.adj) out.push(parseWhatIfChange(`adj ${a}`));
+  for (const s of req.sysctl) out.push(parseWhatIfChange(s));
+  for (const c of req.cgroup) {
+    const m = /^(\S+):(memory\.\S+=\S+)$/.exec(c);
+    if (!m) throw invalid('oom.BAD_WHATIF', `--cgroup takes PATH:FILE=VALUE, got "${c}"`);
+    out.push(parseWhatIfChange(`memcg ${m[1]} ${m[2]}`));
+  }
+  if (out.length === 0) throw invalid('oom.BAD_WHATIF', 'name at least one change (policy, adj, sysctl or cgroup)');
+  return out;
+}
+
+export function oomGrpc(host: OomHost, bus: Bus, log: EventLog): GrpcServiceRegistration {
+  const configured = (m: { tenant: string; machine: string }) => {
+    if (!host.query(m, (s) => s.configured)) throw notFound('oom.NO_SUCH_MACHINE', `no machine ${m.machine}`);
+  };
+  const implementation: OomServiceServer = {
+    scores: unary(async (req, call) => {
+      const m = machineOf(call, req.machine);
+      configured(m);
+      const v = (await bus.request(rpcSubject('vma', 'query'), { machine: m, query: { type: 'OomTasks' } })) as { tasks: OomTask[]; totalPages: number; profile: KernelProfile };
+      const rows = scoresTable(v.tasks, v.totalPages, v.profile).filter((r) => r.skip !== 'kernel-thread' && r.skip !== 'no-mm');
+      return {
+        rows: rows.map((r) => ({ pid: r.pid, name: r.name, points: typeof r.points === 'number' ? BigInt(r.points) : 0n, oomScore: r.oomScore, oomScoreAdj: r.oomScoreAdj, skipReason: r.skip ?? (typeof r.points === 'number' ? '' : formatPoints(r.points)) })),
+        text: formatScoresTable(rows),
+      };
+    }),
+    listKills: unary(async (req, call) => {
+      const m = machineOf(call, req.machine);
+      configured(m);
+      return { kills: (await recordedDecisions(log, m)).map(killSummary) };
+    }),
+    explain: unary(async (req, call) => {
+      const m = machineOf(call, req.machine);
+      configured(m);
+      const d = await findDecision(log, m, Number(req.seq));
+      const x = explainKill(d.event);
+      return { kill: killSummary(d), text: formatExplainTable(x), json: JSON.stringify(x) };
+    }),
+    whatIf: unary(async (req, call) => {
+      const m = machineOf(call, req.machine);
+      configured(m);
+      if (req.continue) throw invalid('oom.UNSUPPORTED', 'what-if --continue is served by the CLI (mmsim oom whatif --continue), which replays the log locally');
+      const d = await findDecision(log, m, Number(req.seq));
+      const r = whatIfFromEvent(d.event, changesOf(req));
+      return { text: r.sentence + '\n', json: JSON.stringify(r) };
+    }),
+    setPolicy: unary(async (req, call) => {
+      const m = machineOf(call, req.machine);
+      configured(m);
+      const applied: string[] = [];
+      for (const setting of req.settings) {
+        const cmd = policyCommand(setting);
+        await host.handle(m, cmd, { requestId: requestId(call) === '' ? '' : `${requestId(call)}.${applied.length}` });
+        applied.push(setting);
+      }
+      return { settings: applied };
+    }),
+  };
+  return { definition: OomServiceService, implementation };
+}
+
+/** "earlyoom=on", "earlyoom=off", "systemd-oomd=on", "earlyoom.prefer=REGEX", "earlyoom.mem_term_percent=10"... */
+export function policyCommand(setting: string): OomCommand {
+  const m = /^(earlyoom|systemd-oomd)(?:\.([a-z_]+))?=(.*)$/.exec(setting.trim());
+  if (!m) {
+    if (/^(vm\.)?(panic_on_oom|oom_kill_allocating_task)=/.test(setting.trim())) {
+      throw invalid('oom.USE_SYSCTL', `${setting} is a sysctl: set it with MachineService.Sysctl (mmsim sysctl), so /proc/sys/vm shows it too`);
+    }
+    throw invalid('oom.BAD_POLICY', `cannot read "${setting}" (earlyoom=on|off, systemd-oomd=on|off, earlyoom.OPTION=VALUE)`);
+  }
+  const kind = m[1];
+  if (!m[2]) {
+    if (m[3] === 'off') return { type: 'DisableUserspaceKiller', kind } as OomCommand;
+    if (m[3] === 'on') return { type: 'EnableUserspaceKiller', kind } as OomCommand;
+    throw invalid('oom.BAD_POLICY', `${m[1]} takes on or off, got "${m[3]}"`);
+  }
+  const value: unknown = /^-?\d+(\.\d+)?$/.test(m[3]) ? Number(m[3]) : m[3];
+  return { type: 'EnableUserspaceKiller', kind, options: { [m[2]]: value } } as OomCommand;
+}

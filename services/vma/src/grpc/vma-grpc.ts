@@ -1,0 +1,290 @@
+// VmaService: processes and their memory system calls. One line of conversion per method;
+// the decisions are the vm aggregate's.
+import type { ServerUnaryCall } from '@grpc/grpc-js';
+import { big, machineOf, num, pidOf, requestId, unary, type GrpcServiceRegistration, type MachineRefLike } from '@mmsim/grpc';
+import type { AggregateHost } from '@mmsim/host';
+import { invalid, notFound, SYSCALL_KILLED, type AddrRange } from '@mmsim/kernel';
+import { taskOf, tasksInOrder, type CapName, type Rlimits, type SpawnSpec, type VmCommand, type VmEvent, type VmState, type VmSyscall } from '@mmsim/kernel/vm';
+import { VmaServiceService, type Rlimit, type SyscallRequest, type TaskInfo, type VmaServiceServer } from '@mmsim/proto';
+import { requireMachine } from '../queries.js';
+import { taskInfo, threadCounts } from './convert.js';
+import { errnoName } from './errno.js';
+
+type VmaHost = AggregateHost<VmCommand, VmEvent, VmState>;
+type Call<Req> = ServerUnaryCall<Req, unknown>;
+
+const RLIMITS: Readonly<Record<string, keyof Rlimits>> = { RLIMIT_AS: 'as', RLIMIT_DATA: 'data', RLIMIT_STACK: 'stack', RLIMIT_MEMLOCK: 'memlock' };
+const CAPS: readonly CapName[] = ['CAP_SYS_ADMIN', 'CAP_SYS_RESOURCE', 'CAP_SYS_RAWIO', 'CAP_IPC_LOCK'];
+const UNLIMITED = Number.MAX_SAFE_INTEGER;
+const NAME = /^[\x20-\x7e]{1,64}$/;
+
+function rlimitOf(r: Rlimit): [keyof Rlimits, number] {
+  const key = RLIMITS[r.resource];
+  if (!key) throw invalid('vma.INVALID_RLIMIT', `unknown rlimit "${r.resource}" (known: ${Object.keys(RLIMITS).join(', ')})`);
+  const v = r.soft < 0n ? UNLIMITED : num(r.soft, `${r.resource} soft limit`);
+  return [key, v];
+}
+
+/** The machine named by the request, which must exist. */
+function existing(host: VmaHost, call: Call<unknown>, ref: MachineRefLike | undefined): MachineRefLike {
+  const m = machineOf(call, ref);
+  host.query(m, (s) => requireMachine(s, m.machine));
+  return m;
+}
+
+function syscallOf(req: SyscallRequest, fd: number): VmSyscall {
+  const a = req.args.map((x, i) => {
+    if (x > BigInt(Number.MAX_SAFE_INTEGER) || x < BigInt(Number.MIN_SAFE_INTEGER)) throw invalid('vma.INVALID_ARGUMENT', `${req.nr} argument ${i} (${x}) is out of range`);
+    return Number(x);
+  });
+  const need = (n: number): void => {
+    if (a.length < n) throw invalid('vma.INVALID_ARGUMENT', `${req.nr} takes ${n} arguments, got ${a.length}`);
+  };
+  switch (req.nr) {
+    case 'brk':
+      need(1);
+      return { nr: 'brk', addr: a[0] };
+    case 'mmap':
+      need(4);
+      return { nr: 'mmap', addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: req.filePath ? fd : (a[4] ?? -1), offset: a[5] ?? 0 };
+    case 'munmap':
+      need(2);
+      return { nr: 'munmap', addr: a[0], length: a[1] };
+    case 'mprotect':
+      need(3);
+      return { nr: 'mprotect', addr: a[0], length: a[1], prot: a[2] };
+    case 'mremap':
+      need(4);
+      return { nr: 'mremap', oldAddr: a[0], oldSize: a[1], newSize: a[2], flags: a[3], newAddr: a[4] ?? 0 };
+    case 'madvise':
+      need(3);
+      return { nr: 'madvise', addr: a[0], length: a[1], advice: a[2] };
+    case 'mlock':
+      need(2);
+      return { nr: 'mlock', addr: a[0], length: a[1] };
+    case 'munlock':
+      need(2);
+      return { nr: 'munlock', addr: a[0], length: a[1] };
+    default:
+      throw invalid('vma.UNKNOWN_SYSCALL', `unknown system call "${req.nr}" (brk, mmap, munmap, mprotect, mremap, madvise, mlock, munlock)`);
+  }
+}
+
+/** The id of the file at `path`, created with `size` bytes the first time it is named. */
+async function fileId(host: VmaHost, m: MachineRefLike, path: string, size: bigint, rid: string): Promise<number> {
+  if (!/^\/[\x21-\x7e]{1,4095}$/.test(path)) throw invalid('vma.INVALID_PATH', `file path "${path}" must be absolute, printable, without spaces`);
+  const found = host.query(m, (s) => [...s.files.values()].find((f) => f.path === path)?.id);
+  if (found !== undefined) return found;
+  const sizeBytes = num(size, 'file_size');
+  if (sizeBytes <= 0) throw invalid('vma.INVALID_ARGUMENT', `file ${path} does not exist yet: give its file_size (> 0)`);
+  const r = await host.handle(m, { type: 'CreateFile', path, sizeBytes }, { requestId: rid === '' ? '' : `${rid}.create` });
+  return r.answer as number;
+}
+
+function oneTask(host: VmaHost, m: MachineRefLike, pid: number): TaskInfo {
+  return host.query(m, (s) => {
+    const t = taskOf(s, pid);
+    if (!t) throw notFound('vma.NO_SUCH_PID', `no process ${pid}`);
+    return taskInfo(s, t, threadCounts(s));
+  });
+}
+
+/** A negative answer is -errno; a pid otherwise. */
+function pidOrErrno(answer: unknown, what: string): number {
+  const n = answer as number;
+  if (typeof n !== 'number') throw new Error(`${what}: no answer`);
+  if (n < 0) throw invalid('vma.FAILED', `${what} failed: ${errnoName(-n)}`);
+  return n;
+}
+
+export function vmaGrpc(host: VmaHost): GrpcServiceRegistration {
+  const implementation: VmaServiceServer = {
+      spawn: unary(async (req, call) => {
+        const m = existing(host, call, req.machine);
+        if (!NAME.test(req.name)) throw invalid('vma.INVALID_NAME', `name must be 1-64 printable characters, got "${req.name}"`);
+        const rlimits: Partial<Record<keyof Rlimits, number>> = {};
+        for (const r of req.rlimits) {
+          const [k, v] = rlimitOf(r);
+          rlimits[k] = v;
+        }
+        for (const c of req.capabilities) if (!CAPS.includes(c as CapName)) throw invalid('vma.INVALID_CAPABILITY', `unknown capability "${c}" (known: ${CAPS.join(', ')})`);
+        if (req.oomScoreAdj < -1000 || req.oomScoreAdj > 1000) throw invalid('vma.INVALID_OOM_SCORE_ADJ', `oom_score_adj must be -1000..1000, got ${req.oomScoreAdj}`);
+        if (req.nice < -20 || req.nice > 19) throw invalid('vma.INVALID_NICE', `nice must be -20..19, got ${req.nice}`);
+        const spec: SpawnSpec = {
+          name: req.name,
+          parent: req.parent === 0 ? undefined : req.parent,
+          uid: req.uid,
+          euid: req.euid,
+          nice: req.nice,
+          oomScoreAdj: req.oomScoreAdj,
+          rlimits,
+          caps: req.capabilities.length ? (req.capabilities as CapName[]) : undefined,
+          cgroup: req.cgroup === '' ? undefined : req.cgroup,
+          env: req.env,
+          brkStart: req.brkStart === 0n ? undefined : num(req.brkStart, 'brk_start'),
+        };
+        const r = await host.handle(m, { type: 'Spawn', ...spec }, { requestId: requestId(call) });
+        return { task: oneTask(host, m, pidOrErrno(r.answer, 'spawn')) };
+      }),
+      fork: unary(async (req, call) => {
+        const m = existing(host, call, req.machine);
+        const r = await host.handle(m, { type: 'Fork', pid: pidOf(req.pid) }, { requestId: requestId(call) });
+        return { child: oneTask(host, m, pidOrErrno(r.answer, 'fork')) };
+      }),
+      cloneThread: unary(async (req, call) => {
+        const m = existing(host, call, req.machine);
+        const r = await host.handle(m, { type: 'CloneThread', pid: pidOf(req.pid) }, { requestId: requestId(call) });
+        return { tid: pidOrErrno(r.answer, 'clone') };
+      }),
+      exit: unary(async (req, call) => {
+        const m = existing(host, call, req.machine);
+        await host.handle(m, { type: 'Exit', pid: pidOf(req.pid), code: req.code }, { requestId: requestId(call) });
+        return {};
+      }),
+      kill: unary(async (req, call) => {
+        const m = existing(host, call, req.machine);
+        const sig = req.signal === '' ? 'SIGKILL' : req.signal;
+        if (sig !== 'SIGKILL') throw invalid('vma.UNSUPPORTED_SIGNAL', `only SIGKILL is modelled, got "${req.signal}"`);
+        const r = await host.handle(m, { type: 'Kill', pid: pidOf(req.pid) }, { requestId: requestId(call) });
+        const killed: number[] = [];
+        for (const e of r.events) if (e.type === 'TaskExited' || e.type === 'KillPending') killed.push(e.pid);
+        return { killed };
+      }),
+      syscall: unary(async (req, call) => {
+        const m = existing(host, call, req.machine);
+        const pid = pidOf(req.pid);
+        const rid = requestId(call);
+        const fd = req.filePath ? await fileId(host, m, req.filePath, req.fileSize, rid) : -1;
+        const r = await host.handle(m, { type: 'Syscall', pid, call: syscallOf(req, fd) }, { requestId: rid });
+        const result = r.answer as number;
+        if (typeof result !== 'number') throw new Error(`${req.nr}: no result`);
+        if (result === SYSCALL_KILLED) return { result: BigInt(result), errno: '', killed: true };
+        return { result: BigInt(result), errno: result < 0 && result > -4096 ? errnoName(-result) : '', killed: false };
+      }),
+      touch: unary(async (req, call) => {
+        const m = existing(host, call, req.machine);
+        const pid = pidOf(req.pid);
+        const range: AddrRange = { addr: num(req.addr, 'addr'), length: num(req.length, 'length') };
+        if (range.length === 0) throw invalid('vma.INVALID_ARGUMENT', 'length must be > 0');
+        const before = host.query(m, (s) => taskOf(s, pid));
+        const r = await host.handle(m, { type: 'Touch', pid, writes: req.write ? [range] : [], reads: req.write ? [] : [range] }, { requestId: requestId(call) });
+        const after = host.query(m, (s) => taskOf(s, pid));
+        const res = r.answer as { ok: boolean; signal?: string; blocked?: string };
+        if (process.env.MMSIM_DEBUG) console.error('touch answer', res, before?.minflt, after?.minflt);
+        return {
+          ok: res.ok,
+          signal: res.ok ? '' : (res.signal ?? (res.blocked === 'panic' ? 'PANIC' : 'ENOMEM')),
+          minorFaults: big(Math.max(0, (after?.minflt ?? 0) - (before?.minflt ?? 0))),
+          majorFaults: big(Math.max(0, (after?.majflt ?? 0) - (before?.majflt ?? 0))),
+        };
+      }),
+      readFile: unary(async (req, call) => {
+        const m = existing(host, call, req.machine);
+        const pid = pidOf(req.pid);
+        const rid = requestId(call);
+        const fd = await fileId(host, m, req.filePath, req.fileSize, rid);
+        const offset = num(req.offset, 'offset');
+        const length = num(req.length, 'length');
+        if (length === 0) throw invalid('vma.INVALID_ARGUMENT', 'length must be > 0');
+        const r = await host.handle(m, { type: 'ReadFile', pid, file: fd, offset, length } as unknown as VmCommand, { requestId: rid });
+        const res = r.answer as { ok: boolean; signal?: string };
+        return { ok: res.ok, signal: res.ok ? '' : (res.signal ?? 'ENOMEM') };
+      }),
+      setOomScoreAdj: unary(async (req, call) => {
+        const m = existing(host, call, req.machine);
+        const pid = pidOf(req.pid);
+        const r = await host.handle(m, { type: 'SetOomScoreAdj', pid, value: req.oomScoreAdj, legacy: req.legacyOomAdj }, { requestId: requestId(call) });
+        const errno = r.answer as number;
+        if (errno < 0) throw invalid('vma.FAILED', `setting oom_score_adj failed: ${errnoName(-errno)}`);
+        const t = host.query(m, (s) => taskOf(s, pid));
+        return { oomScoreAdj: t?.oomScoreAdj ?? 0, oomAdj: t?.oomAdjWritten ?? Math.trunc(((t?.oomScoreAdj ?? 0) * 17) / 1000) };
+      }),
+      setRlimit: unary(async (req, call) => {
+        const m = existing(host, call, req.machine);
+        if (!req.rlimit) throw invalid('vma.INVALID_RLIMIT', 'rlimit is missing');
+        const [resource, value] = rlimitOf(req.rlimit);
+        await host.handle(m, { type: 'SetRlimit', pid: pidOf(req.pid), resource, value }, { requestId: requestId(call) });
+        return {};
+      }),
+      chargeCpu: unary(async (req, call) => {
+        const m = existing(host, call, req.machine);
+        await host.handle(m, { type: 'AddCpuTime', pid: pidOf(req.pid), utimeTicks: num(req.utimeTicks, 'utime_ticks'), stimeTicks: num(req.stimeTicks, 'stime_ticks') }, { requestId: requestId(call) });
+        return {};
+      }),
+      listTasks: unary(async (req, call) => {
+        const m = existing(host, call, req.machine);
+        return host.query(m, (s) => {
+          const threads = threadCounts(s);
+          const tasks = tasksInOrder(s).filter((t) => req.all || (!t.isKthread && t.state !== 'dead' && t.pid === t.tgid));
+          return { tasks: tasks.map((t) => taskInfo(s, t, threads)) };
+        });
+      }),
+      cgroup: unary(async (req, call) => {
+        const m = existing(host, call, req.machine);
+        const rid = requestId(call);
+        const path = req.path;
+        if (!/^\/[A-Za-z0-9_./-]*$/.test(path)) throw invalid('vma.INVALID_CGROUP', `cgroup path "${path}" must be absolute`);
+        switch (req.op) {
+          case 'mkdir':
+            await host.handle(m, { type: 'CreateCgroup', path }, { requestId: rid });
+            return { value: '' };
+          case 'move':
+            await host.handle(m, { type: 'MoveToCgroup', pid: pidOf(req.pid), path }, { requestId: rid });
+            return { value: '' };
+          case 'write':
+            await host.handle(m, cgroupWrite(path, req.file, req.value), { requestId: rid });
+            return { value: '' };
+          case 'read':
+            return { value: host.query(m, (s) => cgroupRead(s, path, req.file)) };
+          default:
+            throw invalid('vma.INVALID_CGROUP_OP', `op must be mkdir, write, read or move, got "${req.op}"`);
+        }
+      }),
+  };
+  return { definition: VmaServiceService, implementation };
+}
+
+function limitValue(file: string, value: string): number {
+  const v = value.trim();
+  if (v === 'max') return -1;
+  const n = Number(v);
+  if (v === '' || !Number.isSafeInteger(n) || n < 0) throw invalid('vma.INVALID_CGROUP_VALUE', `${file} takes bytes or "max", got "${value}"`);
+  return n;
+}
+
+function cgroupWrite(path: string, file: string, value: string): VmCommand {
+  switch (file) {
+    case 'memory.max':
+      return { type: 'SetCgroupLimit', path, max: limitValue(file, value) };
+    case 'memory.high':
+      return { type: 'SetCgroupLimit', path, high: limitValue(file, value) };
+    case 'memory.swap.max':
+      return { type: 'SetCgroupLimit', path, swapMax: limitValue(file, value) };
+    case 'memory.oom.group': {
+      if (value.trim() !== '0' && value.trim() !== '1') throw invalid('vma.INVALID_CGROUP_VALUE', `memory.oom.group takes 0 or 1, got "${value}"`);
+      return { type: 'SetCgroupLimit', path, oomGroup: value.trim() === '1' };
+    }
+    default:
+      throw invalid('vma.INVALID_CGROUP_FILE', `cannot write "${file}" (memory.max, memory.high, memory.swap.max, memory.oom.group)`);
+  }
+}
+
+function cgroupRead(s: VmState, path: string, file: string): string {
+  const cg = [...s.cgroups.values()].find((c) => c.path === path);
+  if (!cg) throw notFound('vma.NO_SUCH_CGROUP', `no cgroup ${path}`);
+  const lim = (v: number): string => (v < 0 ? 'max' : String(v));
+  switch (file) {
+    case 'memory.max':
+      return lim(cg.max) + '\n';
+    case 'memory.high':
+      return lim(cg.high) + '\n';
+    case 'memory.swap.max':
+      return lim(cg.swapMax) + '\n';
+    case 'memory.oom.group':
+      return (cg.oomGroup ? '1' : '0') + '\n';
+    case 'memory.events':
+      return `low 0\nhigh 0\nmax 0\noom ${cg.oom}\noom_kill ${cg.oomKill}\noom_group_kill ${cg.oomGroupKill}\n`;
+    default:
+      throw invalid('vma.INVALID_CGROUP_FILE', `cannot read "${file}" here (memory.max, memory.high, memory.swap.max, memory.oom.group, memory.events)`);
+  }
+}
