@@ -24,6 +24,9 @@ import type { HeapSys } from '../../contracts/heap-sys.js';
 
 export const PAGE_BYTES = 4096;
 const U32_PER_PAGE = 1024;
+/** The flat tier journals and hashes in 512-byte blocks, so a small change copies and hashes little. */
+const BLOCK_BYTES = 512;
+const U32_PER_BLOCK = 128;
 const CACHE_SLOTS = 256;
 const TWO32 = 4294967296;
 /** The flat tier covers at most this much of the brk heap; beyond, pages go to the map. */
@@ -55,9 +58,9 @@ class Page {
 }
 
 type JournalEntry =
-  | { readonly t: 'flat'; readonly pg: number; readonly data: Uint32Array }
+  | { readonly t: 'flat'; readonly blk: number; readonly data: Uint32Array }
   | { readonly t: 'flatLen'; readonly len: number }
-  | { readonly t: 'libc'; readonly data: Uint32Array }
+  | { readonly t: 'libc'; readonly blk: number; readonly data: Uint32Array }
   | { readonly t: 'page'; readonly pn: number; readonly old: Page | undefined };
 
 export class WordMemory {
@@ -65,15 +68,19 @@ export class WordMemory {
   private hb = 0;
   private hlen = 0;
   private hw = new Uint32Array(0);
+  /** per page: the generation whose first store queued a touch */
   private hwGen = new Int32Array(0);
+  /** per page: the generation whose first load queued a touch */
   private hrGen = new Int32Array(0);
+  /** per block: the generation whose first store prepared it (journal, dirty) */
+  private hbGen = new Int32Array(0);
   private hTx = new Int32Array(0);
   private hDirty = new Uint8Array(0);
 
   // tier 2: libc's data page
   private readonly lw = new Uint32Array(U32_PER_PAGE);
-  private lGen = 0;
-  private lTx = 0;
+  private readonly lbGen = new Int32Array(8);
+  private readonly lTx = new Int32Array(8);
   private lDirty = false;
 
   // tier 3: every other page
@@ -102,7 +109,7 @@ export class WordMemory {
   private txNo = 1;
   private readonly journal: JournalEntry[] = [];
 
-  // hashing
+  // hashing: keys are flat block numbers (addr / 512) and -(pn + 1) for other pages
   private readonly dirtyPages: number[] = [];
   private readonly pageDigest = new Map<number, number>();
   private readonly sum = new AddHash();
@@ -148,37 +155,51 @@ export class WordMemory {
     const r = new Int32Array(cap);
     r.set(this.hrGen);
     this.hrGen = r;
-    const t = new Int32Array(cap);
+    const bg = new Int32Array(cap * 8);
+    bg.set(this.hbGen);
+    this.hbGen = bg;
+    const t = new Int32Array(cap * 8);
     t.set(this.hTx);
     this.hTx = t;
-    const d = new Uint8Array(cap);
+    const d = new Uint8Array(cap * 8);
     d.set(this.hDirty);
     this.hDirty = d;
   }
 
   /** Zeroes bytes [from, to) of the flat tier (page-aligned), journaling first. */
   private zeroFlat(from: number, to: number): void {
-    for (let pg = from / PAGE_BYTES; pg < to / PAGE_BYTES; pg++) this.prepareFlat(pg);
+    this.prepareBlocks(from, to);
     this.hw.fill(0, from >>> 2, to >>> 2);
   }
 
-  /** Journals (in a transaction) and marks dirty the flat page pg, without a touch. */
-  private prepareFlat(pg: number): void {
-    if (this.hDirty[pg] === 0) {
-      this.hDirty[pg] = 1;
-      this.dirtyPages.push(this.hb / PAGE_BYTES + pg);
+  /** Journals (in a transaction) and marks dirty the blocks of flat bytes [from, to). */
+  private prepareBlocks(from: number, to: number): void {
+    const last = Math.floor((to - 1) / BLOCK_BYTES);
+    for (let b = Math.floor(from / BLOCK_BYTES); b <= last; b++) this.prepareBlock(b);
+  }
+
+  /** Journals (in a transaction) and marks dirty flat block b, without a touch. */
+  private prepareBlock(b: number): void {
+    if (this.hDirty[b] === 0) {
+      this.hDirty[b] = 1;
+      this.dirtyPages.push(this.hb / BLOCK_BYTES + b);
     }
-    if (this.txOpen && this.hTx[pg] !== this.txNo) {
-      this.hTx[pg] = this.txNo;
-      this.journal.push({ t: 'flat', pg, data: this.hw.slice(pg * U32_PER_PAGE, (pg + 1) * U32_PER_PAGE) });
+    if (this.txOpen && this.hTx[b] !== this.txNo) {
+      this.hTx[b] = this.txNo;
+      this.journal.push({ t: 'flat', blk: b, data: this.hw.slice(b * U32_PER_BLOCK, (b + 1) * U32_PER_BLOCK) });
     }
   }
 
-  private hWrite(pg: number): void {
-    this.hwGen[pg] = this.gen;
-    if (this.nW === this.pendingW.length) this.pendingW = grow(this.pendingW);
-    this.pendingW[this.nW++] = this.hb / PAGE_BYTES + pg;
-    this.prepareFlat(pg);
+  /** The first store of this generation into flat block b: a touch for its page, the journal. */
+  private hWrite(b: number): void {
+    this.hbGen[b] = this.gen;
+    const pg = b >>> 3;
+    if (this.hwGen[pg] !== this.gen) {
+      this.hwGen[pg] = this.gen;
+      if (this.nW === this.pendingW.length) this.pendingW = grow(this.pendingW);
+      this.pendingW[this.nW++] = this.hb / PAGE_BYTES + pg;
+    }
+    this.prepareBlock(b);
   }
 
   private hRead(pg: number): void {
@@ -186,15 +207,15 @@ export class WordMemory {
     if (this.hwGen[pg] !== this.gen) this.pushRead(this.hb / PAGE_BYTES + pg);
   }
 
-  private lWrite(): void {
-    this.lGen = this.gen;
+  private lWrite(b: number): void {
+    this.lbGen[b] = this.gen;
     if (!this.lDirty) {
       this.lDirty = true;
-      this.dirtyPages.push(this.lb / PAGE_BYTES);
+      this.dirtyPages.push(-(this.lb / PAGE_BYTES) - 1);
     }
-    if (this.txOpen && this.lTx !== this.txNo) {
-      this.lTx = this.txNo;
-      this.journal.push({ t: 'libc', data: this.lw.slice() });
+    if (this.txOpen && this.lTx[b] !== this.txNo) {
+      this.lTx[b] = this.txNo;
+      this.journal.push({ t: 'libc', blk: b, data: this.lw.slice(b * U32_PER_BLOCK, (b + 1) * U32_PER_BLOCK) });
     }
   }
 
@@ -232,7 +253,7 @@ export class WordMemory {
   private markDirty(pn: number, p: Page | undefined): void {
     if (p === undefined || !p.dirty) {
       if (p !== undefined) p.dirty = true;
-      this.dirtyPages.push(pn);
+      this.dirtyPages.push(-pn - 1);
     }
   }
 
@@ -253,7 +274,7 @@ export class WordMemory {
     }
     if (!p.dirty) {
       p.dirty = true;
-      this.dirtyPages.push(pn);
+      this.dirtyPages.push(-pn - 1);
     }
     if (p.tracked && p.wGen !== this.gen) {
       p.wGen = this.gen;
@@ -339,14 +360,15 @@ export class WordMemory {
   private wview(addr: number): Uint32Array {
     const off = addr - this.hb;
     if (off >= 0 && off < this.hlen) {
-      const pg = off >>> 12;
-      if (this.hwGen[pg] !== this.gen) this.hWrite(pg);
+      const b = off >>> 9;
+      if (this.hbGen[b] !== this.gen) this.hWrite(b);
       this.vi = off >>> 2;
       return this.hw;
     }
     const lo = addr - this.lb;
     if (lo >= 0 && lo < PAGE_BYTES) {
-      if (this.lGen !== this.gen) this.lWrite();
+      const b = lo >>> 9;
+      if (this.lbGen[b] !== this.gen) this.lWrite(b);
       this.vi = lo >>> 2;
       return this.lw;
     }
@@ -395,8 +417,8 @@ export class WordMemory {
   wr(addr: number, v: number): void {
     const off = addr - this.hb;
     if (off >= 0 && off < this.hlen) {
-      const pg = off >>> 12;
-      if (this.hwGen[pg] !== this.gen) this.hWrite(pg);
+      const b = off >>> 9;
+      if (this.hbGen[b] !== this.gen) this.hWrite(b);
       const i = off >>> 2;
       this.hw[i] = v >>> 0;
       this.hw[i + 1] = (v / TWO32) >>> 0;
@@ -502,10 +524,10 @@ export class WordMemory {
       const off = a - this.hb;
       if (off >= 0 && off < this.hlen) {
         const pg = off >>> 12;
-        this.prepareFlat(pg);
+        this.prepareBlocks(off, segEnd - this.hb);
         fillBytes(this.hw, pg * PAGE_BYTES, a - pageStart, segEnd - pageStart, byte);
       } else if (a - this.lb >= 0 && a - this.lb < PAGE_BYTES) {
-        if (this.lGen !== this.gen) this.lWrite();
+        for (let b = 0; b < 8; b++) this.lWrite(b);
         fillBytes(this.lw, 0, a - pageStart, segEnd - pageStart, byte);
       } else if (a === pageStart && segEnd === pageStart + PAGE_BYTES) {
         const kind = this.map.mappingKind(a, true);
@@ -548,17 +570,17 @@ export class WordMemory {
     return p === undefined ? undefined : p.w;
   }
 
-  /** The words of addr's page for a bulk store (prepared, journaled), index in this.vi. */
-  private bulkDst(addr: number): Uint32Array {
+  /** The words of [addr, addr + n) (one page) for a bulk store, prepared; index in this.vi. */
+  private bulkDst(addr: number, n: number): Uint32Array {
     const off = addr - this.hb;
     if (off >= 0 && off < this.hlen) {
-      this.prepareFlat(off >>> 12);
+      this.prepareBlocks(off, off + n);
       this.vi = off >>> 2;
       return this.hw;
     }
     const lo = addr - this.lb;
     if (lo >= 0 && lo < PAGE_BYTES) {
-      if (this.lGen !== this.gen) this.lWrite();
+      for (let b = 0; b < 8; b++) this.lWrite(b);
       this.vi = lo >>> 2;
       return this.lw;
     }
@@ -584,7 +606,7 @@ export class WordMemory {
       if (inMap && sw === undefined && this.lookup(dpn) === undefined) {
         if (this.map.mappingKind(d, true) === 0) throw new SegvError(d);
       } else {
-        const dw = this.bulkDst(d);
+        const dw = this.bulkDst(d, n);
         const di = this.vi;
         if (sw === undefined) dw.fill(0, di, di + n / 4);
         else dw.set(sw.subarray(si, si + n / 4), di);
@@ -689,18 +711,22 @@ export class WordMemory {
       const e = j[i];
       switch (e.t) {
         case 'flat':
-          this.hw.set(e.data, e.pg * U32_PER_PAGE);
-          this.hDirty[e.pg] = 1;
-          this.dirtyPages.push(this.hb / PAGE_BYTES + e.pg);
+          this.hw.set(e.data, e.blk * U32_PER_BLOCK);
+          if (this.hDirty[e.blk] === 0) {
+            this.hDirty[e.blk] = 1;
+            this.dirtyPages.push(this.hb / BLOCK_BYTES + e.blk);
+          }
           break;
         case 'flatLen':
           if (e.len > this.hlen) this.ensureFlat(e.len);
           this.hlen = e.len;
           break;
         case 'libc':
-          this.lw.set(e.data);
-          this.lDirty = true;
-          this.dirtyPages.push(this.lb / PAGE_BYTES);
+          this.lw.set(e.data, e.blk * U32_PER_BLOCK);
+          if (!this.lDirty) {
+            this.lDirty = true;
+            this.dirtyPages.push(-(this.lb / PAGE_BYTES) - 1);
+          }
           break;
         case 'page': {
           const { pn, old } = e;
@@ -724,36 +750,40 @@ export class WordMemory {
 
   // ------------------------------------------------------------------ hashing
 
-  /** Folds the pages changed since the last call into the running sum and returns it. */
+  /** Folds the blocks and pages changed since the last call into the running sum and returns it. */
   digest(): AddHash {
     this.newGen();
     const d = this.dirtyPages;
-    const hbPn = this.hb / PAGE_BYTES;
+    const hbBlk = this.hb / BLOCK_BYTES;
     const lbPn = this.lb / PAGE_BYTES;
     for (let i = 0; i < d.length; i++) {
-      const pn = d[i];
-      const old = this.pageDigest.get(pn);
+      const key = d[i];
+      const old = this.pageDigest.get(key);
       if (old !== undefined) {
-        this.sum.remove(pn, old);
-        this.pageDigest.delete(pn);
+        this.sum.remove(key, old);
+        this.pageDigest.delete(key);
       }
       let h = 0;
-      const pg = pn - hbPn;
-      if (pg >= 0 && pg * PAGE_BYTES < this.hlen) {
-        this.hDirty[pg] = 0;
-        h = hashWords(this.hw, pg * U32_PER_PAGE);
-      } else if (pn === lbPn) {
-        this.lDirty = false;
-        h = hashWords(this.lw, 0);
+      if (key >= 0) {
+        const b = key - hbBlk;
+        if (b < 0 || b * BLOCK_BYTES >= this.hlen) continue;
+        this.hDirty[b] = 0;
+        h = hashWords(this.hw, b * U32_PER_BLOCK, U32_PER_BLOCK);
       } else {
-        const p = this.pages.get(pn);
-        if (p === undefined) continue;
-        p.dirty = false;
-        h = hashWords(p.w, 0);
+        const pn = -key - 1;
+        if (pn === lbPn) {
+          this.lDirty = false;
+          h = hashWords(this.lw, 0, U32_PER_PAGE);
+        } else {
+          const p = this.pages.get(pn);
+          if (p === undefined) continue;
+          p.dirty = false;
+          h = hashWords(p.w, 0, U32_PER_PAGE);
+        }
       }
       if (h !== 0) {
-        this.pageDigest.set(pn, h);
-        this.sum.add(pn, h);
+        this.pageDigest.set(key, h);
+        this.sum.add(key, h);
       }
     }
     d.length = 0;
@@ -797,18 +827,21 @@ function setByte(w: Uint32Array, b: number, byte: number): void {
   w[i] = ((w[i] & ~(0xff << sh)) | (byte << sh)) >>> 0;
 }
 
-/** A 52-bit digest of a page's nonzero words (from index `at`), 0 for an all-zero page. */
-function hashWords(w: Uint32Array, at: number): number {
-  let a = 0x9e3779b9;
-  let b = 0x7f4a7c15;
-  let any = false;
-  for (let i = 0; i < U32_PER_PAGE; i++) {
+/**
+ * A 52-bit digest of n words from index `at`, 0 when they are all zero. Each nonzero
+ * word is mixed with its position and the mixes are summed in two lanes, then finalized.
+ */
+function hashWords(w: Uint32Array, at: number, n: number): number {
+  let a = 0;
+  let b = 0;
+  let any = 0;
+  for (let i = 0; i < n; i++) {
     const x = w[at + i];
-    if (x === 0) continue;
-    any = true;
-    a = fmix32((a ^ x) + Math.imul(i + 1, 0x85ebca6b));
-    b = fmix32(b + Math.imul(x ^ i, 0xcc9e2d51));
+    any |= x;
+    const y = Math.imul(x ^ Math.imul(i + 1, 0x9e3779b1), 0x85ebca6b);
+    a = (a + (y ^ (y >>> 15))) | 0;
+    b = (b + Math.imul(y, 0xc2b2ae35)) | 0;
   }
-  if (!any) return 0;
-  return (a >>> 0) + (b & 0xfffff) * TWO32;
+  if (any === 0) return 0;
+  return fmix32(a) + (fmix32(b ^ a) & 0xfffff) * TWO32;
 }
