@@ -14,20 +14,21 @@ export interface Command {
 
 export function helpText(path: string, c: Command): string {
   const lines: string[] = [];
+  const cmd = path ? `mmsim ${path}` : 'mmsim';
   const pos = (c.positionals ?? []).map((p) => {
     const n = p.name.toUpperCase() + (p.variadic ? '...' : '');
     return p.required ? n : `[${n}]`;
   });
   if (c.subcommands?.length) {
-    lines.push(`usage: mmsim ${path} <command> [options]`, '', c.summary, '');
+    lines.push(`usage: ${cmd} <command> [options]`, '', c.summary, '');
     if (c.description) lines.push(c.description, '');
     lines.push('commands:');
     const w = Math.max(...c.subcommands.map((s) => s.name.length));
     for (const s of c.subcommands) lines.push(`  ${s.name.padEnd(w)}  ${s.summary}`);
-    lines.push('', `Run \`mmsim ${path} <command> --help\` for a command's options.`);
+    lines.push('', `Run \`${cmd} <command> --help\` for a command's options.`);
     return lines.join('\n') + '\n';
   }
-  lines.push(`usage: mmsim ${path}${(c.options ?? []).length ? ' [options]' : ''}${pos.length ? ' ' + pos.join(' ') : ''}`, '', c.summary);
+  lines.push(`usage: ${cmd}${(c.options ?? []).length ? ' [options]' : ''}${pos.length ? ' ' + pos.join(' ') : ''}`, '', c.summary);
   if (c.description) lines.push('', c.description);
   if (c.positionals?.length) {
     lines.push('', 'arguments:');

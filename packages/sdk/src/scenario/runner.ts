@@ -10,6 +10,10 @@ export interface RunOptions {
   readonly onStep?: (index: number, step: Step, note: string) => void;
   /** Use an existing machine instead of creating it. */
   readonly reuseMachine?: boolean;
+  /** Called once the machine exists, before the first step. */
+  readonly onCreated?: () => void | Promise<void>;
+  /** Called after every call made to the services (steps inside repeats included). */
+  readonly onProgress?: () => void;
 }
 
 export class ScenarioError extends Error {
@@ -36,6 +40,7 @@ export async function runScenario(client: MmsimClient, scenario: Scenario, optio
       sysctls: Object.entries(m.sysctls ?? {}).map(([name, value]) => ({ name, value: String(value) })),
     });
   }
+  await options.onCreated?.();
 
   const ref = (r: Ref): number => {
     if (typeof r === 'number') return r;
@@ -64,6 +69,7 @@ export async function runScenario(client: MmsimClient, scenario: Scenario, optio
 
   const run = async (step: Step): Promise<string> => {
     steps++;
+    if (!('repeat' in step)) options.onProgress?.();
     if ('spawn' in step) {
       const s = step.spawn;
       const r = await client.vma.spawn({
