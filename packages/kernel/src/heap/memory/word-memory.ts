@@ -492,6 +492,11 @@ export class WordMemory {
     return w === undefined ? 0 : w[this.vi];
   }
 
+  peekHi(addr: number): number {
+    const w = this.peekView(addr);
+    return w === undefined ? 0 : w[this.vi + 1];
+  }
+
   peek16(addr: number): number {
     const w = this.peekView(addr);
     if (w === undefined) return 0;
