@@ -13,8 +13,14 @@ export interface LocalSysOptions {
   readonly brkStart: number;
   /** Where top-down mmap placement starts (default 0x7f0000000000). */
   readonly mmapBase?: number;
-  /** Largest break brk() will grant (default: unlimited). */
+  /** Largest break brk() will grant (default: unlimited below the mmap area). */
   readonly brkLimit?: number;
+  /**
+   * The most one brk growth or mmap may ask for (the kernel's overcommit heuristic refuses a
+   * request larger than RAM + swap). Default 64 GiB; the oracle traces were recorded on a
+   * 24 GiB machine without swap, where a realloc of 2^50 bytes fails.
+   */
+  readonly maxRequest?: number;
   /** Fail every mmap (to exercise glibc's fallbacks). */
   readonly failMmap?: boolean;
   /** Record every system call in `log`. */
@@ -126,12 +132,16 @@ export class LocalSys implements HeapSys {
     return result;
   }
 
+  private get maxRequest(): number {
+    return this.opts.maxRequest ?? 2 ** 36;
+  }
+
   brk(addr: number): number {
     let r = this.cur;
     if (addr !== 0 && addr >= this.brkStart && (this.opts.brkLimit === undefined || addr <= this.opts.brkLimit)) {
       const newEnd = Math.ceil(addr / PAGE) * PAGE;
       const oldEnd = Math.ceil(this.cur / PAGE) * PAGE;
-      if (newEnd <= oldEnd || this.isFree(oldEnd, newEnd - oldEnd)) {
+      if (newEnd <= oldEnd || (newEnd - oldEnd <= this.maxRequest && newEnd <= this.mmapBase && this.isFree(oldEnd, newEnd - oldEnd))) {
         if (newEnd < oldEnd) this.dropRange(newEnd, oldEnd - newEnd);
         this.cur = addr;
         r = addr;
@@ -179,7 +189,7 @@ export class LocalSys implements HeapSys {
   mmap(addr: number, length: number, prot: number, flags: number): number {
     const call = { nr: 'mmap' as const, addr, length, prot, flags };
     if (length <= 0) return this.rec(call, -EINVAL);
-    if (this.opts.failMmap) return this.rec(call, -ENOMEM);
+    if (this.opts.failMmap || length > this.maxRequest) return this.rec(call, -ENOMEM);
     const len = Math.ceil(length / PAGE) * PAGE;
     let at: number;
     if ((flags & MAP_FIXED) !== 0) {
@@ -212,6 +222,7 @@ export class LocalSys implements HeapSys {
       this.dropRange(oldAddr + newLen, oldLen - newLen);
       return this.rec(call, oldAddr);
     }
+    if (newLen - oldLen > this.maxRequest) return this.rec(call, -ENOMEM);
     if (this.isFree(oldAddr + oldLen, newLen - oldLen) && oldAddr + newLen <= this.mmapBase) {
       this.remove(oldAddr, oldAddr + oldLen);
       this.insert(oldAddr, oldAddr + newLen);

@@ -16,6 +16,8 @@ export interface ReplayOptions {
   /** Online CPUs (arena limit 8 x cpus); default 2. */
   readonly cpus?: number;
   readonly mmapBase?: number;
+  /** LocalSys's largest single brk growth or mmap (default 64 GiB). */
+  readonly maxRequest?: number;
   readonly overcommitMemory?: number;
   readonly thpMode?: 'always' | 'madvise' | 'never';
   /**
@@ -89,7 +91,7 @@ export function replayTrace(input: ParsedTrace | PreparedReplay, options: Replay
   const prep = 'argSlot' in input ? input : prepareReplay(input);
   const real = prep.trace;
   const t = real.calls;
-  const sys = new LocalSys({ brkStart: real.heapBase, mmapBase: options.mmapBase });
+  const sys = new LocalSys({ brkStart: real.heapBase, mmapBase: options.mmapBase, maxRequest: options.maxRequest });
   const pm = new Ptmalloc(
     { brkStart: real.heapBase, cpus: options.cpus ?? 2, env: options.env, overcommitMemory: options.overcommitMemory, thpMode: options.thpMode },
     sys,
