@@ -102,7 +102,11 @@ export function apply(w: World, e: VmEvent): Release | null {
       return applyBrk(w, e.mmId, e.oldBrk, e.newBrk, e.chargedPages);
     case 'VmaMapped': {
       const mm = mustMm(w, e.mmId);
-      if (e.shmem) w.files.set(e.shmem.id, e.shmem);
+      if (e.shmem) {
+        w.files.set(e.shmem.id, e.shmem);
+        w.sc.nextFileId = Math.max(w.sc.nextFileId, e.shmem.id + 1);
+        w.sc.nextInode = Math.max(w.sc.nextInode, e.shmem.inode + 1);
+      }
       w.mms.set(mm.id, withVmas(mm, mergeAround(insertVma(mm.vmas, e.vma), e.vma.start, e.vma.end)));
       w.sc.committed += e.chargedPages;
       return null;
