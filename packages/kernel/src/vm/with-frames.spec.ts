@@ -220,3 +220,27 @@ describe('memory.max below memory.current', () => {
     expect(fm.state.sc.oomKills).toBe(1);
   });
 });
+
+describe('determinism with frames and oom', () => {
+  it('the same scenario twice gives the same vm events and state hashes', async () => {
+    const { stateHash } = await import('./aggregate.js');
+    const run = () => {
+      const log: string[] = [];
+      const fm = new FullMachine(testConfig(256, 32), { onEvents: (svc, evs, hashes) => log.push(`${svc} ${JSON.stringify(evs)} ${hashes.join(',')}`) });
+      const a = spawn(fm, 'a');
+      const b = spawn(fm, 'b');
+      const x = mmap(fm, a, 150 * MiB);
+      touch(fm, a, x, 150 * MiB);
+      const c = fm.handle({ type: 'Fork', pid: a }).answer as number;
+      touch(fm, c, x, 8 * MiB);
+      const y = mmap(fm, b, 150 * MiB);
+      touch(fm, b, y, 150 * MiB);
+      fm.handle({ type: 'AdvanceTime', ns: 2e9 });
+      return { log, hash: stateHash(fm.state) };
+    };
+    const r1 = run();
+    const r2 = run();
+    expect(r2.hash).toBe(r1.hash);
+    expect(r2.log).toEqual(r1.log);
+  }, 60_000);
+});
