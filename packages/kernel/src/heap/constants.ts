@@ -16,8 +16,11 @@ export const IS_MMAPPED = 2;
 export const NON_MAIN_ARENA = 4;
 export const SIZE_BITS = 7;
 
-/** PTRDIFF_MAX: larger requests fail with ENOMEM (checked_request2size). Held as a double. */
-export const PTRDIFF_MAX = 2 ** 63 - 1;
+/**
+ * PTRDIFF_MAX + 1 (2^63): requests from here up fail with ENOMEM (checked_request2size). A
+ * double cannot hold 2^63 - 1, so `x > PTRDIFF_MAX` is written `x >= PTRDIFF_LIMIT`.
+ */
+export const PTRDIFF_LIMIT = 2 ** 63;
 export const SIZE_MAX = 2 ** 64 - 1;
 
 export const NBINS = 128;
@@ -96,7 +99,7 @@ export function request2size(req: number): number {
 
 /** checked_request2size(): 0 when the request exceeds PTRDIFF_MAX. */
 export function checkedRequest2size(req: number): number {
-  if (req > PTRDIFF_MAX) return 0;
+  if (req >= PTRDIFF_LIMIT) return 0;
   return request2size(req);
 }
 

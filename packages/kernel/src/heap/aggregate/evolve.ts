@@ -62,17 +62,18 @@ export function evolve(s: HeapState, e: HeapEvent): HeapState {
       const p = s.procs.get(e.pid);
       if (p === undefined) throw new HeapDivergence(`HeapCallCompleted for pid ${e.pid}, which has no heap`);
       const sys = new AnswerSys(e.pid, [], { syscalls: e.syscalls, touches: e.touches });
-      let result;
+      const verify = (result: unknown): void => {
+        if (!sameJson(result, e.result)) {
+          throw new HeapDivergence(`pid ${e.pid}: ${e.call}(${e.args.join(', ')}) gave ${JSON.stringify(result)} on replay, the event says ${JSON.stringify(e.result)}`);
+        }
+        if (!sys.usedAll) throw new HeapDivergence(`pid ${e.pid}: the re-run of ${e.call} used fewer answers than the event records`);
+      };
       try {
-        result = runCall(p.ptmalloc, commandOf(e), sys, true);
+        runCall(p.ptmalloc, commandOf(e), sys, true, verify);
       } catch (x) {
         if (isNeed(x)) throw new HeapDivergence(`pid ${e.pid}: the re-run of ${e.call} asked more than the event records`);
         throw x;
       }
-      if (!sameJson(result, e.result)) {
-        throw new HeapDivergence(`pid ${e.pid}: ${e.call}(${e.args.join(', ')}) gave ${JSON.stringify(result)} on replay, the event says ${JSON.stringify(e.result)}`);
-      }
-      if (!sys.usedAll) throw new HeapDivergence(`pid ${e.pid}: the re-run of ${e.call} used fewer answers than the event records`);
       s.rehash(p);
       return s;
     }

@@ -87,9 +87,10 @@ export class CallBlocked {
 
 /**
  * Runs the call inside a transaction on pm and ends it with `keep` ? commit : rollback.
+ * `verify` sees the result before the commit; if it throws, the call is rolled back.
  * Throws Need (more answers wanted), CallBlocked, or anything unexpected.
  */
-export function runCall(pm: Ptmalloc, cmd: HeapCallCommand, sys: AnswerSys, keep: boolean): HeapCallResult {
+export function runCall(pm: Ptmalloc, cmd: HeapCallCommand, sys: AnswerSys, keep: boolean, verify?: (r: HeapCallResult) => void): HeapCallResult {
   const saved = pm.sys;
   pm.sys = sys;
   pm.begin();
@@ -110,6 +111,7 @@ export function runCall(pm: Ptmalloc, cmd: HeapCallCommand, sys: AnswerSys, keep
       else if (e instanceof MallocHang) result = { kind: 'hung', message: e.where };
       else throw e;
     }
+    verify?.(result);
     ok = true;
     return result;
   } finally {

@@ -14,7 +14,7 @@ import {
   MINSIZE,
   PAGESIZE,
   powerof2,
-  PTRDIFF_MAX,
+  PTRDIFF_LIMIT,
   SIZE_MAX,
   SIZE_SZ,
   TCACHE_ENTRIES_OFFSET,
@@ -110,7 +110,7 @@ export function libcFree(h: HeapProcess, mem: number): void {
 /** __libc_calloc(n, elem_size): clears what may hold old data, not fresh top or mmapped memory. */
 export function libcCalloc(h: HeapProcess, t: MallocTunables, n: number, elemSize: number): number {
   const bytes = n * elemSize;
-  if (bytes > PTRDIFF_MAX) return 0;
+  if (bytes >= PTRDIFF_LIMIT) return 0;
   const sz = bytes;
   if (h.g[G.Initialized] === 0) ptmallocInit(h, t);
   maybeInitTcache(h);

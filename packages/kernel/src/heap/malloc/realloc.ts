@@ -8,7 +8,7 @@ import {
   MINSIZE,
   NON_MAIN_ARENA,
   PREV_INUSE,
-  PTRDIFF_MAX,
+  PTRDIFF_LIMIT,
   SIZE_SZ,
 } from '../constants.js';
 import { MAIN_ARENA, type HeapProcess } from '../process.js';
@@ -87,7 +87,7 @@ export function intRealloc(h: HeapProcess, av: number, oldp: number, oldsize: nu
 export function intMemalign(h: HeapProcess, av: number, alignment: number, bytes: number): number {
   const nonMain = av !== MAIN_ARENA ? NON_MAIN_ARENA : 0;
   const nb = checkedRequest2size(bytes);
-  if (nb === 0 || alignment > PTRDIFF_MAX) return 0;
+  if (nb === 0 || alignment >= PTRDIFF_LIMIT) return 0;
   const m = intMalloc(h, av, nb + alignment + MINSIZE);
   if (m === 0) return 0;
   let p = m - CHUNK_HDR_SZ;
