@@ -27,9 +27,10 @@ export function framesHost(): AnyAggregate {
 export class FullMachine {
   readonly m: InProcessMachine;
   readonly vm: VmAggregate;
-  constructor(readonly config: MachineConfig, options: InProcessMachineOptions = {}) {
+  /** `heap`: the heap aggregate too, when the test drives processes through malloc. */
+  constructor(readonly config: MachineConfig, options: InProcessMachineOptions = {}, heap?: AnyAggregate) {
     this.vm = createVm();
-    this.m = new InProcessMachine({ vma: this.vm as unknown as AnyAggregate, frames: framesHost(), oom: oom as unknown as AnyAggregate }, options);
+    this.m = new InProcessMachine({ vma: this.vm as unknown as AnyAggregate, frames: framesHost(), oom: oom as unknown as AnyAggregate, ...(heap ? { heap } : {}) }, options);
     this.m.handle('frames', { type: 'Boot', config });
     const t = framesTotals(this.frames);
     this.m.handle('oom', { type: 'Configure', config, totalRamPages: t.totalRamPages, totalSwapPages: t.totalSwapPages });
