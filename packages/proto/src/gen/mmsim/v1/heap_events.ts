@@ -7,13 +7,249 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { MachineConfig } from "./common.js";
+import { Signal, signalFromJSON, signalToJSON } from "./oom_events.js";
+import { Syscall, TouchResult } from "./vma_events.js";
+
+/** /sys/kernel/mm/transparent_hugepage/enabled. */
+export enum ThpMode {
+  THP_MODE_UNSPECIFIED = 0,
+  THP_MODE_ALWAYS = 1,
+  THP_MODE_MADVISE = 2,
+  THP_MODE_NEVER = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function thpModeFromJSON(object: any): ThpMode {
+  switch (object) {
+    case 0:
+    case "THP_MODE_UNSPECIFIED":
+      return ThpMode.THP_MODE_UNSPECIFIED;
+    case 1:
+    case "THP_MODE_ALWAYS":
+      return ThpMode.THP_MODE_ALWAYS;
+    case 2:
+    case "THP_MODE_MADVISE":
+      return ThpMode.THP_MODE_MADVISE;
+    case 3:
+    case "THP_MODE_NEVER":
+      return ThpMode.THP_MODE_NEVER;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ThpMode.UNRECOGNIZED;
+  }
+}
+
+export function thpModeToJSON(object: ThpMode): string {
+  switch (object) {
+    case ThpMode.THP_MODE_UNSPECIFIED:
+      return "THP_MODE_UNSPECIFIED";
+    case ThpMode.THP_MODE_ALWAYS:
+      return "THP_MODE_ALWAYS";
+    case ThpMode.THP_MODE_MADVISE:
+      return "THP_MODE_MADVISE";
+    case ThpMode.THP_MODE_NEVER:
+      return "THP_MODE_NEVER";
+    case ThpMode.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** The glibc function a call ran. */
+export enum HeapCallName {
+  HEAP_CALL_NAME_UNSPECIFIED = 0,
+  HEAP_CALL_NAME_MALLOC = 1,
+  HEAP_CALL_NAME_FREE = 2,
+  HEAP_CALL_NAME_CALLOC = 3,
+  HEAP_CALL_NAME_REALLOC = 4,
+  HEAP_CALL_NAME_MEMALIGN = 5,
+  HEAP_CALL_NAME_ALIGNED_ALLOC = 6,
+  HEAP_CALL_NAME_POSIX_MEMALIGN = 7,
+  HEAP_CALL_NAME_VALLOC = 8,
+  HEAP_CALL_NAME_PVALLOC = 9,
+  HEAP_CALL_NAME_MALLOPT = 10,
+  HEAP_CALL_NAME_MALLOC_TRIM = 11,
+  HEAP_CALL_NAME_MALLOC_USABLE_SIZE = 12,
+  HEAP_CALL_NAME_MALLINFO2 = 13,
+  HEAP_CALL_NAME_MALLOC_STATS = 14,
+  /** HEAP_CALL_NAME_WRITE - The program stored bytes into a block. */
+  HEAP_CALL_NAME_WRITE = 15,
+  /** HEAP_CALL_NAME_THREAD_EXIT - A thread exited (its tcache went back to its arena). */
+  HEAP_CALL_NAME_THREAD_EXIT = 16,
+  UNRECOGNIZED = -1,
+}
+
+export function heapCallNameFromJSON(object: any): HeapCallName {
+  switch (object) {
+    case 0:
+    case "HEAP_CALL_NAME_UNSPECIFIED":
+      return HeapCallName.HEAP_CALL_NAME_UNSPECIFIED;
+    case 1:
+    case "HEAP_CALL_NAME_MALLOC":
+      return HeapCallName.HEAP_CALL_NAME_MALLOC;
+    case 2:
+    case "HEAP_CALL_NAME_FREE":
+      return HeapCallName.HEAP_CALL_NAME_FREE;
+    case 3:
+    case "HEAP_CALL_NAME_CALLOC":
+      return HeapCallName.HEAP_CALL_NAME_CALLOC;
+    case 4:
+    case "HEAP_CALL_NAME_REALLOC":
+      return HeapCallName.HEAP_CALL_NAME_REALLOC;
+    case 5:
+    case "HEAP_CALL_NAME_MEMALIGN":
+      return HeapCallName.HEAP_CALL_NAME_MEMALIGN;
+    case 6:
+    case "HEAP_CALL_NAME_ALIGNED_ALLOC":
+      return HeapCallName.HEAP_CALL_NAME_ALIGNED_ALLOC;
+    case 7:
+    case "HEAP_CALL_NAME_POSIX_MEMALIGN":
+      return HeapCallName.HEAP_CALL_NAME_POSIX_MEMALIGN;
+    case 8:
+    case "HEAP_CALL_NAME_VALLOC":
+      return HeapCallName.HEAP_CALL_NAME_VALLOC;
+    case 9:
+    case "HEAP_CALL_NAME_PVALLOC":
+      return HeapCallName.HEAP_CALL_NAME_PVALLOC;
+    case 10:
+    case "HEAP_CALL_NAME_MALLOPT":
+      return HeapCallName.HEAP_CALL_NAME_MALLOPT;
+    case 11:
+    case "HEAP_CALL_NAME_MALLOC_TRIM":
+      return HeapCallName.HEAP_CALL_NAME_MALLOC_TRIM;
+    case 12:
+    case "HEAP_CALL_NAME_MALLOC_USABLE_SIZE":
+      return HeapCallName.HEAP_CALL_NAME_MALLOC_USABLE_SIZE;
+    case 13:
+    case "HEAP_CALL_NAME_MALLINFO2":
+      return HeapCallName.HEAP_CALL_NAME_MALLINFO2;
+    case 14:
+    case "HEAP_CALL_NAME_MALLOC_STATS":
+      return HeapCallName.HEAP_CALL_NAME_MALLOC_STATS;
+    case 15:
+    case "HEAP_CALL_NAME_WRITE":
+      return HeapCallName.HEAP_CALL_NAME_WRITE;
+    case 16:
+    case "HEAP_CALL_NAME_THREAD_EXIT":
+      return HeapCallName.HEAP_CALL_NAME_THREAD_EXIT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return HeapCallName.UNRECOGNIZED;
+  }
+}
+
+export function heapCallNameToJSON(object: HeapCallName): string {
+  switch (object) {
+    case HeapCallName.HEAP_CALL_NAME_UNSPECIFIED:
+      return "HEAP_CALL_NAME_UNSPECIFIED";
+    case HeapCallName.HEAP_CALL_NAME_MALLOC:
+      return "HEAP_CALL_NAME_MALLOC";
+    case HeapCallName.HEAP_CALL_NAME_FREE:
+      return "HEAP_CALL_NAME_FREE";
+    case HeapCallName.HEAP_CALL_NAME_CALLOC:
+      return "HEAP_CALL_NAME_CALLOC";
+    case HeapCallName.HEAP_CALL_NAME_REALLOC:
+      return "HEAP_CALL_NAME_REALLOC";
+    case HeapCallName.HEAP_CALL_NAME_MEMALIGN:
+      return "HEAP_CALL_NAME_MEMALIGN";
+    case HeapCallName.HEAP_CALL_NAME_ALIGNED_ALLOC:
+      return "HEAP_CALL_NAME_ALIGNED_ALLOC";
+    case HeapCallName.HEAP_CALL_NAME_POSIX_MEMALIGN:
+      return "HEAP_CALL_NAME_POSIX_MEMALIGN";
+    case HeapCallName.HEAP_CALL_NAME_VALLOC:
+      return "HEAP_CALL_NAME_VALLOC";
+    case HeapCallName.HEAP_CALL_NAME_PVALLOC:
+      return "HEAP_CALL_NAME_PVALLOC";
+    case HeapCallName.HEAP_CALL_NAME_MALLOPT:
+      return "HEAP_CALL_NAME_MALLOPT";
+    case HeapCallName.HEAP_CALL_NAME_MALLOC_TRIM:
+      return "HEAP_CALL_NAME_MALLOC_TRIM";
+    case HeapCallName.HEAP_CALL_NAME_MALLOC_USABLE_SIZE:
+      return "HEAP_CALL_NAME_MALLOC_USABLE_SIZE";
+    case HeapCallName.HEAP_CALL_NAME_MALLINFO2:
+      return "HEAP_CALL_NAME_MALLINFO2";
+    case HeapCallName.HEAP_CALL_NAME_MALLOC_STATS:
+      return "HEAP_CALL_NAME_MALLOC_STATS";
+    case HeapCallName.HEAP_CALL_NAME_WRITE:
+      return "HEAP_CALL_NAME_WRITE";
+    case HeapCallName.HEAP_CALL_NAME_THREAD_EXIT:
+      return "HEAP_CALL_NAME_THREAD_EXIT";
+    case HeapCallName.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum HeapAbortKind {
+  HEAP_ABORT_KIND_UNSPECIFIED = 0,
+  /** HEAP_ABORT_KIND_SIGABRT - glibc's checks called abort(). */
+  HEAP_ABORT_KIND_SIGABRT = 1,
+  HEAP_ABORT_KIND_SIGSEGV = 2,
+  /** HEAP_ABORT_KIND_HANG - A corrupted list loops forever. */
+  HEAP_ABORT_KIND_HANG = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function heapAbortKindFromJSON(object: any): HeapAbortKind {
+  switch (object) {
+    case 0:
+    case "HEAP_ABORT_KIND_UNSPECIFIED":
+      return HeapAbortKind.HEAP_ABORT_KIND_UNSPECIFIED;
+    case 1:
+    case "HEAP_ABORT_KIND_SIGABRT":
+      return HeapAbortKind.HEAP_ABORT_KIND_SIGABRT;
+    case 2:
+    case "HEAP_ABORT_KIND_SIGSEGV":
+      return HeapAbortKind.HEAP_ABORT_KIND_SIGSEGV;
+    case 3:
+    case "HEAP_ABORT_KIND_HANG":
+      return HeapAbortKind.HEAP_ABORT_KIND_HANG;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return HeapAbortKind.UNRECOGNIZED;
+  }
+}
+
+export function heapAbortKindToJSON(object: HeapAbortKind): string {
+  switch (object) {
+    case HeapAbortKind.HEAP_ABORT_KIND_UNSPECIFIED:
+      return "HEAP_ABORT_KIND_UNSPECIFIED";
+    case HeapAbortKind.HEAP_ABORT_KIND_SIGABRT:
+      return "HEAP_ABORT_KIND_SIGABRT";
+    case HeapAbortKind.HEAP_ABORT_KIND_SIGSEGV:
+      return "HEAP_ABORT_KIND_SIGSEGV";
+    case HeapAbortKind.HEAP_ABORT_KIND_HANG:
+      return "HEAP_ABORT_KIND_HANG";
+    case HeapAbortKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
 
 /**
- * The heap aggregate's events (packages/kernel/src/heap/). Each is a message named in the past
- * tense; add yours to the oneof with the next free number, never renumber.
+ * The heap aggregate's events (packages/kernel/src/heap/aggregate/types.ts HeapEvent). Each is
+ * a message named in the past tense; add yours to the oneof with the next free number, never
+ * renumber. The oneof field names are the TS `type` in snake_case.
+ *
+ * Numbers: addresses and sizes are uint64 (user addresses lie below 2^47); a call's C
+ * arguments are sint64 (mallopt's parameters are negative); pids, tids, cpus uint32.
  */
 export interface HeapEvent {
-  event: { $case: "heapInitialized"; value: HeapInitialized } | undefined;
+  event:
+    | //
+    /**
+     * The first placeholder of the schema; the heap aggregate has no such event (each process
+     * records its own HeapCreated). Kept so that the number is never reused.
+     */
+    { $case: "heapInitialized"; value: HeapInitialized }
+    | { $case: "heapCreated"; value: HeapCreated }
+    | { $case: "heapCallCompleted"; value: HeapCallCompleted }
+    | { $case: "heapAborted"; value: HeapAborted }
+    | { $case: "heapForgotten"; value: HeapForgotten }
+    | undefined;
 }
 
 /** The heap service took the machine on (glibc 2.36 tunables come from the config). */
@@ -25,6 +261,160 @@ export interface HeapInitialized {
   modelVersion: number;
 }
 
+/** [addr, addr + length) in the process's address space. */
+export interface AddrRange {
+  addr: bigint;
+  length: bigint;
+}
+
+/** struct mallinfo2, all arenas summed (size_t fields). */
+export interface Mallinfo2 {
+  arena: bigint;
+  ordblks: bigint;
+  smblks: bigint;
+  hblks: bigint;
+  hblkhd: bigint;
+  usmblks: bigint;
+  fsmblks: bigint;
+  uordblks: bigint;
+  fordblks: bigint;
+  keepcost: bigint;
+}
+
+/** What the call returned, or how the process ended in it. */
+export interface HeapCallResult {
+  result:
+    | //
+    /** malloc, calloc, realloc, the memalign family: the address (0: NULL). */
+    { $case: "pointer"; value: HeapPointerResult }
+    | //
+    /** mallopt, malloc_trim, malloc_usable_size. */
+    { $case: "value"; value: HeapValueResult }
+    | { $case: "mallinfo2"; value: Mallinfo2 }
+    | //
+    /** malloc_stats's stderr text. */
+    { $case: "stats"; value: HeapStatsResult }
+    | //
+    /** free, write, thread_exit. */
+    { $case: "none"; value: HeapNoResult }
+    | //
+    /** glibc printed `message` and called abort() (SIGABRT). */
+    { $case: "aborted"; value: HeapAbortedResult }
+    | //
+    /** The allocator touched an address the process has no mapping for (SIGSEGV). */
+    { $case: "crashed"; value: HeapCrashedResult }
+    | //
+    /** A corrupted list loops: the real process would spin in `message` forever. */
+    { $case: "hung"; value: HeapHungResult }
+    | //
+    /** A store or load of the call was answered by a signal (OOM kill, SIGSEGV from vma). */
+    { $case: "killed"; value: HeapKilledResult }
+    | undefined;
+}
+
+export interface HeapPointerResult {
+  value: bigint;
+  /** posix_memalign's return value; absent for the others. */
+  errno?: number | undefined;
+}
+
+export interface HeapValueResult {
+  value: bigint;
+}
+
+export interface HeapStatsResult {
+  text: string;
+}
+
+export interface HeapNoResult {
+}
+
+export interface HeapAbortedResult {
+  message: string;
+}
+
+export interface HeapCrashedResult {
+  addr: bigint;
+}
+
+export interface HeapHungResult {
+  message: string;
+}
+
+export interface HeapKilledResult {
+  /** SIGNAL_SIGKILL or SIGNAL_SIGSEGV. */
+  signal: Signal;
+  addr: bigint;
+}
+
+/**
+ * A system call the allocator made, with vma's answer. `seq` is its place among all requests
+ * of the call.
+ */
+export interface HeapSyscallRecord {
+  seq: number;
+  call:
+    | Syscall
+    | undefined;
+  /** An address, 0, the break, or -errno. */
+  result: bigint;
+}
+
+/** One batch of loads and stores sent to vma, with its answer. */
+export interface HeapTouchRecord {
+  seq: number;
+  /** Page-aligned, sorted, merged; a page both read and written is only in `writes`. */
+  writes: AddrRange[];
+  reads: AddrRange[];
+  result: TouchResult | undefined;
+}
+
+/**
+ * A process came into being with its initial program break and environment: its allocator
+ * (main_arena, tunables from GLIBC_TUNABLES and MALLOC_*_) starts empty.
+ */
+export interface HeapCreated {
+  pid: number;
+  /** The program break before the first allocation (sbrk(0)). */
+  brkStart: bigint;
+  /** "NAME=value" in envp order. */
+  env: string[];
+  cpus: number;
+  overcommitMemory: number;
+  thpMode: ThpMode;
+  /** AT_SECURE (setuid): environment tunables are ignored. */
+  secure: boolean;
+  modelVersion: number;
+}
+
+/**
+ * A call of the allocator returned (or ended the process), with every request it made to the
+ * kernel and the answers.
+ */
+export interface HeapCallCompleted {
+  pid: number;
+  tid: number;
+  call: HeapCallName;
+  /** The arguments in C order (free: [ptr]; calloc: [nmemb, size]; write: [ptr, offset, len, byte]...). */
+  args: bigint[];
+  result: HeapCallResult | undefined;
+  syscalls: HeapSyscallRecord[];
+  touches: HeapTouchRecord[];
+}
+
+/** glibc aborted the process (or it faulted, or hung) during the call before. */
+export interface HeapAborted {
+  pid: number;
+  signal: HeapAbortKind;
+  message: string;
+}
+
+/** The process is gone (exited, or killed): its allocator was dropped. */
+export interface HeapForgotten {
+  pid: number;
+  reason: string;
+}
+
 function createBaseHeapEvent(): HeapEvent {
   return { event: undefined };
 }
@@ -34,6 +424,18 @@ export const HeapEvent: MessageFns<HeapEvent> = {
     switch (message.event?.$case) {
       case "heapInitialized":
         HeapInitialized.encode(message.event.value, writer.uint32(10).fork()).join();
+        break;
+      case "heapCreated":
+        HeapCreated.encode(message.event.value, writer.uint32(18).fork()).join();
+        break;
+      case "heapCallCompleted":
+        HeapCallCompleted.encode(message.event.value, writer.uint32(26).fork()).join();
+        break;
+      case "heapAborted":
+        HeapAborted.encode(message.event.value, writer.uint32(34).fork()).join();
+        break;
+      case "heapForgotten":
+        HeapForgotten.encode(message.event.value, writer.uint32(42).fork()).join();
         break;
     }
     return writer;
@@ -60,6 +462,38 @@ export const HeapEvent: MessageFns<HeapEvent> = {
             message.event = { $case: "heapInitialized", value: HeapInitialized.decode(reader, reader.uint32()) };
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.event = { $case: "heapCreated", value: HeapCreated.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.event = { $case: "heapCallCompleted", value: HeapCallCompleted.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.event = { $case: "heapAborted", value: HeapAborted.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.event = { $case: "heapForgotten", value: HeapForgotten.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -78,6 +512,22 @@ export const HeapEvent: MessageFns<HeapEvent> = {
         ? { $case: "heapInitialized", value: HeapInitialized.fromJSON(object.heapInitialized) }
         : isSet(object.heap_initialized)
         ? { $case: "heapInitialized", value: HeapInitialized.fromJSON(object.heap_initialized) }
+        : isSet(object.heapCreated)
+        ? { $case: "heapCreated", value: HeapCreated.fromJSON(object.heapCreated) }
+        : isSet(object.heap_created)
+        ? { $case: "heapCreated", value: HeapCreated.fromJSON(object.heap_created) }
+        : isSet(object.heapCallCompleted)
+        ? { $case: "heapCallCompleted", value: HeapCallCompleted.fromJSON(object.heapCallCompleted) }
+        : isSet(object.heap_call_completed)
+        ? { $case: "heapCallCompleted", value: HeapCallCompleted.fromJSON(object.heap_call_completed) }
+        : isSet(object.heapAborted)
+        ? { $case: "heapAborted", value: HeapAborted.fromJSON(object.heapAborted) }
+        : isSet(object.heap_aborted)
+        ? { $case: "heapAborted", value: HeapAborted.fromJSON(object.heap_aborted) }
+        : isSet(object.heapForgotten)
+        ? { $case: "heapForgotten", value: HeapForgotten.fromJSON(object.heapForgotten) }
+        : isSet(object.heap_forgotten)
+        ? { $case: "heapForgotten", value: HeapForgotten.fromJSON(object.heap_forgotten) }
         : undefined,
     };
   },
@@ -86,6 +536,14 @@ export const HeapEvent: MessageFns<HeapEvent> = {
     const obj: any = {};
     if (message.event?.$case === "heapInitialized") {
       obj.heapInitialized = HeapInitialized.toJSON(message.event.value);
+    } else if (message.event?.$case === "heapCreated") {
+      obj.heapCreated = HeapCreated.toJSON(message.event.value);
+    } else if (message.event?.$case === "heapCallCompleted") {
+      obj.heapCallCompleted = HeapCallCompleted.toJSON(message.event.value);
+    } else if (message.event?.$case === "heapAborted") {
+      obj.heapAborted = HeapAborted.toJSON(message.event.value);
+    } else if (message.event?.$case === "heapForgotten") {
+      obj.heapForgotten = HeapForgotten.toJSON(message.event.value);
     }
     return obj;
   },
@@ -99,6 +557,30 @@ export const HeapEvent: MessageFns<HeapEvent> = {
       case "heapInitialized": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "heapInitialized", value: HeapInitialized.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "heapCreated": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "heapCreated", value: HeapCreated.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "heapCallCompleted": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "heapCallCompleted", value: HeapCallCompleted.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "heapAborted": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "heapAborted", value: HeapAborted.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "heapForgotten": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "heapForgotten", value: HeapForgotten.fromPartial(object.event.value) };
         }
         break;
       }
@@ -194,6 +676,1965 @@ export const HeapInitialized: MessageFns<HeapInitialized> = {
       ? MachineConfig.fromPartial(object.config)
       : undefined;
     message.modelVersion = object.modelVersion ?? 0;
+    return message;
+  },
+};
+
+function createBaseAddrRange(): AddrRange {
+  return { addr: 0n, length: 0n };
+}
+
+export const AddrRange: MessageFns<AddrRange> = {
+  encode(message: AddrRange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.addr !== 0n) {
+      if (BigInt.asUintN(64, message.addr) !== message.addr) {
+        throw new globalThis.Error("value provided for field message.addr of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.addr);
+    }
+    if (message.length !== 0n) {
+      if (BigInt.asUintN(64, message.length) !== message.length) {
+        throw new globalThis.Error("value provided for field message.length of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.length);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddrRange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddrRange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.addr = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.length = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddrRange {
+    return {
+      addr: isSet(object.addr) ? BigInt(object.addr) : 0n,
+      length: isSet(object.length) ? BigInt(object.length) : 0n,
+    };
+  },
+
+  toJSON(message: AddrRange): unknown {
+    const obj: any = {};
+    if (message.addr !== 0n) {
+      obj.addr = message.addr.toString();
+    }
+    if (message.length !== 0n) {
+      obj.length = message.length.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AddrRange>): AddrRange {
+    return AddrRange.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AddrRange>): AddrRange {
+    const message = createBaseAddrRange();
+    message.addr = (object.addr !== undefined && object.addr !== null) ? BigInt(object.addr) : 0n;
+    message.length = (object.length !== undefined && object.length !== null) ? BigInt(object.length) : 0n;
+    return message;
+  },
+};
+
+function createBaseMallinfo2(): Mallinfo2 {
+  return {
+    arena: 0n,
+    ordblks: 0n,
+    smblks: 0n,
+    hblks: 0n,
+    hblkhd: 0n,
+    usmblks: 0n,
+    fsmblks: 0n,
+    uordblks: 0n,
+    fordblks: 0n,
+    keepcost: 0n,
+  };
+}
+
+export const Mallinfo2: MessageFns<Mallinfo2> = {
+  encode(message: Mallinfo2, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.arena !== 0n) {
+      if (BigInt.asUintN(64, message.arena) !== message.arena) {
+        throw new globalThis.Error("value provided for field message.arena of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.arena);
+    }
+    if (message.ordblks !== 0n) {
+      if (BigInt.asUintN(64, message.ordblks) !== message.ordblks) {
+        throw new globalThis.Error("value provided for field message.ordblks of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.ordblks);
+    }
+    if (message.smblks !== 0n) {
+      if (BigInt.asUintN(64, message.smblks) !== message.smblks) {
+        throw new globalThis.Error("value provided for field message.smblks of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.smblks);
+    }
+    if (message.hblks !== 0n) {
+      if (BigInt.asUintN(64, message.hblks) !== message.hblks) {
+        throw new globalThis.Error("value provided for field message.hblks of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.hblks);
+    }
+    if (message.hblkhd !== 0n) {
+      if (BigInt.asUintN(64, message.hblkhd) !== message.hblkhd) {
+        throw new globalThis.Error("value provided for field message.hblkhd of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.hblkhd);
+    }
+    if (message.usmblks !== 0n) {
+      if (BigInt.asUintN(64, message.usmblks) !== message.usmblks) {
+        throw new globalThis.Error("value provided for field message.usmblks of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.usmblks);
+    }
+    if (message.fsmblks !== 0n) {
+      if (BigInt.asUintN(64, message.fsmblks) !== message.fsmblks) {
+        throw new globalThis.Error("value provided for field message.fsmblks of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.fsmblks);
+    }
+    if (message.uordblks !== 0n) {
+      if (BigInt.asUintN(64, message.uordblks) !== message.uordblks) {
+        throw new globalThis.Error("value provided for field message.uordblks of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.uordblks);
+    }
+    if (message.fordblks !== 0n) {
+      if (BigInt.asUintN(64, message.fordblks) !== message.fordblks) {
+        throw new globalThis.Error("value provided for field message.fordblks of type uint64 too large");
+      }
+      writer.uint32(72).uint64(message.fordblks);
+    }
+    if (message.keepcost !== 0n) {
+      if (BigInt.asUintN(64, message.keepcost) !== message.keepcost) {
+        throw new globalThis.Error("value provided for field message.keepcost of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.keepcost);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Mallinfo2 {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMallinfo2();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.arena = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ordblks = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.smblks = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.hblks = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.hblkhd = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.usmblks = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.fsmblks = reader.uint64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.uordblks = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.fordblks = reader.uint64() as bigint;
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.keepcost = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Mallinfo2 {
+    return {
+      arena: isSet(object.arena) ? BigInt(object.arena) : 0n,
+      ordblks: isSet(object.ordblks) ? BigInt(object.ordblks) : 0n,
+      smblks: isSet(object.smblks) ? BigInt(object.smblks) : 0n,
+      hblks: isSet(object.hblks) ? BigInt(object.hblks) : 0n,
+      hblkhd: isSet(object.hblkhd) ? BigInt(object.hblkhd) : 0n,
+      usmblks: isSet(object.usmblks) ? BigInt(object.usmblks) : 0n,
+      fsmblks: isSet(object.fsmblks) ? BigInt(object.fsmblks) : 0n,
+      uordblks: isSet(object.uordblks) ? BigInt(object.uordblks) : 0n,
+      fordblks: isSet(object.fordblks) ? BigInt(object.fordblks) : 0n,
+      keepcost: isSet(object.keepcost) ? BigInt(object.keepcost) : 0n,
+    };
+  },
+
+  toJSON(message: Mallinfo2): unknown {
+    const obj: any = {};
+    if (message.arena !== 0n) {
+      obj.arena = message.arena.toString();
+    }
+    if (message.ordblks !== 0n) {
+      obj.ordblks = message.ordblks.toString();
+    }
+    if (message.smblks !== 0n) {
+      obj.smblks = message.smblks.toString();
+    }
+    if (message.hblks !== 0n) {
+      obj.hblks = message.hblks.toString();
+    }
+    if (message.hblkhd !== 0n) {
+      obj.hblkhd = message.hblkhd.toString();
+    }
+    if (message.usmblks !== 0n) {
+      obj.usmblks = message.usmblks.toString();
+    }
+    if (message.fsmblks !== 0n) {
+      obj.fsmblks = message.fsmblks.toString();
+    }
+    if (message.uordblks !== 0n) {
+      obj.uordblks = message.uordblks.toString();
+    }
+    if (message.fordblks !== 0n) {
+      obj.fordblks = message.fordblks.toString();
+    }
+    if (message.keepcost !== 0n) {
+      obj.keepcost = message.keepcost.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Mallinfo2>): Mallinfo2 {
+    return Mallinfo2.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Mallinfo2>): Mallinfo2 {
+    const message = createBaseMallinfo2();
+    message.arena = (object.arena !== undefined && object.arena !== null) ? BigInt(object.arena) : 0n;
+    message.ordblks = (object.ordblks !== undefined && object.ordblks !== null) ? BigInt(object.ordblks) : 0n;
+    message.smblks = (object.smblks !== undefined && object.smblks !== null) ? BigInt(object.smblks) : 0n;
+    message.hblks = (object.hblks !== undefined && object.hblks !== null) ? BigInt(object.hblks) : 0n;
+    message.hblkhd = (object.hblkhd !== undefined && object.hblkhd !== null) ? BigInt(object.hblkhd) : 0n;
+    message.usmblks = (object.usmblks !== undefined && object.usmblks !== null) ? BigInt(object.usmblks) : 0n;
+    message.fsmblks = (object.fsmblks !== undefined && object.fsmblks !== null) ? BigInt(object.fsmblks) : 0n;
+    message.uordblks = (object.uordblks !== undefined && object.uordblks !== null) ? BigInt(object.uordblks) : 0n;
+    message.fordblks = (object.fordblks !== undefined && object.fordblks !== null) ? BigInt(object.fordblks) : 0n;
+    message.keepcost = (object.keepcost !== undefined && object.keepcost !== null) ? BigInt(object.keepcost) : 0n;
+    return message;
+  },
+};
+
+function createBaseHeapCallResult(): HeapCallResult {
+  return { result: undefined };
+}
+
+export const HeapCallResult: MessageFns<HeapCallResult> = {
+  encode(message: HeapCallResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.result?.$case) {
+      case "pointer":
+        HeapPointerResult.encode(message.result.value, writer.uint32(10).fork()).join();
+        break;
+      case "value":
+        HeapValueResult.encode(message.result.value, writer.uint32(18).fork()).join();
+        break;
+      case "mallinfo2":
+        Mallinfo2.encode(message.result.value, writer.uint32(26).fork()).join();
+        break;
+      case "stats":
+        HeapStatsResult.encode(message.result.value, writer.uint32(34).fork()).join();
+        break;
+      case "none":
+        HeapNoResult.encode(message.result.value, writer.uint32(42).fork()).join();
+        break;
+      case "aborted":
+        HeapAbortedResult.encode(message.result.value, writer.uint32(50).fork()).join();
+        break;
+      case "crashed":
+        HeapCrashedResult.encode(message.result.value, writer.uint32(58).fork()).join();
+        break;
+      case "hung":
+        HeapHungResult.encode(message.result.value, writer.uint32(66).fork()).join();
+        break;
+      case "killed":
+        HeapKilledResult.encode(message.result.value, writer.uint32(74).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeapCallResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeapCallResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.result = { $case: "pointer", value: HeapPointerResult.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.result = { $case: "value", value: HeapValueResult.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.result = { $case: "mallinfo2", value: Mallinfo2.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.result = { $case: "stats", value: HeapStatsResult.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.result = { $case: "none", value: HeapNoResult.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.result = { $case: "aborted", value: HeapAbortedResult.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.result = { $case: "crashed", value: HeapCrashedResult.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.result = { $case: "hung", value: HeapHungResult.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.result = { $case: "killed", value: HeapKilledResult.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HeapCallResult {
+    return {
+      result: isSet(object.pointer)
+        ? { $case: "pointer", value: HeapPointerResult.fromJSON(object.pointer) }
+        : isSet(object.value)
+        ? { $case: "value", value: HeapValueResult.fromJSON(object.value) }
+        : isSet(object.mallinfo2)
+        ? { $case: "mallinfo2", value: Mallinfo2.fromJSON(object.mallinfo2) }
+        : isSet(object.stats)
+        ? { $case: "stats", value: HeapStatsResult.fromJSON(object.stats) }
+        : isSet(object.none)
+        ? { $case: "none", value: HeapNoResult.fromJSON(object.none) }
+        : isSet(object.aborted)
+        ? { $case: "aborted", value: HeapAbortedResult.fromJSON(object.aborted) }
+        : isSet(object.crashed)
+        ? { $case: "crashed", value: HeapCrashedResult.fromJSON(object.crashed) }
+        : isSet(object.hung)
+        ? { $case: "hung", value: HeapHungResult.fromJSON(object.hung) }
+        : isSet(object.killed)
+        ? { $case: "killed", value: HeapKilledResult.fromJSON(object.killed) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: HeapCallResult): unknown {
+    const obj: any = {};
+    if (message.result?.$case === "pointer") {
+      obj.pointer = HeapPointerResult.toJSON(message.result.value);
+    } else if (message.result?.$case === "value") {
+      obj.value = HeapValueResult.toJSON(message.result.value);
+    } else if (message.result?.$case === "mallinfo2") {
+      obj.mallinfo2 = Mallinfo2.toJSON(message.result.value);
+    } else if (message.result?.$case === "stats") {
+      obj.stats = HeapStatsResult.toJSON(message.result.value);
+    } else if (message.result?.$case === "none") {
+      obj.none = HeapNoResult.toJSON(message.result.value);
+    } else if (message.result?.$case === "aborted") {
+      obj.aborted = HeapAbortedResult.toJSON(message.result.value);
+    } else if (message.result?.$case === "crashed") {
+      obj.crashed = HeapCrashedResult.toJSON(message.result.value);
+    } else if (message.result?.$case === "hung") {
+      obj.hung = HeapHungResult.toJSON(message.result.value);
+    } else if (message.result?.$case === "killed") {
+      obj.killed = HeapKilledResult.toJSON(message.result.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HeapCallResult>): HeapCallResult {
+    return HeapCallResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HeapCallResult>): HeapCallResult {
+    const message = createBaseHeapCallResult();
+    switch (object.result?.$case) {
+      case "pointer": {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
+          message.result = { $case: "pointer", value: HeapPointerResult.fromPartial(object.result.value) };
+        }
+        break;
+      }
+      case "value": {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
+          message.result = { $case: "value", value: HeapValueResult.fromPartial(object.result.value) };
+        }
+        break;
+      }
+      case "mallinfo2": {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
+          message.result = { $case: "mallinfo2", value: Mallinfo2.fromPartial(object.result.value) };
+        }
+        break;
+      }
+      case "stats": {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
+          message.result = { $case: "stats", value: HeapStatsResult.fromPartial(object.result.value) };
+        }
+        break;
+      }
+      case "none": {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
+          message.result = { $case: "none", value: HeapNoResult.fromPartial(object.result.value) };
+        }
+        break;
+      }
+      case "aborted": {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
+          message.result = { $case: "aborted", value: HeapAbortedResult.fromPartial(object.result.value) };
+        }
+        break;
+      }
+      case "crashed": {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
+          message.result = { $case: "crashed", value: HeapCrashedResult.fromPartial(object.result.value) };
+        }
+        break;
+      }
+      case "hung": {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
+          message.result = { $case: "hung", value: HeapHungResult.fromPartial(object.result.value) };
+        }
+        break;
+      }
+      case "killed": {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
+          message.result = { $case: "killed", value: HeapKilledResult.fromPartial(object.result.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseHeapPointerResult(): HeapPointerResult {
+  return { value: 0n, errno: undefined };
+}
+
+export const HeapPointerResult: MessageFns<HeapPointerResult> = {
+  encode(message: HeapPointerResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.value !== 0n) {
+      if (BigInt.asUintN(64, message.value) !== message.value) {
+        throw new globalThis.Error("value provided for field message.value of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.value);
+    }
+    if (message.errno !== undefined) {
+      writer.uint32(16).uint32(message.errno);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeapPointerResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeapPointerResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.value = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.errno = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HeapPointerResult {
+    return {
+      value: isSet(object.value) ? BigInt(object.value) : 0n,
+      errno: isSet(object.errno) ? globalThis.Number(object.errno) : undefined,
+    };
+  },
+
+  toJSON(message: HeapPointerResult): unknown {
+    const obj: any = {};
+    if (message.value !== 0n) {
+      obj.value = message.value.toString();
+    }
+    if (message.errno !== undefined) {
+      obj.errno = Math.round(message.errno);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HeapPointerResult>): HeapPointerResult {
+    return HeapPointerResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HeapPointerResult>): HeapPointerResult {
+    const message = createBaseHeapPointerResult();
+    message.value = (object.value !== undefined && object.value !== null) ? BigInt(object.value) : 0n;
+    message.errno = object.errno ?? undefined;
+    return message;
+  },
+};
+
+function createBaseHeapValueResult(): HeapValueResult {
+  return { value: 0n };
+}
+
+export const HeapValueResult: MessageFns<HeapValueResult> = {
+  encode(message: HeapValueResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.value !== 0n) {
+      if (BigInt.asIntN(64, message.value) !== message.value) {
+        throw new globalThis.Error("value provided for field message.value of type sint64 too large");
+      }
+      writer.uint32(8).sint64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeapValueResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeapValueResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.value = reader.sint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HeapValueResult {
+    return { value: isSet(object.value) ? BigInt(object.value) : 0n };
+  },
+
+  toJSON(message: HeapValueResult): unknown {
+    const obj: any = {};
+    if (message.value !== 0n) {
+      obj.value = message.value.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HeapValueResult>): HeapValueResult {
+    return HeapValueResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HeapValueResult>): HeapValueResult {
+    const message = createBaseHeapValueResult();
+    message.value = (object.value !== undefined && object.value !== null) ? BigInt(object.value) : 0n;
+    return message;
+  },
+};
+
+function createBaseHeapStatsResult(): HeapStatsResult {
+  return { text: "" };
+}
+
+export const HeapStatsResult: MessageFns<HeapStatsResult> = {
+  encode(message: HeapStatsResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.text !== "") {
+      writer.uint32(10).string(message.text);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeapStatsResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeapStatsResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HeapStatsResult {
+    return { text: isSet(object.text) ? globalThis.String(object.text) : "" };
+  },
+
+  toJSON(message: HeapStatsResult): unknown {
+    const obj: any = {};
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HeapStatsResult>): HeapStatsResult {
+    return HeapStatsResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HeapStatsResult>): HeapStatsResult {
+    const message = createBaseHeapStatsResult();
+    message.text = object.text ?? "";
+    return message;
+  },
+};
+
+function createBaseHeapNoResult(): HeapNoResult {
+  return {};
+}
+
+export const HeapNoResult: MessageFns<HeapNoResult> = {
+  encode(_: HeapNoResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeapNoResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeapNoResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): HeapNoResult {
+    return {};
+  },
+
+  toJSON(_: HeapNoResult): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<HeapNoResult>): HeapNoResult {
+    return HeapNoResult.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<HeapNoResult>): HeapNoResult {
+    const message = createBaseHeapNoResult();
+    return message;
+  },
+};
+
+function createBaseHeapAbortedResult(): HeapAbortedResult {
+  return { message: "" };
+}
+
+export const HeapAbortedResult: MessageFns<HeapAbortedResult> = {
+  encode(message: HeapAbortedResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.message !== "") {
+      writer.uint32(10).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeapAbortedResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeapAbortedResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HeapAbortedResult {
+    return { message: isSet(object.message) ? globalThis.String(object.message) : "" };
+  },
+
+  toJSON(message: HeapAbortedResult): unknown {
+    const obj: any = {};
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HeapAbortedResult>): HeapAbortedResult {
+    return HeapAbortedResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HeapAbortedResult>): HeapAbortedResult {
+    const message = createBaseHeapAbortedResult();
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseHeapCrashedResult(): HeapCrashedResult {
+  return { addr: 0n };
+}
+
+export const HeapCrashedResult: MessageFns<HeapCrashedResult> = {
+  encode(message: HeapCrashedResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.addr !== 0n) {
+      if (BigInt.asUintN(64, message.addr) !== message.addr) {
+        throw new globalThis.Error("value provided for field message.addr of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.addr);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeapCrashedResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeapCrashedResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.addr = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HeapCrashedResult {
+    return { addr: isSet(object.addr) ? BigInt(object.addr) : 0n };
+  },
+
+  toJSON(message: HeapCrashedResult): unknown {
+    const obj: any = {};
+    if (message.addr !== 0n) {
+      obj.addr = message.addr.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HeapCrashedResult>): HeapCrashedResult {
+    return HeapCrashedResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HeapCrashedResult>): HeapCrashedResult {
+    const message = createBaseHeapCrashedResult();
+    message.addr = (object.addr !== undefined && object.addr !== null) ? BigInt(object.addr) : 0n;
+    return message;
+  },
+};
+
+function createBaseHeapHungResult(): HeapHungResult {
+  return { message: "" };
+}
+
+export const HeapHungResult: MessageFns<HeapHungResult> = {
+  encode(message: HeapHungResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.message !== "") {
+      writer.uint32(10).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeapHungResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeapHungResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HeapHungResult {
+    return { message: isSet(object.message) ? globalThis.String(object.message) : "" };
+  },
+
+  toJSON(message: HeapHungResult): unknown {
+    const obj: any = {};
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HeapHungResult>): HeapHungResult {
+    return HeapHungResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HeapHungResult>): HeapHungResult {
+    const message = createBaseHeapHungResult();
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseHeapKilledResult(): HeapKilledResult {
+  return { signal: 0, addr: 0n };
+}
+
+export const HeapKilledResult: MessageFns<HeapKilledResult> = {
+  encode(message: HeapKilledResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.signal !== 0) {
+      writer.uint32(8).int32(message.signal);
+    }
+    if (message.addr !== 0n) {
+      if (BigInt.asUintN(64, message.addr) !== message.addr) {
+        throw new globalThis.Error("value provided for field message.addr of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.addr);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeapKilledResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeapKilledResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.signal = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.addr = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HeapKilledResult {
+    return {
+      signal: isSet(object.signal) ? signalFromJSON(object.signal) : 0,
+      addr: isSet(object.addr) ? BigInt(object.addr) : 0n,
+    };
+  },
+
+  toJSON(message: HeapKilledResult): unknown {
+    const obj: any = {};
+    if (message.signal !== 0) {
+      obj.signal = signalToJSON(message.signal);
+    }
+    if (message.addr !== 0n) {
+      obj.addr = message.addr.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HeapKilledResult>): HeapKilledResult {
+    return HeapKilledResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HeapKilledResult>): HeapKilledResult {
+    const message = createBaseHeapKilledResult();
+    message.signal = object.signal ?? 0;
+    message.addr = (object.addr !== undefined && object.addr !== null) ? BigInt(object.addr) : 0n;
+    return message;
+  },
+};
+
+function createBaseHeapSyscallRecord(): HeapSyscallRecord {
+  return { seq: 0, call: undefined, result: 0n };
+}
+
+export const HeapSyscallRecord: MessageFns<HeapSyscallRecord> = {
+  encode(message: HeapSyscallRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seq !== 0) {
+      writer.uint32(8).uint32(message.seq);
+    }
+    if (message.call !== undefined) {
+      Syscall.encode(message.call, writer.uint32(18).fork()).join();
+    }
+    if (message.result !== 0n) {
+      if (BigInt.asIntN(64, message.result) !== message.result) {
+        throw new globalThis.Error("value provided for field message.result of type sint64 too large");
+      }
+      writer.uint32(24).sint64(message.result);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeapSyscallRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeapSyscallRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.seq = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.call = Syscall.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.result = reader.sint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HeapSyscallRecord {
+    return {
+      seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
+      call: isSet(object.call) ? Syscall.fromJSON(object.call) : undefined,
+      result: isSet(object.result) ? BigInt(object.result) : 0n,
+    };
+  },
+
+  toJSON(message: HeapSyscallRecord): unknown {
+    const obj: any = {};
+    if (message.seq !== 0) {
+      obj.seq = Math.round(message.seq);
+    }
+    if (message.call !== undefined) {
+      obj.call = Syscall.toJSON(message.call);
+    }
+    if (message.result !== 0n) {
+      obj.result = message.result.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HeapSyscallRecord>): HeapSyscallRecord {
+    return HeapSyscallRecord.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HeapSyscallRecord>): HeapSyscallRecord {
+    const message = createBaseHeapSyscallRecord();
+    message.seq = object.seq ?? 0;
+    message.call = (object.call !== undefined && object.call !== null) ? Syscall.fromPartial(object.call) : undefined;
+    message.result = (object.result !== undefined && object.result !== null) ? BigInt(object.result) : 0n;
+    return message;
+  },
+};
+
+function createBaseHeapTouchRecord(): HeapTouchRecord {
+  return { seq: 0, writes: [], reads: [], result: undefined };
+}
+
+export const HeapTouchRecord: MessageFns<HeapTouchRecord> = {
+  encode(message: HeapTouchRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seq !== 0) {
+      writer.uint32(8).uint32(message.seq);
+    }
+    for (const v of message.writes) {
+      AddrRange.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.reads) {
+      AddrRange.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.result !== undefined) {
+      TouchResult.encode(message.result, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeapTouchRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeapTouchRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.seq = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.writes.push(AddrRange.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reads.push(AddrRange.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.result = TouchResult.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HeapTouchRecord {
+    return {
+      seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
+      writes: globalThis.Array.isArray(object?.writes) ? object.writes.map((e: any) => AddrRange.fromJSON(e)) : [],
+      reads: globalThis.Array.isArray(object?.reads) ? object.reads.map((e: any) => AddrRange.fromJSON(e)) : [],
+      result: isSet(object.result) ? TouchResult.fromJSON(object.result) : undefined,
+    };
+  },
+
+  toJSON(message: HeapTouchRecord): unknown {
+    const obj: any = {};
+    if (message.seq !== 0) {
+      obj.seq = Math.round(message.seq);
+    }
+    if (message.writes?.length) {
+      obj.writes = message.writes.map((e) => AddrRange.toJSON(e));
+    }
+    if (message.reads?.length) {
+      obj.reads = message.reads.map((e) => AddrRange.toJSON(e));
+    }
+    if (message.result !== undefined) {
+      obj.result = TouchResult.toJSON(message.result);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HeapTouchRecord>): HeapTouchRecord {
+    return HeapTouchRecord.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HeapTouchRecord>): HeapTouchRecord {
+    const message = createBaseHeapTouchRecord();
+    message.seq = object.seq ?? 0;
+    message.writes = object.writes?.map((e) => AddrRange.fromPartial(e)) || [];
+    message.reads = object.reads?.map((e) => AddrRange.fromPartial(e)) || [];
+    message.result = (object.result !== undefined && object.result !== null)
+      ? TouchResult.fromPartial(object.result)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseHeapCreated(): HeapCreated {
+  return { pid: 0, brkStart: 0n, env: [], cpus: 0, overcommitMemory: 0, thpMode: 0, secure: false, modelVersion: 0 };
+}
+
+export const HeapCreated: MessageFns<HeapCreated> = {
+  encode(message: HeapCreated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.brkStart !== 0n) {
+      if (BigInt.asUintN(64, message.brkStart) !== message.brkStart) {
+        throw new globalThis.Error("value provided for field message.brkStart of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.brkStart);
+    }
+    for (const v of message.env) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.cpus !== 0) {
+      writer.uint32(32).uint32(message.cpus);
+    }
+    if (message.overcommitMemory !== 0) {
+      writer.uint32(40).uint32(message.overcommitMemory);
+    }
+    if (message.thpMode !== 0) {
+      writer.uint32(48).int32(message.thpMode);
+    }
+    if (message.secure !== false) {
+      writer.uint32(56).bool(message.secure);
+    }
+    if (message.modelVersion !== 0) {
+      writer.uint32(64).uint32(message.modelVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeapCreated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeapCreated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.brkStart = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.env.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.cpus = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.overcommitMemory = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.thpMode = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.secure = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.modelVersion = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HeapCreated {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      brkStart: isSet(object.brkStart)
+        ? BigInt(object.brkStart)
+        : isSet(object.brk_start)
+        ? BigInt(object.brk_start)
+        : 0n,
+      env: globalThis.Array.isArray(object?.env) ? object.env.map((e: any) => globalThis.String(e)) : [],
+      cpus: isSet(object.cpus) ? globalThis.Number(object.cpus) : 0,
+      overcommitMemory: isSet(object.overcommitMemory)
+        ? globalThis.Number(object.overcommitMemory)
+        : isSet(object.overcommit_memory)
+        ? globalThis.Number(object.overcommit_memory)
+        : 0,
+      thpMode: isSet(object.thpMode)
+        ? thpModeFromJSON(object.thpMode)
+        : isSet(object.thp_mode)
+        ? thpModeFromJSON(object.thp_mode)
+        : 0,
+      secure: isSet(object.secure) ? globalThis.Boolean(object.secure) : false,
+      modelVersion: isSet(object.modelVersion)
+        ? globalThis.Number(object.modelVersion)
+        : isSet(object.model_version)
+        ? globalThis.Number(object.model_version)
+        : 0,
+    };
+  },
+
+  toJSON(message: HeapCreated): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.brkStart !== 0n) {
+      obj.brkStart = message.brkStart.toString();
+    }
+    if (message.env?.length) {
+      obj.env = message.env;
+    }
+    if (message.cpus !== 0) {
+      obj.cpus = Math.round(message.cpus);
+    }
+    if (message.overcommitMemory !== 0) {
+      obj.overcommitMemory = Math.round(message.overcommitMemory);
+    }
+    if (message.thpMode !== 0) {
+      obj.thpMode = thpModeToJSON(message.thpMode);
+    }
+    if (message.secure !== false) {
+      obj.secure = message.secure;
+    }
+    if (message.modelVersion !== 0) {
+      obj.modelVersion = Math.round(message.modelVersion);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HeapCreated>): HeapCreated {
+    return HeapCreated.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HeapCreated>): HeapCreated {
+    const message = createBaseHeapCreated();
+    message.pid = object.pid ?? 0;
+    message.brkStart = (object.brkStart !== undefined && object.brkStart !== null) ? BigInt(object.brkStart) : 0n;
+    message.env = object.env?.map((e) => e) || [];
+    message.cpus = object.cpus ?? 0;
+    message.overcommitMemory = object.overcommitMemory ?? 0;
+    message.thpMode = object.thpMode ?? 0;
+    message.secure = object.secure ?? false;
+    message.modelVersion = object.modelVersion ?? 0;
+    return message;
+  },
+};
+
+function createBaseHeapCallCompleted(): HeapCallCompleted {
+  return { pid: 0, tid: 0, call: 0, args: [], result: undefined, syscalls: [], touches: [] };
+}
+
+export const HeapCallCompleted: MessageFns<HeapCallCompleted> = {
+  encode(message: HeapCallCompleted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.tid !== 0) {
+      writer.uint32(16).uint32(message.tid);
+    }
+    if (message.call !== 0) {
+      writer.uint32(24).int32(message.call);
+    }
+    if (message.args.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.args) {
+        if (BigInt.asIntN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field args of type sint64 is too large");
+        }
+        writer.sint64(v);
+      }
+      writer.join();
+    }
+    if (message.result !== undefined) {
+      HeapCallResult.encode(message.result, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.syscalls) {
+      HeapSyscallRecord.encode(v!, writer.uint32(50).fork()).join();
+    }
+    for (const v of message.touches) {
+      HeapTouchRecord.encode(v!, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeapCallCompleted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeapCallCompleted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.tid = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.call = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag === 32) {
+              message.args.push(reader.sint64() as bigint);
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.args.push(reader.sint64() as bigint);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.result = HeapCallResult.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.syscalls.push(HeapSyscallRecord.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.touches.push(HeapTouchRecord.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HeapCallCompleted {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      tid: isSet(object.tid) ? globalThis.Number(object.tid) : 0,
+      call: isSet(object.call) ? heapCallNameFromJSON(object.call) : 0,
+      args: globalThis.Array.isArray(object?.args) ? object.args.map((e: any) => BigInt(e)) : [],
+      result: isSet(object.result) ? HeapCallResult.fromJSON(object.result) : undefined,
+      syscalls: globalThis.Array.isArray(object?.syscalls)
+        ? object.syscalls.map((e: any) => HeapSyscallRecord.fromJSON(e))
+        : [],
+      touches: globalThis.Array.isArray(object?.touches)
+        ? object.touches.map((e: any) => HeapTouchRecord.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: HeapCallCompleted): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.tid !== 0) {
+      obj.tid = Math.round(message.tid);
+    }
+    if (message.call !== 0) {
+      obj.call = heapCallNameToJSON(message.call);
+    }
+    if (message.args?.length) {
+      obj.args = message.args.map((e) => e.toString());
+    }
+    if (message.result !== undefined) {
+      obj.result = HeapCallResult.toJSON(message.result);
+    }
+    if (message.syscalls?.length) {
+      obj.syscalls = message.syscalls.map((e) => HeapSyscallRecord.toJSON(e));
+    }
+    if (message.touches?.length) {
+      obj.touches = message.touches.map((e) => HeapTouchRecord.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HeapCallCompleted>): HeapCallCompleted {
+    return HeapCallCompleted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HeapCallCompleted>): HeapCallCompleted {
+    const message = createBaseHeapCallCompleted();
+    message.pid = object.pid ?? 0;
+    message.tid = object.tid ?? 0;
+    message.call = object.call ?? 0;
+    message.args = object.args?.map((e) => BigInt(e)) || [];
+    message.result = (object.result !== undefined && object.result !== null)
+      ? HeapCallResult.fromPartial(object.result)
+      : undefined;
+    message.syscalls = object.syscalls?.map((e) => HeapSyscallRecord.fromPartial(e)) || [];
+    message.touches = object.touches?.map((e) => HeapTouchRecord.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseHeapAborted(): HeapAborted {
+  return { pid: 0, signal: 0, message: "" };
+}
+
+export const HeapAborted: MessageFns<HeapAborted> = {
+  encode(message: HeapAborted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.signal !== 0) {
+      writer.uint32(16).int32(message.signal);
+    }
+    if (message.message !== "") {
+      writer.uint32(26).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeapAborted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeapAborted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.signal = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HeapAborted {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      signal: isSet(object.signal) ? heapAbortKindFromJSON(object.signal) : 0,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: HeapAborted): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.signal !== 0) {
+      obj.signal = heapAbortKindToJSON(message.signal);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HeapAborted>): HeapAborted {
+    return HeapAborted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HeapAborted>): HeapAborted {
+    const message = createBaseHeapAborted();
+    message.pid = object.pid ?? 0;
+    message.signal = object.signal ?? 0;
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseHeapForgotten(): HeapForgotten {
+  return { pid: 0, reason: "" };
+}
+
+export const HeapForgotten: MessageFns<HeapForgotten> = {
+  encode(message: HeapForgotten, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeapForgotten {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeapForgotten();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HeapForgotten {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: HeapForgotten): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HeapForgotten>): HeapForgotten {
+    return HeapForgotten.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HeapForgotten>): HeapForgotten {
+    const message = createBaseHeapForgotten();
+    message.pid = object.pid ?? 0;
+    message.reason = object.reason ?? "";
     return message;
   },
 };
