@@ -431,7 +431,6 @@ function applyFaults(w: World, e: Extract<VmEvent, { type: 'PagesFaulted' }>): R
   if (how === 'zero') w.sc.pgfaultZero += n;
   if (how === 'cow') w.sc.pgfaultCow += n;
   countFaults(w, e.pid, how === 'redirty' ? 0 : n, e.majorFaults);
-  void mm;
   return rel;
 }
 
@@ -693,7 +692,6 @@ function copyPtes(w: World, pmm: Mm, childId: number, rel: Release): void {
   if (!ppt) return;
   let dAnon = 0;
   let dSwap = 0;
-  let pAnonWp = false;
   for (const v of forkCopiedRanges(pmm)) {
     const cow = (v.flags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
     forEachTable(ppt, v.start / PAGE_SIZE, v.end / PAGE_SIZE, (idx, lo, hi) => {
@@ -714,7 +712,6 @@ function copyPtes(w: World, pmm: Mm, childId: number, rel: Release): void {
             srcW ??= ppt.writable(idx);
             srcW[i] = nu;
             w.hashPte(pmm.id, vpn, old, nu);
-            pAnonWp = true;
           }
           dAnon++;
         } else if (isSwap(old)) {
@@ -726,7 +723,6 @@ function copyPtes(w: World, pmm: Mm, childId: number, rel: Release): void {
       }
     });
   }
-  void pAnonWp;
   const c = mustMm(w, childId);
   w.mms.set(childId, { ...c, rssAnon: c.rssAnon + dAnon, swapEnts: c.swapEnts + dSwap });
 }

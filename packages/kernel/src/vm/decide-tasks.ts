@@ -11,7 +11,7 @@ import { faultIn } from './fault.js';
 import { allocPageTables } from './frames-port.js';
 import { execLayout, PROGRAM_SIZE } from './layout.js';
 import { missingTables } from './mm-ops.js';
-import { legacyOomAdj, OOM_ADJUST_MAX, OOM_ADJUST_MIN, OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, oomScoreAdjOfLegacy } from './oom-adj.js';
+import { OOM_ADJUST_MAX, OOM_ADJUST_MIN, OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, oomScoreAdjOfLegacy } from './oom-adj.js';
 import { mmSharers } from './oom-flow.js';
 import { pteIndex } from './page-table.js';
 import { settle } from './settle.js';
@@ -294,7 +294,6 @@ export function decideSetOomScoreAdj(ctx: Ctx, cmd: Extract<VmCommand, { type: '
   for (const p of [t.tgid, ...mmSharers(ctx.w, t.tgid)]) for (const x of threadGroup(ctx, p)) pids.push(x.pid);
   if (pids.length === 0) pids.push(t.pid);
   ctx.emit({ type: 'OomScoreAdjSet', pids, value: adj, legacyWritten: cmd.legacy ? cmd.value : null, adjMin });
-  void legacyOomAdj;
   return 0;
 }
 

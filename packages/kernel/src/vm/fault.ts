@@ -7,7 +7,6 @@
 // pages, swap-ins); each batch first gets its page tables (PTE/PMD/PUD pages, also from frames),
 // then the pages. A failed allocation runs the OOM killer and the rest of the batch is retried.
 import type { TouchResult } from '../contracts/heap-sys.js';
-import { ENOMEM } from '../contracts/heap-sys.js';
 import { PAGE_SIZE, PTRS_PER_TABLE, STACK_GUARD_GAP, VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_READ, VM_SHARED, VM_WRITE } from './constants.js';
 import type { Ctx, Step } from './ctx.js';
 import { allocPageTables, allocUserPages, FRAMES_BATCH, getFilePage, swapIn, type EvictedRun, type Granted, type OwnerRun } from './frames-port.js';
@@ -20,7 +19,7 @@ import { exitGroup } from './task-exit.js';
 import type { FaultHow, Mm, Task, Vma } from './types.js';
 import { findVmaIndex } from './vma-list.js';
 import { chargeOk } from './charge.js';
-import { SIGKILL, SIGSEGV } from './constants.js';
+import { SIGSEGV } from './constants.js';
 
 // What a page needs.
 const A_NONE = 0;
@@ -518,4 +517,3 @@ function emitOneFault(ctx: Ctx, pid: number, mmId: number, how: FaultHow, write:
   ctx.coalesceFaults();
 }
 
-export { ENOMEM };

@@ -1,7 +1,7 @@
 // mm/mlock.c do_mlock() / munlock(): VM_LOCKED over a fully mapped range, RLIMIT_MEMLOCK, then
 // the range is faulted in (mm_populate) and its pages go to the unevictable list.
 import { ENOMEM } from '../../contracts/heap-sys.js';
-import { PAGE_SIZE, PTRS_PER_TABLE, VM_LOCKED } from '../constants.js';
+import { PAGE_SIZE, VM_LOCKED } from '../constants.js';
 import type { Ctx, Step } from '../ctx.js';
 import { faultIn } from '../fault.js';
 import { mlockPages } from '../frames-port.js';
@@ -36,7 +36,6 @@ function presentPfns(ctx: Ctx, mm: Mm, start: number, end: number): number[] {
     const t = pt.table(idx) as Int32Array;
     for (let i = lo; i < hi; i++) if (isPresent(t[i])) out.push(ptePfn(t[i]));
   });
-  void PTRS_PER_TABLE;
   return out;
 }
 
