@@ -7,6 +7,7 @@ import { FileEventLog, type EventLog } from '@mmsim/eventlog';
 import { DEFAULT_GRPC_LISTEN, logService, procService, startGrpcServer, type GrpcServerHandle } from '@mmsim/grpc';
 import type { HostLogger } from '@mmsim/host';
 import { createFramesService } from '@mmsim/service-frames';
+import { createHeapService } from '@mmsim/service-heap';
 import { createOomService } from '@mmsim/service-oom';
 import { createVmaService } from '@mmsim/service-vma';
 import { replayRegistry } from './registry.js';
@@ -44,14 +45,16 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
   const frames = createFramesService(deps);
   const oom = createOomService(deps);
   const vma = createVmaService(deps);
+  const heap = createHeapService(deps);
   try {
     // Leaves first: a rebuilt vma may be asked to go on at once.
     await frames.start();
     await oom.start();
     await vma.start();
+    await heap.start();
     const grpc = await startGrpcServer({
       listen: opts.listen ?? DEFAULT_GRPC_LISTEN,
-      services: [...vma.grpc, ...oom.grpc, procService([frames.proc, vma.proc, oom.proc]), logService({ log, registry: replayRegistry(), exportDir })],
+      services: [...vma.grpc, ...heap.grpc, ...oom.grpc, procService([frames.proc, vma.proc, oom.proc]), logService({ log, registry: replayRegistry(), exportDir })],
     });
     return {
       address: grpc.address,
@@ -60,6 +63,7 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
       grpc,
       async stop() {
         await grpc.stop();
+        await heap.close();
         await vma.close();
         await oom.close();
         await frames.close();

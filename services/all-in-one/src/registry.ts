@@ -5,7 +5,7 @@ import { eventCodecs, replayEntry, type AnyEventCodec, type DecisionMismatch, ty
 import { frames, type FramesCommand, type FramesEvent, type FramesState } from '@mmsim/kernel/frames';
 import { oom, whatIf, type OomCommand, type OomEvent, type OomState } from '@mmsim/kernel/oom';
 import { vm, type VmCommand, type VmEvent, type VmState } from '@mmsim/kernel/vm';
-import { heapAggregate } from './heap-aggregate.js';
+import { heap, type HeapCommand, type HeapEvent, type HeapState } from '@mmsim/kernel/heap';
 
 /** Re-decides an OOM kill from its recorded request; undefined when it agrees. */
 export function verifyOomDecision(before: OomState, e: OomEvent): DecisionMismatch | undefined {
@@ -21,6 +21,6 @@ export function replayRegistry(): ReplayRegistry {
     frames: replayEntry<FramesCommand, FramesEvent, FramesState>({ aggregate: frames, codec: eventCodecs.frames as AnyEventCodec<FramesEvent> }),
     vma: replayEntry<VmCommand, VmEvent, VmState>({ aggregate: vm, codec: eventCodecs.vma as AnyEventCodec<VmEvent> }),
     oom: replayEntry<OomCommand, OomEvent, OomState>({ aggregate: oom, codec: eventCodecs.oom as AnyEventCodec<OomEvent>, verify: verifyOomDecision }),
-    ...(heapAggregate ? { heap: replayEntry({ aggregate: heapAggregate, codec: eventCodecs.heap as AnyEventCodec<unknown> }) } : {}),
+    heap: replayEntry<HeapCommand, HeapEvent, HeapState>({ aggregate: heap, codec: eventCodecs.heap as AnyEventCodec<HeapEvent> }),
   };
 }

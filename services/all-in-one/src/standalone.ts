@@ -9,7 +9,7 @@ import type { ServiceName } from '@mmsim/kernel';
 import { createFramesService } from '@mmsim/service-frames';
 import { createOomService } from '@mmsim/service-oom';
 import { createVmaService } from '@mmsim/service-vma';
-import { createHeapServiceIfAvailable } from './heap-aggregate.js';
+import { createHeapService } from '@mmsim/service-heap';
 import { replayRegistry } from './registry.js';
 
 export interface StandaloneOptions {
@@ -43,12 +43,9 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
     case 'oom':
       svc = createOomService(deps);
       break;
-    case 'heap': {
-      const heap = createHeapServiceIfAvailable(deps);
-      if (!heap) throw new Error('the heap service is not available in this build');
-      svc = heap;
+    case 'heap':
+      svc = createHeapService(deps);
       break;
-    }
   }
   try {
     await svc.start();

@@ -1,4 +1,4 @@
 // @mmsim/service-oom: OOM policy and decisions; every kill explained.
 export { createOomService, type OomHost, type OomService, type OomServiceOptions } from './oom-service.js';
 export { killSummary, policyCommand } from './grpc/oom-grpc.js';
-export { findDecision, recordedDecisions, type RecordedDecision } from './decisions.js';
+export { DecisionIndex, type RecordedDecision } from './decisions.js';

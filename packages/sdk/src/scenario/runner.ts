@@ -193,17 +193,27 @@ export async function runScenario(client: MmsimClient, scenario: Scenario, optio
     if ('repeat' in step) {
       const s = step.repeat;
       for (let i = 0; i < s.times; i++) {
-        const before = { killed: killed.length, nulls: nullReturns };
+        const before = { killed: killed.length, nulls: nullReturns, ooms: s.until === 'oom-kill' ? await oomKills() : 0 };
         for (const inner of s.steps) await run(inner);
-        if (s.until && stopped(s.until, before)) return `repeat stopped after ${i + 1}`;
+        if (s.until && (await stopped(s.until, before))) return `repeat stopped after ${i + 1}`;
       }
       return `repeat ${s.times}`;
     }
     throw new ScenarioError(`unknown step ${JSON.stringify(step)}`);
   };
 
-  const stopped = (u: Until, before: { killed: number; nulls: number }): boolean => {
-    if (u === 'oom-kill') return killed.length > before.killed;
+  /** Kills the kernel's OOM killer (or a userspace one) decided so far on the machine. */
+  const oomKills = async (): Promise<number> => (await client.oom.listKills({ machine })).kills.filter((k) => k.killed.length > 0).length;
+  const stopped = async (u: Until, before: { killed: number; nulls: number; ooms: number }): Promise<boolean> => {
+    if (u === 'oom-kill') {
+      const now = await oomKills();
+      if (now > before.ooms) {
+        // Victims other than the caller are not seen in any result: take them from the decisions.
+        for (const k of (await client.oom.listKills({ machine })).kills) for (const p of k.killed) if (!killed.includes(p)) killed.push(p);
+        return true;
+      }
+      return false;
+    }
     if (u === 'null') return nullReturns > before.nulls;
     return killed.includes(ref(u.gone));
   };

@@ -19,7 +19,7 @@ import {
   type WhatIfChange,
 } from '@mmsim/kernel/oom';
 import { OomServiceService, type KillSummary, type OomServiceServer } from '@mmsim/proto';
-import { findDecision, recordedDecisions, type RecordedDecision } from '../decisions.js';
+import { DecisionIndex, type RecordedDecision } from '../decisions.js';
 
 type OomHost = AggregateHost<OomCommand, OomEvent, OomState>;
 
@@ -65,6 +65,7 @@ function changesOf(req: { policy: string; adj: string[]; sysctl: string[]; cgrou
 }
 
 export function oomGrpc(host: OomHost, bus: Bus, log: EventLog): GrpcServiceRegistration {
+  const decisions = new DecisionIndex(log);
   const configured = (m: { tenant: string; machine: string }) => {
     if (!host.query(m, (s) => s.configured)) throw notFound('oom.NO_SUCH_MACHINE', `no machine ${m.machine}`);
   };
@@ -82,12 +83,12 @@ export function oomGrpc(host: OomHost, bus: Bus, log: EventLog): GrpcServiceRegi
     listKills: unary(async (req, call) => {
       const m = machineOf(call, req.machine);
       configured(m);
-      return { kills: (await recordedDecisions(log, m)).map(killSummary) };
+      return { kills: (await decisions.all(m)).map(killSummary) };
     }),
     explain: unary(async (req, call) => {
       const m = machineOf(call, req.machine);
       configured(m);
-      const d = await findDecision(log, m, Number(req.seq));
+      const d = await decisions.find(m, Number(req.seq));
       const x = explainKill(d.event);
       return { kill: killSummary(d), text: formatExplainTable(x), json: JSON.stringify(x) };
     }),
@@ -95,7 +96,7 @@ export function oomGrpc(host: OomHost, bus: Bus, log: EventLog): GrpcServiceRegi
       const m = machineOf(call, req.machine);
       configured(m);
       if (req.continue) throw invalid('oom.UNSUPPORTED', 'what-if --continue is served by the CLI (mmsim oom whatif --continue), which replays the log locally');
-      const d = await findDecision(log, m, Number(req.seq));
+      const d = await decisions.find(m, Number(req.seq));
       const r = whatIfFromEvent(d.event, changesOf(req));
       return { text: r.sentence + '\n', json: JSON.stringify(r) };
     }),

@@ -1,0 +1,104 @@
+// The heap service: every process's glibc allocator in a host. It asks vma for system calls
+// and page touches (Needs over the bus), and learns a process (its initial break, its
+// environment) from vma the first time the process calls.
+import type { Bus, Subscription } from '@mmsim/bus';
+import { rpcSubject } from '@mmsim/bus';
+import { eventCodecs, type AnyEventCodec, type EventLog, type MachineRef } from '@mmsim/eventlog';
+import type { GrpcServiceRegistration, ProcReader } from '@mmsim/grpc';
+import { busAsk, createAggregateHost, type AggregateHost, type HostLogger } from '@mmsim/host';
+import { notFound, precondition } from '@mmsim/kernel';
+import { heap, type HeapCallCommand, type HeapCallResult, type HeapCommand, type HeapEvent, type HeapState } from '@mmsim/kernel/heap';
+import { heapGrpc } from './grpc/heap-grpc.js';
+import { processEnded } from './results.js';
+
+export type HeapHost = AggregateHost<HeapCommand, HeapEvent, HeapState>;
+
+export interface HeapServiceOptions {
+  readonly log: EventLog;
+  readonly bus: Bus;
+  readonly logger?: HostLogger;
+  readonly askTimeoutMs?: number;
+}
+
+/** What vma tells the heap about a process (services/vma queries.ts ProcessSummary). */
+interface ProcessSummary {
+  readonly pid: number;
+  readonly alive: boolean;
+  readonly name: string;
+  readonly brkStart: number;
+  readonly env: readonly string[];
+  readonly cpus: number;
+  readonly exit: string;
+}
+
+export interface HeapCall {
+  (machine: MachineRef, command: HeapCallCommand, requestId: string): Promise<HeapCallResult | undefined>;
+}
+
+export interface HeapService {
+  readonly host: HeapHost;
+  readonly grpc: readonly GrpcServiceRegistration[];
+  readonly proc: ProcReader;
+  /** Runs one allocator call for a live process (taking the process on first). */
+  readonly call: HeapCall;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createHeapService(opts: HeapServiceOptions): HeapService {
+  const host = createAggregateHost<HeapCommand, HeapEvent, HeapState>({
+    aggregate: heap,
+    codec: eventCodecs.heap as AnyEventCodec<HeapEvent>,
+    log: opts.log,
+    ask: busAsk(opts.bus, { timeoutMs: opts.askTimeoutMs ?? 30_000 }),
+    logger: opts.logger,
+  });
+  const subs: Subscription[] = [];
+
+  const processInfo = async (m: MachineRef, pid: number): Promise<ProcessSummary> =>
+    (await opts.bus.request(rpcSubject('vma', 'query'), { machine: m, query: { type: 'Process', pid } })) as ProcessSummary;
+
+  /** The process is alive on vma, and the heap knows it (forgetting it if vma says it is gone). */
+  const ensure = async (m: MachineRef, pid: number, rid: string): Promise<void> => {
+    const p = await processInfo(m, pid);
+    const known = host.query(m, (s) => s.procs.has(pid));
+    if (!p.alive) {
+      if (known) await host.handle(m, { type: 'ForgetProcess', pid, reason: p.exit || 'gone' }, { requestId: rid === '' ? '' : `${rid}.forget` });
+      throw precondition('heap.PROCESS_GONE', `process ${pid} (${p.name}) is gone: ${p.exit || 'exited'}`);
+    }
+    if (!known) {
+      const overcommitMemory = ((await opts.bus.request(rpcSubject('vma', 'query'), { machine: m, query: { type: 'Machine' } })) as { sysctl: { overcommit_memory?: number } }).sysctl.overcommit_memory ?? 0;
+      await host.handle(m, { type: 'CreateHeap', pid, brkStart: p.brkStart, env: p.env, cpus: p.cpus, overcommitMemory }, { requestId: rid === '' ? '' : `${rid}.create` });
+    }
+  };
+
+  const call: HeapCall = async (m, command, rid) => {
+    await ensure(m, command.pid, rid);
+    const r = await host.handle(m, command, { requestId: rid });
+    const result = r.answer as HeapCallResult | undefined;
+    if (processEnded(result) && host.query(m, (s) => s.procs.has(command.pid))) {
+      await host.handle(m, { type: 'ForgetProcess', pid: command.pid, reason: result!.kind }, { requestId: rid === '' ? '' : `${rid}.forget` });
+    }
+    return result;
+  };
+
+  return {
+    host,
+    call,
+    grpc: [heapGrpc(host, call)],
+    proc: () => undefined,
+    async start() {
+      await host.start();
+    },
+    async close() {
+      for (const s of subs) await s.stop();
+      await host.close();
+    },
+  };
+}
+
+export function requireHeap(s: HeapState, pid: number) {
+  const e = s.procs.get(pid);
+  if (!e) throw notFound('heap.NO_SUCH_PROCESS', `process ${pid} has made no allocator call yet`);
+  return e;
+}
