@@ -106,7 +106,7 @@ describe('a malloc that needs the kernel', () => {
     h.handle({ type: 'CreateHeap', pid: PID, brkStart: BASE, cpus: 2 });
     const evs = h.handle(malloc24);
     expect(evs[0]).toMatchObject({ result: { kind: 'pointer', value: 0 } });
-    const calls = (evs[0] as { syscalls: { call: { nr: string; length?: number }; result: number }[] }).syscalls;
+    const calls = (evs[0] as unknown as { syscalls: { call: { nr: string; length?: number }; result: number }[] }).syscalls;
     // tcache_init: brk, the 1 MiB mmap fallback, then a new arena's heap (2 x 64 MiB, then 64 MiB)
     // twice, the chunk's own mmap; then malloc: brk and the fallback again
     expect(calls.map((c) => `${c.call.nr}${c.call.length ? ' ' + c.call.length : ''}=${c.result}`)).toEqual([
@@ -193,7 +193,7 @@ describe('decide and evolve', () => {
     const evs = h.handle({ type: 'Malloc', pid: PID, tid: PID + 1, size: 4096 });
     const p = (evs[0] as { result: { value: number } }).result.value;
     expect(p % 2 ** 26).toBe(0xb70); // as in sort.ht.gz: heap_info, malloc_state, the tcache chunk, then the block
-    const calls = (evs[0] as { syscalls: { call: { nr: string; length?: number } }[] }).syscalls.map((s) => `${s.call.nr} ${s.call.length ?? ''}`.trim());
+    const calls = (evs[0] as unknown as { syscalls: { call: { nr: string; length?: number } }[] }).syscalls.map((s) => `${s.call.nr} ${s.call.length ?? ''}`.trim());
     expect(calls[0]).toBe('mmap 134217728');
     expect(calls).toContain('mprotect 135168');
   });

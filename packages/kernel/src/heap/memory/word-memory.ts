@@ -21,6 +21,7 @@
 // whole memory.
 import { AddHash, fmix32 } from '../../common/hash.js';
 import type { HeapSys } from '../../contracts/heap-sys.js';
+import { FillExtents } from './fill-extents.js';
 
 export const PAGE_BYTES = 4096;
 const U32_PER_PAGE = 1024;
@@ -29,6 +30,14 @@ const BLOCK_BYTES = 512;
 const U32_PER_BLOCK = 128;
 const CACHE_SLOTS = 256;
 const TWO32 = 4294967296;
+/** The state-hash key of the fill extents (page keys are -(pn + 1), block keys >= 0). */
+const FILLS_KEY = -(2 ** 52);
+/** The flat tier is kept in 1 MiB segments (absent until stored to), so the heap grows without copies. */
+const SEG_BYTES = 1 << 20;
+const SEG_MASK = SEG_BYTES - 1;
+const U32_PER_SEG = SEG_BYTES / 4;
+/** Read-only zeros for an absent segment. */
+const ZERO_SEG = new Uint32Array(U32_PER_SEG);
 /** The flat tier covers at most this much of the brk heap; beyond, pages go to the map. */
 const FLAT_MAX = 2 ** 30;
 
@@ -60,6 +69,7 @@ class Page {
 type JournalEntry =
   | { readonly t: 'flat'; readonly blk: number; readonly data: Uint32Array }
   | { readonly t: 'flatLen'; readonly len: number }
+  | { readonly t: 'seg'; readonly k: number; readonly data: Uint32Array }
   | { readonly t: 'libc'; readonly blk: number; readonly data: Uint32Array }
   | { readonly t: 'page'; readonly pn: number; readonly old: Page | undefined };
 
@@ -67,7 +77,7 @@ export class WordMemory {
   // tier 1: the brk heap
   private hb = 0;
   private hlen = 0;
-  private hw = new Uint32Array(0);
+  private readonly hs: (Uint32Array | undefined)[] = [];
   /** per page: the generation whose first store queued a touch */
   private hwGen = new Int32Array(0);
   /** per page: the generation whose first load queued a touch */
@@ -88,6 +98,8 @@ export class WordMemory {
   private readonly cacheKey = new Float64Array(CACHE_SLOTS).fill(-1);
   private readonly cachePage: (Page | undefined)[] = new Array<Page | undefined>(CACHE_SLOTS).fill(undefined);
   private readonly sharedFill: (Uint32Array | undefined)[] = new Array<Uint32Array | undefined>(256).fill(undefined);
+  /** Whole pages of the map tier a program filled with one byte, without an array each. */
+  private readonly fills = new FillExtents();
   private rpn = -1;
   private rp: Page | undefined = undefined;
   private wpn = -1;
@@ -146,9 +158,6 @@ export class WordMemory {
     const pages = Math.ceil(len / PAGE_BYTES);
     if (pages <= this.hwGen.length) return;
     const cap = Math.max(pages, this.hwGen.length * 2, 16);
-    const w = new Uint32Array(cap * U32_PER_PAGE);
-    w.set(this.hw);
-    this.hw = w;
     const g = new Int32Array(cap);
     g.set(this.hwGen);
     this.hwGen = g;
@@ -166,10 +175,45 @@ export class WordMemory {
     this.hDirty = d;
   }
 
+  private segW(off: number): Uint32Array {
+    const k = off >>> 20;
+    let seg = this.hs[k];
+    if (seg === undefined) {
+      seg = new Uint32Array(U32_PER_SEG);
+      this.hs[k] = seg;
+    }
+    return seg;
+  }
+
   /** Zeroes bytes [from, to) of the flat tier (page-aligned), journaling first. */
   private zeroFlat(from: number, to: number): void {
-    this.prepareBlocks(from, to);
-    this.hw.fill(0, from >>> 2, to >>> 2);
+    let a = from;
+    while (a < to) {
+      const k = a >>> 20;
+      const segStart = k * SEG_BYTES;
+      const e = Math.min(to, segStart + SEG_BYTES);
+      const seg = this.hs[k];
+      if (seg !== undefined) {
+        if (a === segStart && e === segStart + SEG_BYTES) {
+          this.markBlocksDirty(a, e);
+          if (this.txOpen) this.journal.push({ t: 'seg', k, data: seg });
+          this.hs[k] = undefined;
+        } else {
+          this.prepareBlocks(a, e);
+          seg.fill(0, (a - segStart) >>> 2, (e - segStart) >>> 2);
+        }
+      }
+      a = e;
+    }
+  }
+
+  private markBlocksDirty(from: number, to: number): void {
+    for (let b = from / BLOCK_BYTES; b < to / BLOCK_BYTES; b++) {
+      if (this.hDirty[b] === 0) {
+        this.hDirty[b] = 1;
+        this.dirtyPages.push(this.hb / BLOCK_BYTES + b);
+      }
+    }
   }
 
   /** Journals (in a transaction) and marks dirty the blocks of flat bytes [from, to). */
@@ -186,7 +230,10 @@ export class WordMemory {
     }
     if (this.txOpen && this.hTx[b] !== this.txNo) {
       this.hTx[b] = this.txNo;
-      this.journal.push({ t: 'flat', blk: b, data: this.hw.slice(b * U32_PER_BLOCK, (b + 1) * U32_PER_BLOCK) });
+      const off = b * BLOCK_BYTES;
+      const seg = this.hs[off >>> 20];
+      const i = (off & SEG_MASK) >>> 2;
+      this.journal.push({ t: 'flat', blk: b, data: seg === undefined ? new Uint32Array(U32_PER_BLOCK) : seg.slice(i, i + U32_PER_BLOCK) });
     }
   }
 
@@ -263,7 +310,9 @@ export class WordMemory {
     if (p === undefined) {
       const kind = this.map.mappingKind(addr, true);
       if (kind === 0) throw new SegvError(addr);
-      p = new Page(pn, new Uint32Array(U32_PER_PAGE), false, kind === 1);
+      const byte = this.fills.byteAt(pn);
+      p = new Page(pn, byte > 0 ? this.fillPage(byte).slice() : new Uint32Array(U32_PER_PAGE), false, kind === 1);
+      if (byte > 0) this.fills.clear(pn, pn + 1);
       this.setPage(pn, p);
     } else if (p.shared || (this.txOpen && p.tx !== this.txNo)) {
       const q = new Page(pn, p.w.slice(), false, p.tracked);
@@ -343,8 +392,8 @@ export class WordMemory {
     if (off >= 0 && off < this.hlen) {
       const pg = off >>> 12;
       if (this.hrGen[pg] !== this.gen) this.hRead(pg);
-      this.vi = off >>> 2;
-      return this.hw;
+      this.vi = (off & SEG_MASK) >>> 2;
+      return this.hs[off >>> 20] ?? ZERO_SEG;
     }
     const lo = addr - this.lb;
     if (lo >= 0 && lo < PAGE_BYTES) {
@@ -353,7 +402,15 @@ export class WordMemory {
     }
     const p = this.rpage(addr);
     this.vi = (addr % PAGE_BYTES) >>> 2;
-    return p === undefined ? undefined : p.w;
+    if (p !== undefined) return p.w;
+    return this.fillView(addr);
+  }
+
+  /** The shared array of the byte a fill extent holds at addr, or undefined (zero). */
+  private fillView(addr: number): Uint32Array | undefined {
+    if (this.fills.size === 0) return undefined;
+    const byte = this.fills.byteAt(Math.floor(addr / PAGE_BYTES));
+    return byte > 0 ? this.fillPage(byte) : undefined;
   }
 
   /** The uint32 array holding addr for a store, and its index (in this.vi). */
@@ -362,8 +419,8 @@ export class WordMemory {
     if (off >= 0 && off < this.hlen) {
       const b = off >>> 9;
       if (this.hbGen[b] !== this.gen) this.hWrite(b);
-      this.vi = off >>> 2;
-      return this.hw;
+      this.vi = (off & SEG_MASK) >>> 2;
+      return this.hs[off >>> 20] ?? this.segW(off);
     }
     const lo = addr - this.lb;
     if (lo >= 0 && lo < PAGE_BYTES) {
@@ -388,8 +445,10 @@ export class WordMemory {
     if (off >= 0 && off < this.hlen) {
       const pg = off >>> 12;
       if (this.hrGen[pg] !== this.gen) this.hRead(pg);
-      const i = off >>> 2;
-      return this.hw[i] + this.hw[i + 1] * TWO32;
+      const seg = this.hs[off >>> 20];
+      if (seg === undefined) return 0;
+      const i = (off & SEG_MASK) >>> 2;
+      return seg[i] + seg[i + 1] * TWO32;
     }
     const w = this.rview(addr);
     if (w === undefined) return 0;
@@ -402,7 +461,8 @@ export class WordMemory {
     if (off >= 0 && off < this.hlen) {
       const pg = off >>> 12;
       if (this.hrGen[pg] !== this.gen) this.hRead(pg);
-      return this.hw[off >>> 2];
+      const seg = this.hs[off >>> 20];
+      return seg === undefined ? 0 : seg[(off & SEG_MASK) >>> 2];
     }
     const w = this.rview(addr);
     return w === undefined ? 0 : w[this.vi];
@@ -419,9 +479,10 @@ export class WordMemory {
     if (off >= 0 && off < this.hlen) {
       const b = off >>> 9;
       if (this.hbGen[b] !== this.gen) this.hWrite(b);
-      const i = off >>> 2;
-      this.hw[i] = v >>> 0;
-      this.hw[i + 1] = (v / TWO32) >>> 0;
+      const seg = this.hs[off >>> 20] ?? this.segW(off);
+      const i = (off & SEG_MASK) >>> 2;
+      seg[i] = v >>> 0;
+      seg[i + 1] = (v / TWO32) >>> 0;
       return;
     }
     const w = this.wview(addr);
@@ -468,8 +529,8 @@ export class WordMemory {
   private peekView(addr: number): Uint32Array | undefined {
     const off = addr - this.hb;
     if (off >= 0 && off < this.hlen) {
-      this.vi = off >>> 2;
-      return this.hw;
+      this.vi = (off & SEG_MASK) >>> 2;
+      return this.hs[off >>> 20];
     }
     const lo = addr - this.lb;
     if (lo >= 0 && lo < PAGE_BYTES) {
@@ -478,7 +539,7 @@ export class WordMemory {
     }
     const p = this.pages.get(Math.floor(addr / PAGE_BYTES));
     this.vi = (addr % PAGE_BYTES) >>> 2;
-    return p === undefined ? undefined : p.w;
+    return p === undefined ? this.fillView(addr) : p.w;
   }
 
   /** The word at addr without counting a load (inspection, not the simulated program). */
@@ -528,26 +589,22 @@ export class WordMemory {
       const segEnd = Math.min(end, pageStart + PAGE_BYTES);
       const off = a - this.hb;
       if (off >= 0 && off < this.hlen) {
-        const pg = off >>> 12;
         this.prepareBlocks(off, segEnd - this.hb);
-        fillBytes(this.hw, pg * PAGE_BYTES, a - pageStart, segEnd - pageStart, byte);
+        const pageOff = off - (a - pageStart);
+        fillBytes(this.segW(off), pageOff & SEG_MASK, a - pageStart, segEnd - pageStart, byte);
       } else if (a - this.lb >= 0 && a - this.lb < PAGE_BYTES) {
         for (let b = 0; b < 8; b++) this.lWrite(b);
         fillBytes(this.lw, 0, a - pageStart, segEnd - pageStart, byte);
       } else if (a === pageStart && segEnd === pageStart + PAGE_BYTES) {
-        const kind = this.map.mappingKind(a, true);
-        if (kind === 0) throw new SegvError(a);
-        const cur = this.lookup(pn);
-        if (byte === 0) {
-          if (cur !== undefined) this.setPage(pn, undefined);
-        } else {
-          const p = new Page(pn, this.fillPage(byte), true, kind === 1);
-          if (cur !== undefined) {
-            p.wGen = cur.wGen;
-            p.rGen = cur.rGen;
-          }
-          this.setPage(pn, p);
-        }
+        // a run of whole map-tier pages, as far as it stays mapped and outside the other tiers
+        let runEnd = pageStart + PAGE_BYTES;
+        const stop = Math.min(end - (end % PAGE_BYTES), this.hb > pageStart ? this.hb : Infinity, this.lb > pageStart ? this.lb : Infinity);
+        if (this.map.mappingKind(a, true) === 0) throw new SegvError(a);
+        while (runEnd < stop && this.map.mappingKind(runEnd, true) !== 0) runEnd += PAGE_BYTES;
+        this.dropPages(pn, runEnd / PAGE_BYTES);
+        this.fills.set(pn, runEnd / PAGE_BYTES, byte);
+        a = runEnd;
+        continue;
       } else {
         const p = this.writable(pn, a);
         fillBytes(p.w, 0, a - pageStart, segEnd - pageStart, byte);
@@ -556,12 +613,23 @@ export class WordMemory {
     }
   }
 
+  /** Drops the materialized map pages of [first, end). */
+  private dropPages(first: number, end: number): void {
+    if (end - first > this.pages.size) {
+      const doomed: number[] = [];
+      for (const pn of this.pages.keys()) if (pn >= first && pn < end) doomed.push(pn);
+      for (const pn of doomed) this.setPage(pn, undefined);
+    } else {
+      for (let pn = first; pn < end; pn++) if (this.pages.has(pn)) this.setPage(pn, undefined);
+    }
+  }
+
   /** The words of [addr, addr + n) for a bulk load (within one page), or undefined for zeros. */
   private bulkSrc(addr: number): Uint32Array | undefined {
     const off = addr - this.hb;
     if (off >= 0 && off < this.hlen) {
-      this.vi = off >>> 2;
-      return this.hw;
+      this.vi = (off & SEG_MASK) >>> 2;
+      return this.hs[off >>> 20];
     }
     const lo = addr - this.lb;
     if (lo >= 0 && lo < PAGE_BYTES) {
@@ -572,7 +640,7 @@ export class WordMemory {
     const p = this.lookup(pn);
     if (p === undefined && this.map.mappingKind(addr, false) === 0) throw new SegvError(addr);
     this.vi = (addr % PAGE_BYTES) >>> 2;
-    return p === undefined ? undefined : p.w;
+    return p === undefined ? this.fillView(addr) : p.w;
   }
 
   /** The words of [addr, addr + n) (one page) for a bulk store, prepared; index in this.vi. */
@@ -580,8 +648,8 @@ export class WordMemory {
     const off = addr - this.hb;
     if (off >= 0 && off < this.hlen) {
       this.prepareBlocks(off, off + n);
-      this.vi = off >>> 2;
-      return this.hw;
+      this.vi = (off & SEG_MASK) >>> 2;
+      return this.segW(off);
     }
     const lo = addr - this.lb;
     if (lo >= 0 && lo < PAGE_BYTES) {
@@ -629,19 +697,15 @@ export class WordMemory {
     if (f0 < f1) this.zeroFlat(f0, f1);
     const first = Math.floor(addr / PAGE_BYTES);
     const last = Math.ceil(end / PAGE_BYTES);
-    if (last - first > this.pages.size) {
-      const doomed: number[] = [];
-      for (const pn of this.pages.keys()) if (pn >= first && pn < last) doomed.push(pn);
-      for (const pn of doomed) this.setPage(pn, undefined);
-    } else {
-      for (let pn = first; pn < last; pn++) if (this.pages.has(pn)) this.setPage(pn, undefined);
-    }
+    this.fills.clear(first, last);
+    this.dropPages(first, last);
   }
 
   /** mremap: the map pages of [from, from + oldLen) now live at `to`; beyond newLen they are gone. */
   move(from: number, oldLen: number, to: number, newLen: number): void {
     if (from === to) {
       if (newLen < oldLen) this.drop(from + newLen, oldLen - newLen);
+      else this.fills.clear(Math.floor((from + oldLen) / PAGE_BYTES), Math.ceil((from + newLen) / PAGE_BYTES));
       return;
     }
     const keep = Math.min(oldLen, newLen);
@@ -652,6 +716,7 @@ export class WordMemory {
     moved.sort((x, y) => x.pn - y.pn);
     for (const p of moved) this.setPage(p.pn, undefined);
     const shift = Math.floor(to / PAGE_BYTES) - first;
+    this.fills.move(first, n, shift, Math.ceil(keep / PAGE_BYTES));
     for (const p of moved) {
       if ((p.pn - first) * PAGE_BYTES >= keep) continue;
       const q = new Page(p.pn + shift, p.w, p.shared, p.tracked);
@@ -700,27 +765,33 @@ export class WordMemory {
     if (this.txOpen) throw new Error('WordMemory: transaction already open');
     this.txOpen = true;
     this.txNo++;
+    this.fills.begin();
     this.newGen();
   }
 
   commit(): void {
     this.txOpen = false;
+    this.fills.commit();
     this.journal.length = 0;
     this.newGen();
   }
 
   rollback(): void {
     this.txOpen = false;
+    this.fills.rollback();
     const j = this.journal;
     for (let i = j.length - 1; i >= 0; i--) {
       const e = j[i];
       switch (e.t) {
         case 'flat':
-          this.hw.set(e.data, e.blk * U32_PER_BLOCK);
+          this.segW(e.blk * BLOCK_BYTES).set(e.data, ((e.blk * BLOCK_BYTES) & SEG_MASK) >>> 2);
           if (this.hDirty[e.blk] === 0) {
             this.hDirty[e.blk] = 1;
             this.dirtyPages.push(this.hb / BLOCK_BYTES + e.blk);
           }
+          break;
+        case 'seg':
+          this.hs[e.k] = e.data;
           break;
         case 'flatLen':
           if (e.len > this.hlen) this.ensureFlat(e.len);
@@ -773,7 +844,8 @@ export class WordMemory {
         const b = key - hbBlk;
         if (b < 0 || b * BLOCK_BYTES >= this.hlen) continue;
         this.hDirty[b] = 0;
-        h = hashWords(this.hw, b * U32_PER_BLOCK, U32_PER_BLOCK);
+        const seg = this.hs[(b * BLOCK_BYTES) >>> 20];
+        h = seg === undefined ? 0 : hashWords(seg, ((b * BLOCK_BYTES) & SEG_MASK) >>> 2, U32_PER_BLOCK);
       } else {
         const pn = -key - 1;
         if (pn === lbPn) {
@@ -792,6 +864,13 @@ export class WordMemory {
       }
     }
     d.length = 0;
+    if (this.fills.dirty) {
+      const old = this.pageDigest.get(FILLS_KEY);
+      if (old !== undefined) this.sum.remove(FILLS_KEY, old);
+      const h = this.fills.hash();
+      this.pageDigest.set(FILLS_KEY, h);
+      this.sum.add(FILLS_KEY, h);
+    }
     return this.sum;
   }
 

@@ -70,7 +70,8 @@ function sectionsOf(map: HeapMap): { label: string; kind: RegionKind; regions: M
       last.regions.push(r);
       continue;
     }
-    const label = r.label ?? (r.kind === 'brk' ? 'brk heap' : r.kind === 'arena-heap' ? 'arena heap' : 'mmapped chunks');
+    // All mmapped chunks share one section, whatever their own labels say.
+    const label = r.kind === 'mmapped' ? 'mmapped chunks' : r.label ?? (r.kind === 'brk' ? 'brk heap' : 'arena heap');
     out.push({ label, kind: r.kind, regions: [r] });
   }
   return out;
@@ -173,7 +174,8 @@ export function layoutHeap(map: HeapMap, o: LayoutOptions): Layout {
   let sections: Section[] = groups.map((g) => {
     const pieces: Piece[] = [];
     g.regions.forEach((r, i) => {
-      for (const p of piecesOf(r, i > 0)) pieces.push(p);
+      const afterGap = i > 0 && g.regions[i - 1].end !== r.start; // adjacent mappings need no mark
+      for (const p of piecesOf(r, afterGap)) pieces.push(p);
     });
     return { label: g.label, kind: g.kind, start: g.regions[0].start, end: g.regions[g.regions.length - 1].end, pieces };
   });

@@ -23,7 +23,7 @@ const small: HeapMap = {
   regions: [
     { kind: 'brk', start: BASE, end: BASE + 0x21000, chunks },
     { kind: 'mmapped', start: 0x7ffff7d87000, end: 0x7ffff7d87000 + 200704, chunks: [{ addr: 0x7ffff7d87000, size: 200704, kind: 'mmapped' }] },
-    { kind: 'mmapped', start: 0x7ffff7db8000, end: 0x7ffff7db8000 + 135168, chunks: [{ addr: 0x7ffff7db8000, size: 135168, kind: 'mmapped' }] },
+    { kind: 'mmapped', start: 0x7ffff7dc0000, end: 0x7ffff7dc0000 + 135168, chunks: [{ addr: 0x7ffff7dc0000, size: 135168, kind: 'mmapped' }] },
   ],
 };
 
@@ -55,7 +55,7 @@ describe('renderHeapSvg on a hand-built heap', () => {
 
   it('labels the regions and the address at the start of each row', () => {
     expect(svg).toContain(`brk heap: 0x555555559000-0x55555557a000 (132 KiB)`);
-    expect(svg).toContain('mmapped chunks: 0x7ffff7d87000-0x7ffff7dd9000');
+    expect(svg).toContain('mmapped chunks: 0x7ffff7d87000-0x7ffff7de1000');
     expect(svg).toMatch(/text-anchor="end">0x555555559000</);
     expect(svg).toMatch(/text-anchor="end">0x7ffff7d87000</);
   });
@@ -65,9 +65,9 @@ describe('renderHeapSvg on a hand-built heap', () => {
     const widthOf = (addr: number): number => l.rects.filter((r) => r.piece.addr === addr).reduce((w, r) => w + r.width, 0);
     expect(widthOf(BASE + 0x330)).toBeGreaterThanOrEqual(3);
     // 200704 vs 135168 bytes: both far above the minimum, so in the ratio of their sizes
-    expect(widthOf(0x7ffff7d87000) / widthOf(0x7ffff7db8000)).toBeCloseTo(200704 / 135168, 3);
-    expect(widthOf(topAddr) / widthOf(0x7ffff7db8000)).toBeCloseTo((BASE + 0x21000 - topAddr) / 135168, 3);
-    expect(l.gapMarks).toHaveLength(1); // between the two mmapped chunks
+    expect(widthOf(0x7ffff7d87000) / widthOf(0x7ffff7dc0000)).toBeCloseTo(200704 / 135168, 3);
+    expect(widthOf(topAddr) / widthOf(0x7ffff7dc0000)).toBeCloseTo((BASE + 0x21000 - topAddr) / 135168, 3);
+    expect(l.gapMarks).toHaveLength(1); // 0x8000 bytes between the two mmapped chunks
     expect(l.merged).toBe('none');
   });
 

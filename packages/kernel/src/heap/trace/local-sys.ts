@@ -32,6 +32,66 @@ interface Vma {
   end: number;
 }
 
+/** Resident page numbers outside the brk area, as sorted, merged [first, end) runs. */
+class PageRuns {
+  private s: number[] = [];
+  private e: number[] = [];
+
+  /** The index of the first run ending after pn. */
+  private after(pn: number): number {
+    let lo = 0, hi = this.s.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.e[mid] <= pn) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  has(pn: number): boolean {
+    const i = this.after(pn);
+    return i < this.s.length && this.s[i] <= pn;
+  }
+
+  add(first: number, end: number): void {
+    let i = this.after(first - 1);
+    // runs that touch or overlap [first, end) merge into one
+    let a = first, z = end;
+    let j = i;
+    while (j < this.s.length && this.s[j] <= end) {
+      a = Math.min(a, this.s[j]);
+      z = Math.max(z, this.e[j]);
+      j++;
+    }
+    if (i > 0 && this.e[i - 1] === first) {
+      i--;
+      a = this.s[i];
+    }
+    this.s.splice(i, j - i, a);
+    this.e.splice(i, j - i, z);
+  }
+
+  remove(first: number, end: number): void {
+    const i = this.after(first);
+    let j = i;
+    const ns: number[] = [], ne: number[] = [];
+    while (j < this.s.length && this.s[j] < end) {
+      if (this.s[j] < first) ns.push(this.s[j]), ne.push(first);
+      if (this.e[j] > end) ns.push(end), ne.push(this.e[j]);
+      j++;
+    }
+    this.s.splice(i, j - i, ...ns);
+    this.e.splice(i, j - i, ...ne);
+  }
+
+  /** Pages of [first, end) in some run. */
+  count(first: number, end: number): number {
+    let n = 0;
+    for (let i = this.after(first); i < this.s.length && this.s[i] < end; i++) n += Math.min(end, this.e[i]) - Math.max(first, this.s[i]);
+    return n;
+  }
+}
+
 export class LocalSys implements HeapSys {
   readonly brkStart: number;
   private cur: number;
@@ -42,7 +102,7 @@ export class LocalSys implements HeapSys {
   // residency: a bitmap over the brk area, a set elsewhere
   private readonly brkPn0: number;
   private brkBits = new Uint8Array(1024);
-  private readonly other = new Set<number>();
+  private readonly other = new PageRuns();
   private lastPn = -1;
 
   constructor(private readonly opts: LocalSysOptions) {
@@ -58,28 +118,28 @@ export class LocalSys implements HeapSys {
 
   // ------------------------------------------------------------------ residency
 
-  private setResident(pn: number): void {
-    const i = pn - this.brkPn0;
-    if (i >= 0 && pn * PAGE < this.mmapFloor()) {
-      if (i >= this.brkBits.length) {
-        const b = new Uint8Array(Math.max(this.brkBits.length * 2, i + 1));
+  private inBrkArea(pn: number): boolean {
+    return pn >= this.brkPn0 && pn * PAGE < this.mmapFloor();
+  }
+
+  /** Marks pages [first, end) resident. */
+  private setResident(first: number, end: number): void {
+    if (this.inBrkArea(first) && this.inBrkArea(end - 1)) {
+      const hi = end - this.brkPn0;
+      if (hi > this.brkBits.length) {
+        const b = new Uint8Array(Math.max(this.brkBits.length * 2, hi));
         b.set(this.brkBits);
         this.brkBits = b;
       }
-      this.brkBits[i] = 1;
-    } else this.other.add(pn);
-  }
-
-  private clearResident(pn: number): void {
-    const i = pn - this.brkPn0;
-    if (i >= 0 && i < this.brkBits.length && pn * PAGE < this.mmapFloor()) this.brkBits[i] = 0;
-    else this.other.delete(pn);
-    if (pn === this.lastPn) this.lastPn = -1;
+      this.brkBits.fill(1, first - this.brkPn0, hi);
+    } else this.other.add(first, end);
   }
 
   private isResident(pn: number): boolean {
-    const i = pn - this.brkPn0;
-    if (i >= 0 && pn * PAGE < this.mmapFloor()) return i < this.brkBits.length && this.brkBits[i] === 1;
+    if (this.inBrkArea(pn)) {
+      const i = pn - this.brkPn0;
+      return i < this.brkBits.length && this.brkBits[i] === 1;
+    }
     return this.other.has(pn);
   }
 
@@ -93,18 +153,16 @@ export class LocalSys implements HeapSys {
     const first = Math.floor(addr / PAGE);
     const last = Math.floor((addr + length - 1) / PAGE);
     if (first === last && first === this.lastPn) return;
-    for (let pn = first; pn <= last; pn++) this.setResident(pn);
+    this.setResident(first, last + 1);
     this.lastPn = last;
   }
 
   private dropRange(addr: number, length: number): void {
     const first = Math.floor(addr / PAGE);
     const last = Math.ceil((addr + length) / PAGE);
-    if (last - first > this.other.size + 4096) {
-      for (const pn of [...this.other]) if (pn >= first && pn < last) this.other.delete(pn);
-      const lo = Math.max(0, first - this.brkPn0), hi = Math.min(this.brkBits.length, last - this.brkPn0);
-      if (lo < hi && first * PAGE < this.mmapFloor()) this.brkBits.fill(0, lo, hi);
-    } else for (let pn = first; pn < last; pn++) this.clearResident(pn);
+    this.other.remove(first, last);
+    const lo = Math.max(0, first - this.brkPn0), hi = Math.min(this.brkBits.length, last - this.brkPn0);
+    if (lo < hi) this.brkBits.fill(0, lo, hi);
     this.lastPn = -1;
   }
 
@@ -120,6 +178,7 @@ export class LocalSys implements HeapSys {
   residentPages(addr: number, length: number): number {
     const a = Math.floor(addr / PAGE);
     const n = Math.ceil((addr + length - a * PAGE) / PAGE);
+    if (!this.inBrkArea(a)) return this.other.count(a, a + n);
     let r = 0;
     for (let pn = a; pn < a + n; pn++) if (this.isResident(pn)) r++;
     return r;
@@ -242,7 +301,7 @@ export class LocalSys implements HeapSys {
     for (let k = 0; k < oldLen / PAGE; k++) if (this.isResident(first + k)) moved.push(k);
     this.dropRange(oldAddr, oldLen);
     const to = Math.floor(at / PAGE);
-    for (const k of moved) this.setResident(to + k);
+    for (const k of moved) this.setResident(to + k, to + k + 1);
     return this.rec(call, at);
   }
 
