@@ -5,10 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { gunzipSync, gzipSync } from 'node:zlib';
-// The model's trace tools (not re-exported by @mmsim/kernel's index yet).
-import { compareTraces } from '../../../../kernel/src/heap/trace/compare.js';
-import { formatTrace, parseTrace, TraceParseError } from '../../../../kernel/src/heap/trace/parse.js';
-import { replayTrace, type ReplayOptions } from '../../../../kernel/src/heap/trace/replay.js';
+import { compareTraces, formatTrace, parseTrace, replayTrace, TraceParseError, type TraceReplayOptions as ReplayOptions } from '@mmsim/kernel/heap';
 import type { OptionSpec, ParsedArgs, PositionalSpec } from '../../args.js';
 import type { Io } from '../../io.js';
 
