@@ -3,5 +3,9 @@ import { demo } from './demo.js';
 import { machine, meminfo, proc, ps, sysctl } from './inspect.js';
 import { exportLog, replay, tail } from './log.js';
 import { serve } from './serve.js';
+import { heapCommand } from './heap/index.js';
+import { heapInspectCommands } from './heap-inspect.js';
 
-export const COMMANDS: readonly Command[] = [serve, demo, machine, ps, meminfo, proc, sysctl, tail, exportLog, replay];
+const heap: Command = { ...heapCommand, summary: 'the glibc allocator: traces in and out, and a live heap\'s bins, chunks and map', subcommands: [...(heapCommand.subcommands ?? []), ...heapInspectCommands] };
+
+export const COMMANDS: readonly Command[] = [serve, demo, machine, ps, meminfo, proc, sysctl, heap, tail, exportLog, replay];
