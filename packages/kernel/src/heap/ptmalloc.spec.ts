@@ -213,3 +213,45 @@ describe('tunables from the environment', () => {
     expect(t.mi()).toMatchObject({ smblks: 1, fsmblks: 32 });
   });
 });
+
+describe('from the source, computed by hand', () => {
+  it('a failing brk falls back to a 1 MiB mmap that becomes a non-contiguous main heap', () => {
+    const sys = new LocalSys({ brkStart: BASE, brkLimit: BASE });
+    const pm = new Ptmalloc({ brkStart: BASE, cpus: 2 }, sys);
+    const p = pm.malloc(1, 24);
+    // sysmalloc: brk fails; sysmalloc_mmap_fallback maps max(0x21000, MMAP_AS_MORECORE_SIZE)
+    // and top starts at its base; tcache struct then the chunk, as in the brk case
+    expect(p % 4096).toBe(0x2a0);
+    expect(p).toBeGreaterThan(BASE + 2 ** 32);
+    expect(pm.mallinfo2(1)).toMatchObject({ arena: 1048576, hblks: 0, uordblks: 688 });
+    expect(sys.brkCurrent).toBe(BASE);
+  });
+
+  it('MALLOC_ARENA_MAX=2: a second thread gets a new arena, the next ones take turns (reused_arena)', () => {
+    const sys = new LocalSys({ brkStart: BASE });
+    const pm = new Ptmalloc({ brkStart: BASE, cpus: 2, env: ['MALLOC_ARENA_MAX=2'] }, sys);
+    const inBrk = (p: number) => p >= BASE && p < BASE + 2 ** 32;
+    expect(inBrk(pm.malloc(1, 24))).toBe(true);
+    const t2 = pm.malloc(2, 24);
+    expect(inBrk(t2)).toBe(false);
+    expect(t2 % 2 ** 26).toBe(0x8d0 + 0x290 + 0x10); // heap_info + malloc_state, the tcache, the block
+    expect(inBrk(pm.malloc(3, 24))).toBe(true); // next_to_use starts at main_arena
+    const t4 = pm.malloc(4, 24);
+    expect(t4 - (t4 % 2 ** 26)).toBe(t2 - (t2 % 2 ** 26)); // then main_arena.next: the thread arena
+    expect(pm.mallinfo2(1).arena).toBe(2 * 135168);
+  });
+
+  it('MALLOC_PERTURB_ fills what malloc hands out and what free takes back, so the pages become resident', () => {
+    const run = (env: string[]) => {
+      const sys = new LocalSys({ brkStart: BASE });
+      const pm = new Ptmalloc({ brkStart: BASE, cpus: 2, env }, sys);
+      const p = pm.malloc(1, 60000);
+      pm.malloc(1, 10);
+      pm.free(1, p);
+      return sys.residentPages(BASE, sys.brkCurrent - BASE);
+    };
+    // without perturb only the header pages are written; with it the 60000 bytes are
+    expect(run([])).toBe(2);
+    expect(run(['MALLOC_PERTURB_=85'])).toBe(15);
+  });
+});

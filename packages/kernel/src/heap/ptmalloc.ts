@@ -31,6 +31,11 @@ import { parseMallocTunables, type MallocTunables } from './tunables.js';
 export interface PtmallocOptions extends HeapProcessConfig {
   /** The process's environment, "NAME=value" in envp order (MALLOC_*_ and GLIBC_TUNABLES). */
   readonly env?: readonly string[];
+  /**
+   * The HeapSys loses a page only when this allocator drops it (an in-process LocalSys): each
+   * page's first load and store is reported once, not in every call. Leave unset for vma.
+   */
+  readonly touchesPersist?: boolean;
 }
 
 export type MemalignVariant = 'memalign' | 'aligned_alloc' | 'posix_memalign' | 'valloc' | 'pvalloc';
@@ -53,6 +58,7 @@ export class Ptmalloc {
 
   constructor(readonly options: PtmallocOptions, sys: HeapSys) {
     this.heap = new HeapProcess(options, sys);
+    this.heap.mem.persistTouches = options.touchesPersist ?? false;
     this.tunables = parseMallocTunables(options.env ?? [], options.secure ?? false);
   }
 

@@ -167,8 +167,10 @@ export let revealedLo = 0;
 export let revealedHi = 0;
 export function loadRevealed(h: HeapProcess, pos: number): number {
   const s = Math.floor(pos / 4096);
-  const lo = ((h.mem.rdLo(pos) ^ (s >>> 0)) >>> 0);
-  const hi = ((h.mem.rdHi(pos) ^ (Math.floor(s / 4294967296) >>> 0)) >>> 0);
+  const m = h.mem;
+  m.rdPair(pos);
+  const lo = (m.lo ^ (s >>> 0)) >>> 0;
+  const hi = (m.hi ^ (Math.floor(s / 4294967296) >>> 0)) >>> 0;
   revealedLo = lo;
   revealedHi = hi;
   return lo + hi * 4294967296;

@@ -29,8 +29,9 @@ export function tcacheGet(h: HeapProcess, idx: number): number {
   const tc = h.tcache;
   const m = h.mem;
   const ea = tc + TCACHE_ENTRIES_OFFSET + idx * 8;
-  const lo = m.rdLo(ea);
-  const e = m.rd(ea);
+  m.rdPair(ea);
+  const lo = m.lo;
+  const e = lo + m.hi * 4294967296;
   if ((lo & 15) !== 0) malloc_printerr('malloc(): unaligned tcache chunk detected');
   loadRevealed(h, e);
   storeRevealed(h, ea);

@@ -105,6 +105,13 @@ export class WordMemory {
   private wpn = -1;
   private wp: Page | undefined = undefined;
 
+  /**
+   * The HeapSys keeps every page it was told about until the allocator itself drops it
+   * (munmap, MADV_DONTNEED, brk shrink): a page is then reported once, not once per call.
+   * True for an in-process LocalSys; false for vma, which may swap a page out at any time.
+   */
+  persistTouches = false;
+
   // touches since the last flush
   private gen = 1;
   private pendingW = new Float64Array(64);
@@ -187,6 +194,10 @@ export class WordMemory {
 
   /** Zeroes bytes [from, to) of the flat tier (page-aligned), journaling first. */
   private zeroFlat(from: number, to: number): void {
+    // the pages are gone: their next load or store is reported again
+    this.hwGen.fill(0, from / PAGE_BYTES, to / PAGE_BYTES);
+    this.hrGen.fill(0, from / PAGE_BYTES, to / PAGE_BYTES);
+    this.hbGen.fill(0, from / BLOCK_BYTES, to / BLOCK_BYTES);
     let a = from;
     while (a < to) {
       const k = a >>> 20;
@@ -473,6 +484,21 @@ export class WordMemory {
     return w === undefined ? 0 : w[this.vi + 1];
   }
 
+  /** The halves of the word at addr, in `lo` and `hi` (one lookup for both). */
+  rdPair(addr: number): void {
+    const w = this.rview(addr);
+    if (w === undefined) {
+      this.lo = 0;
+      this.hi = 0;
+    } else {
+      this.lo = w[this.vi];
+      this.hi = w[this.vi + 1];
+    }
+  }
+  /** Set by rdPair. */
+  lo = 0;
+  hi = 0;
+
   /** Stores a non-negative integer below 2^53. */
   wr(addr: number, v: number): void {
     const off = addr - this.hb;
@@ -750,7 +776,7 @@ export class WordMemory {
     for (let i = 0; i < this.nBW; i += 2) sys.write(bw[i], bw[i + 1]);
     for (let i = 0; i < this.nBR; i += 2) sys.read(br[i], br[i + 1]);
     this.nW = this.nR = this.nBW = this.nBR = 0;
-    this.newGen();
+    if (!this.persistTouches) this.newGen();
   }
 
   /** Forgets queued touches (a call that is being thrown away). */

@@ -30,7 +30,7 @@ export interface HeapProgramRun {
 export function runHeapProgram(program: string, options: HeapProgramOptions = {}): HeapProgramRun {
   const heapBase = options.heapBase ?? 0x555555559000;
   const sys = new LocalSys({ brkStart: heapBase });
-  const pm = new Ptmalloc({ brkStart: heapBase, cpus: options.cpus ?? 2, env: options.env }, sys);
+  const pm = new Ptmalloc({ brkStart: heapBase, cpus: options.cpus ?? 2, env: options.env, touchesPersist: true }, sys);
   const h = new Map<number, number>();
   const calls = emptyCalls();
   const handle = (s: string): number => Number(s.replace(/^h/, '')) & 65535;

@@ -93,7 +93,7 @@ export function replayTrace(input: ParsedTrace | PreparedReplay, options: Replay
   const t = real.calls;
   const sys = new LocalSys({ brkStart: real.heapBase, mmapBase: options.mmapBase, maxRequest: options.maxRequest });
   const pm = new Ptmalloc(
-    { brkStart: real.heapBase, cpus: options.cpus ?? 2, env: options.env, overcommitMemory: options.overcommitMemory, thpMode: options.thpMode },
+    { brkStart: real.heapBase, cpus: options.cpus ?? 2, env: options.env, overcommitMemory: options.overcommitMemory, thpMode: options.thpMode, touchesPersist: true },
     sys,
   );
   const slotPtr = new Float64Array(prep.slots);
