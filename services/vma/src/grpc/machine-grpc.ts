@@ -20,7 +20,7 @@ import {
 } from '@mmsim/proto';
 import type { GrpcServiceRegistration } from '@mmsim/grpc';
 import { machineSummary, requireMachine } from '../queries.js';
-import { sysctlAlsoTold, sysctlName, sysctlValue } from '../sysctl.js';
+import { sysctlName, sysctlValue } from '../sysctl.js';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 
 type VmaHost = AggregateHost<VmCommand, VmEvent, VmState>;
@@ -127,11 +127,9 @@ export function machineGrpc(host: VmaHost, bus: Bus): GrpcServiceRegistration {
         const name = sysctlName(req.name);
         if (req.value !== '') {
           const value = sysctlValue(name, req.value);
-          const rid = requestId(call);
-          const r = await host.handle(ref, { type: 'SetSysctl', name, value }, { requestId: rid });
-          for (const svc of sysctlAlsoTold(name)) {
-            await ask(svc, { type: 'SetSysctl', name, value }, { ...askCtx(ref, rid, `${svc}.sysctl`, r.simTimeNs), position: host.position(ref) });
-          }
+          // vm's SetSysctl tells the owner (frames or oom) itself, through a Need: asking it again
+          // here would append the same setting twice.
+          await host.handle(ref, { type: 'SetSysctl', name, value }, { requestId: requestId(call) });
         }
         const v = host.query(ref, (s) => (name === 'admin_reserve_kbytes' ? s.sc.adminReserveKbytes : name === 'user_reserve_kbytes' ? s.sc.userReserveKbytes : s.sc.sysctl[name]));
         return { name: `vm.${name}`, value: String(v) };
