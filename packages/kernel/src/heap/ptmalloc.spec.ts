@@ -39,6 +39,18 @@ describe('the first allocation', () => {
   });
 });
 
+describe('a break that is not 16-aligned', () => {
+  it('gets a second sbrk that aligns the top and rounds the break to a page (measured: sbrk(0x123) first)', () => {
+    const start = BASE + 0x123;
+    const sys = new LocalSys({ brkStart: start });
+    const pm = new Ptmalloc({ brkStart: start, cpus: 2 }, sys);
+    const p = pm.malloc(1, 24);
+    expect(p - start).toBe(0x2ad);
+    expect(sys.brkCurrent - start).toBe(0x21edd);
+    expect(pm.mallinfo2(1)).toMatchObject({ arena: 138973, keepcost: 138272, uordblks: 701 });
+  });
+});
+
 describe('mmap threshold', () => {
   it('malloc(132000) is served from the 134512-byte top; the second one is mmapped', () => {
     const t = proc();
