@@ -50,6 +50,28 @@ const samples: { [K in FramesEvent['type']]: Extract<FramesEvent, { type: K }>[]
     { type: 'UserPagesAllocated', memcg: 0, allowReclaim: false, mlocked: true, pages: [], outcome: { ...noOutcome, failed: { kind: 'global' } } },
     { type: 'UserPagesAllocated', memcg: 1, allowReclaim: true, mlocked: false, pages: [{ kind: 'file', owner: 1, index: 1, count: 1 }], outcome: noOutcome },
   ],
+  FilePagesFaulted: [
+    {
+      type: 'FilePagesFaulted', file: 3, index: 2 ** 33, count: 7, memcg: 1, kind: 'file', mlocked: false, allowReclaim: true, read: true,
+      outcome: { pfns: [{ pfn: 9, count: 2 }, { pfn: 40, count: 5 }], evicted: [{ pfn: 17, count: 1, kind: 'anon', owner: 4, index: 100, slot: 1 }], failed: null, majorFaults: 5 },
+    },
+    { type: 'FilePagesFaulted', file: 4, index: 0, count: 1, memcg: 0, kind: 'shmem', mlocked: true, allowReclaim: false, read: false, outcome: { ...noOutcome, failed: { kind: 'global' } } },
+  ],
+  PagesSwappedIn: [
+    {
+      type: 'PagesSwappedIn', owner: 12, entries: [{ slot: 262143, index: 34359738000, count: 1 }, { slot: 5, index: 7, count: 3 }], memcg: 4, write: true,
+      mlocked: false, allowReclaim: true, outcome: { pfns: [{ pfn: 2 ** 40, count: 4 }], evicted: [], failed: null, majorFaults: 3 },
+    },
+    { type: 'PagesSwappedIn', owner: 0, entries: [{ slot: 1, index: 0, count: 1 }], memcg: 0, write: false, mlocked: true, allowReclaim: false, outcome: { ...noOutcome, failed: { kind: 'memcg', memcg: 0 } } },
+  ],
+  MemcgHighSet: [
+    { type: 'MemcgHighSet', memcg: 3, highPages: -1, outcome: { evicted: [] } },
+    { type: 'MemcgHighSet', memcg: 2 ** 32 - 1, highPages: 2 ** 40, outcome: { evicted: [{ pfn: 30, count: 2, kind: 'file', owner: 5, index: 0, slot: -1 }] } },
+  ],
+  PagesLazyFreeMarked: [
+    { type: 'PagesLazyFreeMarked', pfns: [{ pfn: 5, count: 2 }], lazy: true },
+    { type: 'PagesLazyFreeMarked', pfns: [], lazy: false },
+  ],
   UserPagesFreed: [{ type: 'UserPagesFreed', pfns: [{ pfn: 5, count: 2 }] }, { type: 'UserPagesFreed', pfns: [] }],
   SwappedIn: [
     {

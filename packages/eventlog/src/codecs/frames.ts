@@ -14,6 +14,7 @@ import type {
   OwnerRun,
   PfnRun,
   SlotRun,
+  SwapRun,
 } from '@mmsim/kernel/frames';
 import { unreachable } from '@mmsim/kernel';
 import * as pb from '@mmsim/proto';
@@ -103,6 +104,9 @@ const pfnRunFromProto = (m: pb.PfnRun): PfnRun => ({ pfn: num(m.pfn, 'pfn'), cou
 
 const slotRunToProto = (r: SlotRun): pb.SlotRun => ({ slot: u64(r.slot, 'slot'), count: u64(r.count, 'slot run count') });
 const slotRunFromProto = (m: pb.SlotRun): SlotRun => ({ slot: num(m.slot, 'slot'), count: num(m.count, 'slot run count') });
+
+const swapRunToProto = (r: SwapRun): pb.SwapRun => ({ slot: u64(r.slot, 'slot'), index: u64(r.index, 'index'), count: u64(r.count, 'swap run count') });
+const swapRunFromProto = (m: pb.SwapRun): SwapRun => ({ slot: num(m.slot, 'slot'), index: num(m.index, 'index'), count: num(m.count, 'swap run count') });
 
 const ownerRunToProto = (r: OwnerRun): pb.OwnerRun => ({
   kind: pageKind.to(r.kind),
@@ -256,6 +260,42 @@ function toProto(e: FramesEvent): Msg {
       };
     case 'MemcgEventCounted':
       return { event: { $case: 'memcgEventCounted', value: { memcg: u32(e.memcg, 'memcg'), kind: memcgEventKind.to(e.kind) } } };
+    case 'FilePagesFaulted':
+      return {
+        event: {
+          $case: 'filePagesFaulted',
+          value: {
+            file: u32(e.file, 'file'),
+            index: u64(e.index, 'index'),
+            count: u64(e.count, 'count'),
+            memcg: u32(e.memcg, 'memcg'),
+            kind: fileKind.to(e.kind),
+            mlocked: e.mlocked,
+            allowReclaim: e.allowReclaim,
+            read: e.read,
+            outcome: allocOutcomeToProto(e.outcome),
+          },
+        },
+      };
+    case 'PagesSwappedIn':
+      return {
+        event: {
+          $case: 'pagesSwappedIn',
+          value: {
+            owner: u32(e.owner, 'owner'),
+            entries: e.entries.map(swapRunToProto),
+            memcg: u32(e.memcg, 'memcg'),
+            write: e.write,
+            mlocked: e.mlocked,
+            allowReclaim: e.allowReclaim,
+            outcome: allocOutcomeToProto(e.outcome),
+          },
+        },
+      };
+    case 'MemcgHighSet':
+      return { event: { $case: 'memcgHighSet', value: { memcg: u32(e.memcg, 'memcg'), highPages: s64(e.highPages, 'highPages'), outcome: evictOutcomeToProto(e.outcome) } } };
+    case 'PagesLazyFreeMarked':
+      return { event: { $case: 'pagesLazyFreeMarked', value: { pfns: e.pfns.map(pfnRunToProto), lazy: e.lazy } } };
     default:
       return unreachable(e, 'frames event');
   }
@@ -366,6 +406,38 @@ function fromProto(m: Msg): FramesEvent {
     }
     case 'memcgEventCounted':
       return { type: 'MemcgEventCounted', memcg: ev.value.memcg, kind: memcgEventKind.from(ev.value.kind) } satisfies Ev<'MemcgEventCounted'>;
+    case 'filePagesFaulted': {
+      const v = ev.value;
+      return {
+        type: 'FilePagesFaulted',
+        file: v.file,
+        index: num(v.index, 'index'),
+        count: num(v.count, 'count'),
+        memcg: v.memcg,
+        kind: fileKind.from(v.kind),
+        mlocked: v.mlocked,
+        allowReclaim: v.allowReclaim,
+        read: v.read,
+        outcome: allocOutcomeFromProto(v.outcome),
+      } satisfies Ev<'FilePagesFaulted'>;
+    }
+    case 'pagesSwappedIn': {
+      const v = ev.value;
+      return {
+        type: 'PagesSwappedIn',
+        owner: v.owner,
+        entries: v.entries.map(swapRunFromProto),
+        memcg: v.memcg,
+        write: v.write,
+        mlocked: v.mlocked,
+        allowReclaim: v.allowReclaim,
+        outcome: allocOutcomeFromProto(v.outcome),
+      } satisfies Ev<'PagesSwappedIn'>;
+    }
+    case 'memcgHighSet':
+      return { type: 'MemcgHighSet', memcg: ev.value.memcg, highPages: num(ev.value.highPages, 'highPages'), outcome: evictOutcomeFromProto(ev.value.outcome) } satisfies Ev<'MemcgHighSet'>;
+    case 'pagesLazyFreeMarked':
+      return { type: 'PagesLazyFreeMarked', pfns: ev.value.pfns.map(pfnRunFromProto), lazy: ev.value.lazy } satisfies Ev<'PagesLazyFreeMarked'>;
     default:
       return unreachable(ev, 'frames event message');
   }

@@ -143,6 +143,46 @@ function eventOf(cmd: FramesCommand, s: FramesState): FramesEvent | null {
         mlocked: cmd.mlocked === true, allowReclaim: cmd.allowReclaim !== false, outcome: PENDING,
       };
     }
+    case 'GetFilePages': {
+      requireBooted(s);
+      const kind = cmd.kind ?? 'file';
+      if (kind !== 'file' && kind !== 'shmem' && kind !== 'bdev') throw invalid(BAD, `file kind must be file, shmem or bdev, got ${String(kind)}`);
+      requireInt(BAD, 'count', cmd.count, 1, MAX_BATCH);
+      checkOwner('file', cmd.file, cmd.index, cmd.count);
+      return {
+        type: 'FilePagesFaulted', file: cmd.file, index: cmd.index, count: cmd.count, memcg: requireMemcgId(cmd.memcg), kind,
+        mlocked: cmd.mlocked === true, allowReclaim: cmd.allowReclaim !== false, read: cmd.read === true, outcome: PENDING,
+      };
+    }
+    case 'SwapInPages': {
+      requireBooted(s);
+      if (!validOwnerId(cmd.owner)) throw invalid(BAD, `owner must be an integer in [0, 2^32), got ${String(cmd.owner)}`);
+      if (!Array.isArray(cmd.entries) || cmd.entries.length === 0) throw invalid(BAD, 'entries must be a non-empty array of swap runs');
+      let n = 0;
+      const entries = cmd.entries.map((r) => {
+        requireInt(BAD, 'entries[].count', r.count, 1, MAX_BATCH);
+        requireInt(BAD, 'entries[].slot', r.slot, 1, Math.max(1, s.swapMap.length - r.count));
+        checkOwner('anon', cmd.owner, r.index, r.count);
+        n += r.count;
+        return { slot: r.slot, index: r.index, count: r.count };
+      });
+      if (n > MAX_BATCH) throw invalid(BAD, `at most ${MAX_BATCH} pages per command`);
+      return {
+        type: 'PagesSwappedIn', owner: cmd.owner, entries, memcg: requireMemcgId(cmd.memcg), write: cmd.write === true,
+        mlocked: cmd.mlocked === true, allowReclaim: cmd.allowReclaim !== false, outcome: PENDING,
+      };
+    }
+    case 'SetMemcgHigh': {
+      requireBooted(s);
+      requireMemcgId(cmd.memcg);
+      if (cmd.memcg === 0) throw invalid(BAD, 'the root memcg has no memory.high');
+      if (!s.memcgIdx.has(cmd.memcg)) throw precondition('frames.NO_SUCH_MEMCG', `memcg ${cmd.memcg} does not exist (SetMemcgLimit creates it)`);
+      const high = cmd.highPages === null ? -1 : requireInt(BAD, 'highPages', cmd.highPages, 0);
+      return { type: 'MemcgHighSet', memcg: cmd.memcg, highPages: pages(high), outcome: { evicted: [] } };
+    }
+    case 'MarkLazyFree':
+      requireBooted(s);
+      return { type: 'PagesLazyFreeMarked', pfns: pfnList(cmd.pfns), lazy: cmd.lazy === true };
     case 'TruncateFile': {
       requireBooted(s);
       const kind = cmd.kind ?? 'file';

@@ -6,10 +6,14 @@
 // Then the memcg charge (mem_cgroup_charge after the page is allocated, as do_anonymous_page
 // does): over memory.max, reclaim within the memcg that is over; if that frees nothing, the
 // charge fails (memory.events max counts every attempt: 1 + MAX_RECLAIM_RETRIES).
+// memory.high never fails a charge: pages charged above it are reclaimed back from the memcg
+// that is over (mm/memcontrol.c reclaim_high(), which the kernel runs from
+// mem_cgroup_handle_over_high() every MEMCG_CHARGE_BATCH pages of a big allocation and on the
+// return to user mode; the throttling sleep that follows is not modelled: time does not pass).
 import { MAX_RECLAIM_RETRIES } from './constants.js';
-import { E_ALLOCSTALL, E_PGALLOC, E_PGFREE, ZF_FREE, ZF_RESERVE, ZF_WLOW, ZF_WMIN, ZS, Z0 } from './counters.js';
+import { E_ALLOCSTALL, E_PGALLOC, E_PGFREE, MS, M_CURRENT, M_HIGH, M_PARENT, ZF_FREE, ZF_RESERVE, ZF_WLOW, ZF_WMIN, ZS, Z0 } from './counters.js';
 import { freeOnePage, rmqueueSmallest, zoneOf } from './buddy.js';
-import { chargeMemcg, memcgEvent, overLimit } from './memcg.js';
+import { chargeMemcg, memcgEvent, overHigh, overLimit } from './memcg.js';
 import { directReclaim, memcgReclaim, wakeKswapd } from './reclaim.js';
 import type { EvictionLog } from './runs.js';
 import type { FramesState } from './state.js';
@@ -56,6 +60,10 @@ export function tryCharge(s: FramesState, ev: EvictionLog, m: number, allowRecla
     const over = overLimit(s, m, 1);
     if (over < 0) {
       chargeMemcg(s, m, 1);
+      if (overHigh(s, m)) {
+        s.overHighPages++;
+        if (s.overHighPages >= MEMCG_CHARGE_BATCH && allowReclaim) reclaimHigh(s, ev, m);
+      }
       return -1;
     }
     memcgEvent(s, over, 'max');
@@ -65,5 +73,24 @@ export function tryCharge(s: FramesState, ev: EvictionLog, m: number, allowRecla
       for (let k = 0; k < MAX_RECLAIM_RETRIES; k++) memcgEvent(s, over, 'max');
       return over;
     }
+  }
+}
+
+/** include/linux/memcontrol.h MEMCG_CHARGE_BATCH: how often a big allocation stops to reclaim above memory.high. */
+export const MEMCG_CHARGE_BATCH = 64;
+
+/**
+ * reclaim_high(): every memcg from m up that is above memory.high counts a "high" event and is
+ * reclaimed by the pages charged above it since the last time. No OOM whatever it gets.
+ */
+export function reclaimHigh(s: FramesState, ev: EvictionLog, m: number): void {
+  const n = s.overHighPages;
+  s.overHighPages = 0;
+  if (n === 0 || m < 0) return;
+  for (let a = m; a >= 0; a = s.mcg[a * MS + M_PARENT]) {
+    const high = s.mcg[a * MS + M_HIGH];
+    if (high < 0 || s.mcg[a * MS + M_CURRENT] <= high) continue;
+    memcgEvent(s, a, 'high');
+    memcgReclaim(s, ev, a, n);
   }
 }

@@ -35,6 +35,8 @@ export function answerOf(command: FramesCommand, events: readonly FramesEvent[])
       case 'UserPagesAllocated':
       case 'SwappedIn':
       case 'FilePageFaulted':
+      case 'FilePagesFaulted':
+      case 'PagesSwappedIn':
       case 'KernelPagesAllocated':
         pfns = pfns.concat(expandPfnRuns(e.outcome.pfns));
         evicted.push(...expandEvicted(e.outcome.evicted));
@@ -44,6 +46,7 @@ export function answerOf(command: FramesCommand, events: readonly FramesEvent[])
       case 'KswapdRan':
       case 'CachesDropped':
       case 'FileTruncated':
+      case 'MemcgHighSet':
         evicted.push(...expandEvicted(e.outcome.evicted));
         break;
       case 'MemcgLimitSet':
@@ -159,7 +162,7 @@ export function framesFigures(s: FramesState): FramesFigures {
     pgscan_anon: c[C.E_PGSCAN_ANON], pgscan_file: c[C.E_PGSCAN_FILE], pgsteal_anon: c[C.E_PGSTEAL_ANON], pgsteal_file: c[C.E_PGSTEAL_FILE],
     slabs_scanned: c[C.E_SLABS_SCANNED], pageoutrun: c[C.E_PAGEOUTRUN], drop_pagecache: c[C.E_DROP_PAGECACHE], drop_slab: c[C.E_DROP_SLAB],
     oom_kill: c[C.E_OOM_KILL], unevictable_pgs_mlocked: c[C.E_MLOCKED], unevictable_pgs_munlocked: c[C.E_MUNLOCKED],
-    nr_vmscan_write: c[C.E_VMSCAN_WRITE], pgmajfault_frames: c[C.E_MAJFAULT],
+    nr_vmscan_write: c[C.E_VMSCAN_WRITE], pgmajfault_frames: c[C.E_MAJFAULT], pglazyfreed: c[C.E_PGLAZYFREED],
     kswapd_low_wmark_hit_quickly: c[C.E_KSWAPD_LOW_WMARK_HIT_QUICKLY], kswapd_high_wmark_hit_quickly: c[C.E_KSWAPD_HIGH_WMARK_HIT_QUICKLY],
   };
   for (let z = 0; z < 5; z++) {
@@ -181,6 +184,8 @@ export interface MemcgFigures {
   readonly parent: number;
   /** memory.max in pages; -1: "max". */
   readonly max: number;
+  /** memory.high in pages; -1: "max". */
+  readonly high: number;
   /** memory.current in pages. */
   readonly current: number;
   readonly events: Readonly<Record<C.MemcgEventKind, number>>;
@@ -205,7 +210,7 @@ export function memcgFigures(s: FramesState, id: number): MemcgFigures | null {
   const lru: number[] = [];
   for (let l = 0; l < 5; l++) lru.push(s.mcg[b + C.M_LRU_SIZE + l]);
   return {
-    id, parent: parent < 0 ? -1 : s.mcg[parent * C.MS + C.M_ID], max: s.mcg[b + C.M_MAX], current: s.mcg[b + C.M_CURRENT],
+    id, parent: parent < 0 ? -1 : s.mcg[parent * C.MS + C.M_ID], max: s.mcg[b + C.M_MAX], high: s.mcg[b + C.M_HIGH], current: s.mcg[b + C.M_CURRENT],
     events: ev, eventsLocal: evl, lru,
   };
 }

@@ -9,7 +9,7 @@
 // lists empty again. Taking the block off its list and using its pages in order is the same.
 import { LRU_UNEVICTABLE, NR_PAGE_ORDERS } from './constants.js';
 import {
-  E_MLOCKED, E_PGALLOC, MS, M_CURRENT, M_LRU_HEAD, M_LRU_SIZE, M_MAX, M_PARENT, N_ANON, N_BDEV, N_FILE_PAGES, N_LRU,
+  E_MLOCKED, E_PGALLOC, MS, M_CURRENT, M_HIGH, M_LRU_HEAD, M_LRU_SIZE, M_MAX, M_PARENT, N_ANON, N_BDEV, N_FILE_PAGES, N_LRU,
   N_MLOCK, N_SHMEM, ZF_FREE, ZF_LRU, ZF_MLOCK, ZF_RESERVE, ZF_WLOW, ZS, Z0,
 } from './counters.js';
 import { rmqueueSmallest, takeFreeBlock } from './buddy.js';
@@ -21,12 +21,17 @@ import { pcSet } from './page-cache.js';
 import type { PfnRuns } from './runs.js';
 import type { FramesState } from './state.js';
 
-/** Pages memcg m can be charged before it or an ancestor reaches memory.max. */
+/**
+ * Pages memcg m can be charged before it or an ancestor reaches memory.max or memory.high (above
+ * high, charges take the slow lane, which reclaims back to high).
+ */
 export function memcgRoom(s: FramesState, m: number): number {
   let room = Infinity;
   for (let a = m; a >= 0; a = s.mcg[a * MS + M_PARENT]) {
     const max = s.mcg[a * MS + M_MAX];
+    const high = s.mcg[a * MS + M_HIGH];
     if (max >= 0) room = Math.min(room, max - s.mcg[a * MS + M_CURRENT]);
+    if (high >= 0) room = Math.min(room, high - s.mcg[a * MS + M_CURRENT]);
   }
   return room;
 }

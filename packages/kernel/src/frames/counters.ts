@@ -52,6 +52,8 @@ export const E_MAJFAULT = one(); // major faults frames served (file reads, swap
 export const E_VMSCAN_WRITE = one(); // nr_vmscan_write
 export const E_KSWAPD_LOW_WMARK_HIT_QUICKLY = one();
 export const E_KSWAPD_HIGH_WMARK_HIT_QUICKLY = one();
+export const E_PGLAZYFREE = one(); // pages madvise(MADV_FREE) made lazily freeable
+export const E_PGLAZYFREED = one(); // lazily freeable pages reclaim dropped
 
 // Swap.
 export const SW_TOTAL = one(); // usable slots (device pages - 1: page 0 is the header)
@@ -103,7 +105,8 @@ export const M_LRU_HEAD = M_EVL + 6;
 export const M_LRU_SIZE = M_LRU_HEAD + NR_LRU_LISTS;
 export const M_K_HEAD = M_LRU_SIZE + NR_LRU_LISTS;
 export const M_K_SIZE = M_K_HEAD + NR_KERNEL_KINDS;
-export const MS = M_K_SIZE + NR_KERNEL_KINDS;
+export const M_HIGH = M_K_SIZE + NR_KERNEL_KINDS; // memory.high, pages; -1: "max"
+export const MS = M_HIGH + 1;
 
 export const MEMCG_EVENTS = ['low', 'high', 'max', 'oom', 'oom_kill', 'oom_group_kill'] as const;
 export type MemcgEventKind = (typeof MEMCG_EVENTS)[number];

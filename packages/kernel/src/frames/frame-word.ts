@@ -48,3 +48,9 @@ export const withLru = (w: number, lru: number): number => ((w & ~LRU_BITS) | (l
 
 /** The full page index of a user frame from its word and index array entry. */
 export const pageIndexOf = (w: number, lo: number): number => ((w & IHI_BITS) >>> IHI_SHIFT) * 2 ** 32 + lo;
+
+/** An anonymous page on a file LRU list is one MADV_FREE made lazily freeable (the kernel's !PageSwapBacked anon folio). */
+export const isLazyFree = (w: number): boolean => {
+  const l = lruOf(w);
+  return l === 2 || l === 3; // LRU_INACTIVE_FILE, LRU_ACTIVE_FILE
+};

@@ -3,7 +3,7 @@
 // memory.events (hierarchical) / memory.events.local. Index 0 is the root (id 0), which has
 // no limit. Each memcg has its own LRU lists (lru.ts), so reclaim can target a subtree.
 import { invalid } from '../common/index.js';
-import { MEMCG_EVENTS, MS, M_CURRENT, M_EV, M_EVL, M_ID, M_MAX, M_PARENT, T_MEMCGS, type MemcgEventKind } from './counters.js';
+import { MEMCG_EVENTS, MS, M_CURRENT, M_EV, M_EVL, M_HIGH, M_ID, M_MAX, M_PARENT, T_MEMCGS, type MemcgEventKind } from './counters.js';
 import type { FramesState } from './state.js';
 
 export const UNLIMITED = -1;
@@ -14,6 +14,17 @@ export const memcgParent = (s: FramesState, m: number): number => s.mcg[m * MS +
 export const memcgId = (s: FramesState, m: number): number => s.mcg[m * MS + M_ID];
 export const memcgCurrent = (s: FramesState, m: number): number => s.mcg[m * MS + M_CURRENT];
 export const memcgMax = (s: FramesState, m: number): number => s.mcg[m * MS + M_MAX];
+/** memory.high in pages; -1: "max". */
+export const memcgHigh = (s: FramesState, m: number): number => s.mcg[m * MS + M_HIGH];
+
+/** Is memcg m or an ancestor above its memory.high? */
+export function overHigh(s: FramesState, m: number): boolean {
+  for (let a = m; a >= 0; a = s.mcg[a * MS + M_PARENT]) {
+    const high = s.mcg[a * MS + M_HIGH];
+    if (high >= 0 && s.mcg[a * MS + M_CURRENT] > high) return true;
+  }
+  return false;
+}
 
 export function validMemcgId(id: number): boolean {
   return Number.isInteger(id) && id >= 0 && id < 2 ** 32;

@@ -5,13 +5,13 @@ import { invalid, notFound, pages, pfn, precondition, unreachable } from '../com
 import type { AllocConstraint } from '../contracts/frames.js';
 import { KERNEL_PAGE_KINDS, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE, LRU_UNEVICTABLE, MAX_RECLAIM_RETRIES, ZONE_MODELS } from './constants.js';
 import {
-  E_DROP_PAGECACHE, E_DROP_SLAB, E_MAJFAULT, E_MLOCKED, E_MUNLOCKED, E_OOM_KILL, E_PGACTIVATE, E_PGPGIN, E_PSWPIN,
-  MS, M_MAX, M_PARENT, N_MLOCK, S_SWAPPINESS, S_USER_MIN_FREE_KBYTES, S_WSF, ZF_MLOCK, ZS, Z0,
+  E_DROP_PAGECACHE, E_DROP_SLAB, E_MAJFAULT, E_MLOCKED, E_MUNLOCKED, E_OOM_KILL, E_PGACTIVATE, E_PGLAZYFREE, E_PGPGIN, E_PSWPIN,
+  MS, M_HIGH, M_MAX, M_PARENT, N_MLOCK, S_SWAPPINESS, S_USER_MIN_FREE_KBYTES, S_WSF, ZF_MLOCK, ZS, Z0,
 } from './counters.js';
 import { bootMachine, setupZoneWatermarks } from './boot.js';
-import { allocFrame, tryCharge, unallocFrame } from './alloc.js';
+import { allocFrame, reclaimHigh, tryCharge, unallocFrame } from './alloc.js';
 import { zoneOf } from './buddy.js';
-import { F_REFERENCED, handleOf, lruOf, withLru } from './frame-word.js';
+import { F_REFERENCED, F_SWAPCACHE, handleOf, isLazyFree, lruOf, withLru } from './frame-word.js';
 import { idxOfPfn, pfnOfIdx } from './layout.js';
 import { lruAdd, lruDel } from './lru.js';
 import { createMemcg, inSubtree, memcgCurrent, memcgEvent, memcgId, memcgIndex, UNLIMITED } from './memcg.js';
@@ -32,6 +32,7 @@ const oneRun = (i: number): PfnRun => ({ pfn: pfn(pfnOfIdx(i)), count: pages(1) 
 
 /** Applies an event's inputs to the state; returns the outcome (null for events without one). */
 export function execute(s: FramesState, e: FramesEvent): Outcome {
+  s.overHighPages = 0;
   switch (e.type) {
     case 'MachineBooted':
       bootMachine(s, e.config);
@@ -115,6 +116,15 @@ export function execute(s: FramesState, e: FramesEvent): Outcome {
       return null;
     case 'MemcgLimitSet':
       return setMemcgLimit(s, e.memcg, e.maxPages, e.parent);
+    case 'FilePagesFaulted':
+      return filePages(s, e);
+    case 'PagesSwappedIn':
+      return swapInPages(s, e);
+    case 'MemcgHighSet':
+      return setMemcgHigh(s, e.memcg, e.highPages);
+    case 'PagesLazyFreeMarked':
+      forEachPfn(e.pfns, (i) => lazyFree(s, userFrame(s, i), e.lazy), s);
+      return null;
     case 'MemcgEventCounted': {
       memcgEvent(s, existingMemcg(s, e.memcg), e.kind);
       if (e.kind === 'oom_kill') s.ctr[E_OOM_KILL]++;
@@ -213,6 +223,7 @@ function allocUserPages(s: FramesState, e: Extract<FramesEvent, { type: 'UserPag
     }
     refHandle(s, h, -1);
   }
+  reclaimHigh(s, ev, m);
   runKswapd(s, ev);
   return { pfns: got.done(), evicted: ev.done(), failed, majorFaults: 0 };
 }
@@ -245,6 +256,7 @@ function swapIn(s: FramesState, e: Extract<FramesEvent, { type: 'SwappedIn' }>):
   // swap_free(entry): the PTE's reference is consumed; then should_try_to_free_swap().
   setSwapCount(s, slot, swapCount(s, slot) - 1);
   if (swapCount(s, slot) === 0 && (vmSwapFull(s) || e.mlocked || e.write) && s.swapCacheBySlot.get(slot) === i) swapCacheDel(s, i);
+  reclaimHigh(s, ev, s.memcgIdx.get(e.memcg) ?? -1);
   runKswapd(s, ev);
   return { pfns: [oneRun(i)], evicted: ev.done(), failed: null, majorFaults: major };
 }
@@ -323,8 +335,139 @@ function filePage(s: FramesState, e: Extract<FramesEvent, { type: 'FilePageFault
     major = 1;
   }
   s.ctr[E_MAJFAULT] += major;
+  reclaimHigh(s, ev, m);
   runKswapd(s, ev);
   return { pfns: [oneRun(got)], evicted: ev.done(), failed: null, majorFaults: major };
+}
+
+/**
+ * GetFilePages: pages index .. index + count - 1 of a file in order, each as filePage() gets one
+ * (a hit is marked accessed; a miss is read from disk, or a new zeroed shmem page, or a shmem
+ * page back from swap), until one cannot be had. read(2) (e.read) is not a page fault: pages it
+ * reads from disk count in pgpgin and in the outcome's majorFaults, not in pgmajfault.
+ */
+function filePages(s: FramesState, e: Extract<FramesEvent, { type: 'FilePagesFaulted' }>): AllocOutcome {
+  const kind = kindCode(e.kind);
+  const ev = new EvictionLog();
+  const got = new PfnRuns();
+  let failed: AllocConstraint | null = null;
+  let major = 0;
+  const m = memcgIndex(s, e.memcg);
+  let f = findFileNo(s, kind, e.file);
+  let h = -1;
+  const lru = newPageLru(s, kind, e.mlocked);
+  for (let k = 0; k < e.count; k++) {
+    const index = e.index + k;
+    const v = f < 0 ? 0 : pcGet(s, f, index);
+    if (v > 0) {
+      const i = v - 1;
+      if (isFileLru(kind)) markAccessed(s, i);
+      if (e.mlocked) mlock(s, i, true);
+      got.push(pfnOfIdx(i));
+      continue;
+    }
+    if (h < 0) {
+      h = getHandle(s, kind, e.file, m);
+      refHandle(s, h, 1); // pinned while reclaim runs
+      f = s.handleFile[h];
+    }
+    const got1 = newUserPage(s, ev, h, m, index, lru, e.allowReclaim);
+    if (typeof got1 !== 'number') {
+      failed = got1;
+      break;
+    }
+    if (v < 0) {
+      const slot = -v - 1;
+      setSwapCount(s, slot, swapCount(s, slot) - 1);
+      s.ctr[E_PSWPIN]++;
+      s.ctr[E_PGPGIN] += 4;
+      major++;
+      if (!e.read) s.ctr[E_MAJFAULT]++;
+    } else if (kind !== K_SHMEM) {
+      s.ctr[E_PGPGIN] += 4;
+      major++;
+      if (!e.read) s.ctr[E_MAJFAULT]++;
+    }
+    got.push(pfnOfIdx(got1));
+  }
+  if (h >= 0) refHandle(s, h, -1);
+  reclaimHigh(s, ev, m);
+  runKswapd(s, ev);
+  return { pfns: got.done(), evicted: ev.done(), failed, majorFaults: major };
+}
+
+/** SwapInPages: swapIn() for each entry in order, until a page cannot be had. */
+function swapInPages(s: FramesState, e: Extract<FramesEvent, { type: 'PagesSwappedIn' }>): AllocOutcome {
+  const ev = new EvictionLog();
+  const got = new PfnRuns();
+  let failed: AllocConstraint | null = null;
+  let major = 0;
+  const m = memcgIndex(s, e.memcg);
+  const h = getHandle(s, K_ANON, e.owner, m);
+  refHandle(s, h, 1);
+  const lru = newPageLru(s, K_ANON, e.mlocked);
+  outer: for (const r of e.entries) {
+    for (let k = 0; k < r.count; k++) {
+      const slot = r.slot + k;
+      if (!slotInUse(s, slot) || swapCount(s, slot) === 0) {
+        throw notFound('frames.NO_SUCH_SWAP_ENTRY', `swap slot ${slot} has no swap entry to fault in`);
+      }
+      let i = s.swapCacheBySlot.get(slot) ?? -1;
+      if (i < 0) {
+        const got1 = newUserPage(s, ev, h, m, r.index + k, lru, e.allowReclaim);
+        if (typeof got1 !== 'number') {
+          failed = got1;
+          break outer;
+        }
+        i = got1;
+        swapCacheAdd(s, i, slot);
+        s.ctr[E_PSWPIN]++;
+        s.ctr[E_PGPGIN] += 4;
+        s.ctr[E_MAJFAULT]++;
+        major++;
+      }
+      setSwapCount(s, slot, swapCount(s, slot) - 1);
+      if (swapCount(s, slot) === 0 && (vmSwapFull(s) || e.mlocked || e.write) && s.swapCacheBySlot.get(slot) === i) swapCacheDel(s, i);
+      got.push(pfnOfIdx(i));
+    }
+  }
+  refHandle(s, h, -1);
+  reclaimHigh(s, ev, m);
+  runKswapd(s, ev);
+  return { pfns: got.done(), evicted: ev.done(), failed, majorFaults: major };
+}
+
+/** memory_high_write(): memory.high set, then reclaim until the memcg is under it or reclaim gives up (no OOM). */
+function setMemcgHigh(s: FramesState, id: number, highPages: number): EvictOutcome {
+  const m = existingMemcg(s, id);
+  s.setM(m * MS + M_HIGH, highPages);
+  const ev = new EvictionLog();
+  let retries = MAX_RECLAIM_RETRIES;
+  while (highPages !== UNLIMITED && memcgCurrent(s, m) > highPages) {
+    if (memcgReclaim(s, ev, m, memcgCurrent(s, m) - highPages) > 0) continue;
+    if (retries-- === 0) break;
+  }
+  return { evicted: ev.done() };
+}
+
+/**
+ * mm/swap.c folio_mark_lazyfree(): an exclusive anonymous page that is not in the swap cache and
+ * not mlocked goes to the inactive file list (reclaim drops it); lazy false: written again, it
+ * goes back to the anon list (the kernel finds it dirty at reclaim and does the same).
+ */
+function lazyFree(s: FramesState, i: number, lazy: boolean): void {
+  const w = s.word[i];
+  const h = handleOf(w);
+  if (s.handleKind[h] !== K_ANON) throw precondition('frames.NOT_ANON', `pfn ${pfnOfIdx(i)} is not an anonymous page`);
+  const lru = lruOf(w);
+  if (lru === LRU_UNEVICTABLE || (w & F_SWAPCACHE) !== 0) return;
+  if (lazy === isLazyFree(w)) return;
+  const m = s.handleMemcg[h];
+  const to = lazy ? LRU_INACTIVE_FILE : LRU_INACTIVE_ANON;
+  lruDel(s, m, lru, i);
+  s.setWord(i, (withLru(w, to) & ~F_REFERENCED) >>> 0);
+  lruAdd(s, m, to, i);
+  if (lazy) s.ctr[E_PGLAZYFREE]++;
 }
 
 function truncate(s: FramesState, file: number, kindName: FileKind): EvictOutcome {
@@ -367,6 +510,7 @@ function allocKernelPages(s: FramesState, e: Extract<FramesEvent, { type: 'Kerne
     installKernelPage(s, i, m, kind);
     got.push(pfnOfIdx(i));
   }
+  reclaimHigh(s, ev, m);
   runKswapd(s, ev);
   return { pfns: got.done(), evicted: ev.done(), failed, majorFaults: 0 };
 }

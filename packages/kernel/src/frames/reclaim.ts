@@ -29,11 +29,11 @@ import {
 import {
   E_PGACTIVATE, E_PGDEACTIVATE, E_PGPGOUT, E_PGREFILL, E_PGSCAN_ANON, E_PGSCAN_DIRECT, E_PGSCAN_FILE, E_PGSCAN_KSWAPD,
   E_PGSTEAL_ANON, E_PGSTEAL_DIRECT, E_PGSTEAL_FILE, E_PGSTEAL_KSWAPD, E_PSWPOUT, E_SLABS_SCANNED, E_VMSCAN_WRITE,
-  E_PAGEOUTRUN, K_CLASSZONE, K_FAILURES, K_PENDING, MS, M_LRU_SIZE, S_SWAPPINESS, SW_FREE, SW_TOTAL,
+  E_PAGEOUTRUN, E_PGLAZYFREED, K_CLASSZONE, K_FAILURES, K_PENDING, MS, M_LRU_HEAD, M_LRU_SIZE, S_SWAPPINESS, SW_FREE, SW_TOTAL,
   ZF_FREE, ZF_RESERVE, ZF_WHIGH, ZS, Z0,
 } from './counters.js';
 import { inactiveIsLow } from './watermarks.js';
-import { F_REFERENCED, F_SWAPCACHE, handleOf, lruOf, withLru } from './frame-word.js';
+import { F_REFERENCED, F_SWAPCACHE, handleOf, isLazyFree, lruOf, withLru } from './frame-word.js';
 import { lruAdd, lruDel, lruTail } from './lru.js';
 import { subtree } from './memcg.js';
 import { K_ANON, K_SHMEM, isFileLru, pageKindOf } from './owners.js';
@@ -89,6 +89,13 @@ function reclaimIsolated(s: FramesState, ev: EvictionLog, i: number): boolean {
   if (isFileLru(kind)) {
     const r = removeUserPage(s, i, false, 0);
     ev.push(pfnOfIdx(i), pageKindOf(kind), r.owner, r.index, -1);
+    return true;
+  }
+  if (kind === K_ANON && isLazyFree(w)) {
+    // A clean MADV_FREE page (on the file list, !PageSwapBacked): dropped, not written; its PTEs go.
+    const r = removeUserPage(s, i, false, 0);
+    ev.push(pfnOfIdx(i), 'anon', r.owner, r.index, -1);
+    s.ctr[E_PGLAZYFREED]++;
     return true;
   }
   if ((w & F_SWAPCACHE) !== 0) {
@@ -365,12 +372,19 @@ export function runKswapd(s: FramesState, ev: EvictionLog): number {
 
 // ---- drop_caches -----------------------------------------------------------------------
 
-/** drop_pagecache_sb(): drops every clean page-cache page on the file lists (not shmem, not mlocked). */
+/**
+ * drop_pagecache_sb(): drops every clean page-cache page on the file lists (not shmem, not
+ * mlocked, not the lazily freeable anonymous pages MADV_FREE put there: they are not page cache).
+ */
 export function dropPageCache(s: FramesState, ev: EvictionLog): number {
   let n = 0;
   for (const m of subtree(s, 0)) {
     for (const lru of [LRU_INACTIVE_FILE, LRU_ACTIVE_FILE]) {
-      for (let i = lruTail(s, m, lru); i >= 0; i = lruTail(s, m, lru)) {
+      const pages: number[] = [];
+      const head = s.mcg[m * MS + M_LRU_HEAD + lru];
+      if (head >= 0) for (let i = s.prev[head], k = 0; k < size(s, m, lru); i = s.prev[i], k++) pages.push(i);
+      for (const i of pages) {
+        if (s.handleKind[handleOf(s.word[i])] === K_ANON) continue;
         lruDel(s, m, lru, i);
         const r = removeUserPage(s, i, false, 0);
         ev.push(pfnOfIdx(i), pageKindOf(r.kind), r.owner, r.index, -1);

@@ -9,7 +9,7 @@
 // the old value in the journal.
 import { AddHash, DEFAULT_KERNEL_PROFILE, type KernelProfile } from '../common/index.js';
 import type { MachineConfig } from '../machine/config.js';
-import { CTR_SIZE, MS, M_PARENT, M_MAX, M_LRU_HEAD, M_K_HEAD, M_ID } from './counters.js';
+import { CTR_SIZE, MS, M_PARENT, M_MAX, M_LRU_HEAD, M_K_HEAD, M_ID, M_HIGH } from './counters.js';
 import { NR_KERNEL_KINDS, NR_LRU_LISTS, NR_PAGE_ORDERS } from './constants.js';
 import { Journal, type JournaledArray } from './journal.js';
 import { FrameHash } from './frame-hash.js';
@@ -91,6 +91,11 @@ export class FramesState {
    * that very event keeps the work; anything else rolls it back first (settle()).
    */
   spec: object | null = null;
+  /**
+   * Pages charged above memory.high since the last high reclaim, within the event being applied
+   * (reset by ops.ts execute() for each event, so decide and evolve take the same path; not state).
+   */
+  overHighPages = 0;
   private readonly journal = new Journal();
   arrays: JournaledArray[] = new Array<JournaledArray>(NR_ARRAYS);
 
@@ -291,6 +296,7 @@ export class FramesState {
     this.setM(b + M_ID, id);
     this.setM(b + M_PARENT, parent);
     this.setM(b + M_MAX, max);
+    this.setM(b + M_HIGH, -1);
     for (let l = 0; l < NR_LRU_LISTS; l++) this.setM(b + M_LRU_HEAD + l, -1);
     for (let k = 0; k < NR_KERNEL_KINDS; k++) this.setM(b + M_K_HEAD + k, -1);
   }

@@ -21,6 +21,13 @@ export interface SlotRun {
   readonly count: number;
 }
 
+/** Swap entries slot .. slot + count - 1 holding anon pages index .. index + count - 1 of one family. */
+export interface SwapRun {
+  readonly slot: number;
+  readonly index: number;
+  readonly count: number;
+}
+
 export type FramesCommand =
   | { readonly type: 'Boot'; readonly config: MachineConfig }
   /**
@@ -62,6 +69,35 @@ export type FramesCommand =
     readonly mlocked?: boolean;
     readonly allowReclaim?: boolean;
   }
+  /**
+   * Pages index .. index + count - 1 of a file, in order (GetFilePage for a run): page faults over
+   * a file mapping, or read(2) (read: true; a page read from disk is not a page fault).
+   */
+  | {
+    readonly type: 'GetFilePages';
+    readonly file: number;
+    readonly index: number;
+    readonly count: number;
+    readonly memcg: number;
+    readonly kind?: FileKind;
+    readonly mlocked?: boolean;
+    readonly allowReclaim?: boolean;
+    readonly read?: boolean;
+  }
+  /** do_swap_page() over several swap entries of one anon family (`owner`), in order (SwapIn for a batch). */
+  | {
+    readonly type: 'SwapInPages';
+    readonly owner: number;
+    readonly entries: readonly SwapRun[];
+    readonly memcg: number;
+    readonly write?: boolean;
+    readonly mlocked?: boolean;
+    readonly allowReclaim?: boolean;
+  }
+  /** memory.high of a memcg, in pages (null: "max"): reclaimed down to it now, and after each charge above it. */
+  | { readonly type: 'SetMemcgHigh'; readonly memcg: number; readonly highPages: number | null }
+  /** madvise(MADV_FREE) of exclusive anon pages (lazy), or a write that dirtied such a page again (!lazy). */
+  | { readonly type: 'MarkLazyFree'; readonly pfns: readonly number[]; readonly lazy: boolean }
   /** Drop a file's pages and shmem swap entries (unlink/truncate to 0; shm segment destroyed). */
   | { readonly type: 'TruncateFile'; readonly file: number; readonly kind?: FileKind }
   /** Kernel memory: page tables, slab, kernel stacks (GFP_KERNEL, optionally charged to a memcg). */
@@ -155,4 +191,29 @@ export type FramesEvent =
     readonly parent: number;
     readonly outcome: EvictOutcome & { readonly failed: AllocConstraint | null };
   }
-  | { readonly type: 'MemcgEventCounted'; readonly memcg: number; readonly kind: MemcgEventKind };
+  | { readonly type: 'MemcgEventCounted'; readonly memcg: number; readonly kind: MemcgEventKind }
+  | {
+    readonly type: 'FilePagesFaulted';
+    readonly file: number;
+    readonly index: number;
+    readonly count: number;
+    readonly memcg: number;
+    readonly kind: FileKind;
+    readonly mlocked: boolean;
+    readonly allowReclaim: boolean;
+    readonly read: boolean;
+    readonly outcome: AllocOutcome;
+  }
+  | {
+    readonly type: 'PagesSwappedIn';
+    readonly owner: number;
+    readonly entries: readonly SwapRun[];
+    readonly memcg: number;
+    readonly write: boolean;
+    readonly mlocked: boolean;
+    readonly allowReclaim: boolean;
+    readonly outcome: AllocOutcome;
+  }
+  /** highPages -1: "max". */
+  | { readonly type: 'MemcgHighSet'; readonly memcg: number; readonly highPages: number; readonly outcome: EvictOutcome }
+  | { readonly type: 'PagesLazyFreeMarked'; readonly pfns: readonly PfnRun[]; readonly lazy: boolean };

@@ -294,6 +294,10 @@ export interface FramesEvent {
     | { $case: "sysctlSet"; value: FramesSysctlSet }
     | { $case: "memcgLimitSet"; value: MemcgLimitSet }
     | { $case: "memcgEventCounted"; value: MemcgEventCounted }
+    | { $case: "filePagesFaulted"; value: FilePagesFaulted }
+    | { $case: "pagesSwappedIn"; value: PagesSwappedIn }
+    | { $case: "memcgHighSet"; value: MemcgHighSet }
+    | { $case: "pagesLazyFreeMarked"; value: PagesLazyFreeMarked }
     | undefined;
 }
 
@@ -534,6 +538,71 @@ export interface MemcgEventCounted {
   kind: MemcgEventKind;
 }
 
+/**
+ * Consecutive pages of one file in one request: page faults over a run of a file mapping
+ * (filemap_fault / shmem_fault), or read(2) (filemap_read). Pages index .. index + count - 1,
+ * in order, each found in the page cache (a hit marks it accessed), read from disk, allocated
+ * zeroed (a new shmem page) or swapped back (shmem), until one cannot be had even after reclaim
+ * (outcome.failed). outcome.pfns are the pages got, in order.
+ */
+export interface FilePagesFaulted {
+  file: number;
+  index: bigint;
+  count: bigint;
+  memcg: number;
+  kind: FileKind;
+  mlocked: boolean;
+  allowReclaim: boolean;
+  /** read(2), not a page fault: pages read from disk count in pgpgin, not in pgmajfault. */
+  read: boolean;
+  outcome: AllocOutcome | undefined;
+}
+
+/** Swap entries slot .. slot + count - 1 holding the anonymous pages index .. index + count - 1. */
+export interface SwapRun {
+  slot: bigint;
+  index: bigint;
+  count: bigint;
+}
+
+/**
+ * do_swap_page() over the swap entries a touch met, in order: each page comes from the swap
+ * cache (minor) or is read back into a new frame (major), until one cannot be had even after
+ * reclaim (outcome.failed).
+ */
+export interface PagesSwappedIn {
+  /** The anon family (anon_vma root mm) the pages belong to. */
+  owner: number;
+  entries: SwapRun[];
+  memcg: number;
+  /** Write faults: a slot nobody else holds is freed. */
+  write: boolean;
+  mlocked: boolean;
+  allowReclaim: boolean;
+  outcome: AllocOutcome | undefined;
+}
+
+/**
+ * memory.high was written (memory_high_write): the memcg was reclaimed down to it, without
+ * the OOM killer. Charges that later go above it are reclaimed back in the same allocation.
+ */
+export interface MemcgHighSet {
+  memcg: number;
+  /** memory.high in pages; -1: "max". */
+  highPages: bigint;
+  outcome: EvictOutcome | undefined;
+}
+
+/**
+ * madvise(MADV_FREE) (lazy: true): exclusive anonymous pages moved to the inactive file list as
+ * lazily freeable (reclaim drops them instead of swapping them); lazy: false, a write made them
+ * dirty again (back to the anon list).
+ */
+export interface PagesLazyFreeMarked {
+  pfns: PfnRun[];
+  lazy: boolean;
+}
+
 function createBaseFramesEvent(): FramesEvent {
   return { event: undefined };
 }
@@ -591,6 +660,18 @@ export const FramesEvent: MessageFns<FramesEvent> = {
         break;
       case "memcgEventCounted":
         MemcgEventCounted.encode(message.event.value, writer.uint32(138).fork()).join();
+        break;
+      case "filePagesFaulted":
+        FilePagesFaulted.encode(message.event.value, writer.uint32(146).fork()).join();
+        break;
+      case "pagesSwappedIn":
+        PagesSwappedIn.encode(message.event.value, writer.uint32(154).fork()).join();
+        break;
+      case "memcgHighSet":
+        MemcgHighSet.encode(message.event.value, writer.uint32(162).fork()).join();
+        break;
+      case "pagesLazyFreeMarked":
+        PagesLazyFreeMarked.encode(message.event.value, writer.uint32(170).fork()).join();
         break;
     }
     return writer;
@@ -751,6 +832,41 @@ export const FramesEvent: MessageFns<FramesEvent> = {
             message.event = { $case: "memcgEventCounted", value: MemcgEventCounted.decode(reader, reader.uint32()) };
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.event = { $case: "filePagesFaulted", value: FilePagesFaulted.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.event = { $case: "pagesSwappedIn", value: PagesSwappedIn.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.event = { $case: "memcgHighSet", value: MemcgHighSet.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.event = {
+              $case: "pagesLazyFreeMarked",
+              value: PagesLazyFreeMarked.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -833,6 +949,22 @@ export const FramesEvent: MessageFns<FramesEvent> = {
         ? { $case: "memcgEventCounted", value: MemcgEventCounted.fromJSON(object.memcgEventCounted) }
         : isSet(object.memcg_event_counted)
         ? { $case: "memcgEventCounted", value: MemcgEventCounted.fromJSON(object.memcg_event_counted) }
+        : isSet(object.filePagesFaulted)
+        ? { $case: "filePagesFaulted", value: FilePagesFaulted.fromJSON(object.filePagesFaulted) }
+        : isSet(object.file_pages_faulted)
+        ? { $case: "filePagesFaulted", value: FilePagesFaulted.fromJSON(object.file_pages_faulted) }
+        : isSet(object.pagesSwappedIn)
+        ? { $case: "pagesSwappedIn", value: PagesSwappedIn.fromJSON(object.pagesSwappedIn) }
+        : isSet(object.pages_swapped_in)
+        ? { $case: "pagesSwappedIn", value: PagesSwappedIn.fromJSON(object.pages_swapped_in) }
+        : isSet(object.memcgHighSet)
+        ? { $case: "memcgHighSet", value: MemcgHighSet.fromJSON(object.memcgHighSet) }
+        : isSet(object.memcg_high_set)
+        ? { $case: "memcgHighSet", value: MemcgHighSet.fromJSON(object.memcg_high_set) }
+        : isSet(object.pagesLazyFreeMarked)
+        ? { $case: "pagesLazyFreeMarked", value: PagesLazyFreeMarked.fromJSON(object.pagesLazyFreeMarked) }
+        : isSet(object.pages_lazy_free_marked)
+        ? { $case: "pagesLazyFreeMarked", value: PagesLazyFreeMarked.fromJSON(object.pages_lazy_free_marked) }
         : undefined,
     };
   },
@@ -873,6 +1005,14 @@ export const FramesEvent: MessageFns<FramesEvent> = {
       obj.memcgLimitSet = MemcgLimitSet.toJSON(message.event.value);
     } else if (message.event?.$case === "memcgEventCounted") {
       obj.memcgEventCounted = MemcgEventCounted.toJSON(message.event.value);
+    } else if (message.event?.$case === "filePagesFaulted") {
+      obj.filePagesFaulted = FilePagesFaulted.toJSON(message.event.value);
+    } else if (message.event?.$case === "pagesSwappedIn") {
+      obj.pagesSwappedIn = PagesSwappedIn.toJSON(message.event.value);
+    } else if (message.event?.$case === "memcgHighSet") {
+      obj.memcgHighSet = MemcgHighSet.toJSON(message.event.value);
+    } else if (message.event?.$case === "pagesLazyFreeMarked") {
+      obj.pagesLazyFreeMarked = PagesLazyFreeMarked.toJSON(message.event.value);
     }
     return obj;
   },
@@ -985,6 +1125,30 @@ export const FramesEvent: MessageFns<FramesEvent> = {
       case "memcgEventCounted": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "memcgEventCounted", value: MemcgEventCounted.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "filePagesFaulted": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "filePagesFaulted", value: FilePagesFaulted.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "pagesSwappedIn": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "pagesSwappedIn", value: PagesSwappedIn.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "memcgHighSet": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "memcgHighSet", value: MemcgHighSet.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "pagesLazyFreeMarked": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "pagesLazyFreeMarked", value: PagesLazyFreeMarked.fromPartial(object.event.value) };
         }
         break;
       }
@@ -3858,6 +4022,701 @@ export const MemcgEventCounted: MessageFns<MemcgEventCounted> = {
     const message = createBaseMemcgEventCounted();
     message.memcg = object.memcg ?? 0;
     message.kind = object.kind ?? 0;
+    return message;
+  },
+};
+
+function createBaseFilePagesFaulted(): FilePagesFaulted {
+  return {
+    file: 0,
+    index: 0n,
+    count: 0n,
+    memcg: 0,
+    kind: 0,
+    mlocked: false,
+    allowReclaim: false,
+    read: false,
+    outcome: undefined,
+  };
+}
+
+export const FilePagesFaulted: MessageFns<FilePagesFaulted> = {
+  encode(message: FilePagesFaulted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.file !== 0) {
+      writer.uint32(8).uint32(message.file);
+    }
+    if (message.index !== 0n) {
+      if (BigInt.asUintN(64, message.index) !== message.index) {
+        throw new globalThis.Error("value provided for field message.index of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.index);
+    }
+    if (message.count !== 0n) {
+      if (BigInt.asUintN(64, message.count) !== message.count) {
+        throw new globalThis.Error("value provided for field message.count of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.count);
+    }
+    if (message.memcg !== 0) {
+      writer.uint32(32).uint32(message.memcg);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(40).int32(message.kind);
+    }
+    if (message.mlocked !== false) {
+      writer.uint32(48).bool(message.mlocked);
+    }
+    if (message.allowReclaim !== false) {
+      writer.uint32(56).bool(message.allowReclaim);
+    }
+    if (message.read !== false) {
+      writer.uint32(64).bool(message.read);
+    }
+    if (message.outcome !== undefined) {
+      AllocOutcome.encode(message.outcome, writer.uint32(74).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FilePagesFaulted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFilePagesFaulted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.file = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.index = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.count = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.memcg = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.mlocked = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.allowReclaim = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.read = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.outcome = AllocOutcome.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FilePagesFaulted {
+    return {
+      file: isSet(object.file) ? globalThis.Number(object.file) : 0,
+      index: isSet(object.index) ? BigInt(object.index) : 0n,
+      count: isSet(object.count) ? BigInt(object.count) : 0n,
+      memcg: isSet(object.memcg) ? globalThis.Number(object.memcg) : 0,
+      kind: isSet(object.kind) ? fileKindFromJSON(object.kind) : 0,
+      mlocked: isSet(object.mlocked) ? globalThis.Boolean(object.mlocked) : false,
+      allowReclaim: isSet(object.allowReclaim)
+        ? globalThis.Boolean(object.allowReclaim)
+        : isSet(object.allow_reclaim)
+        ? globalThis.Boolean(object.allow_reclaim)
+        : false,
+      read: isSet(object.read) ? globalThis.Boolean(object.read) : false,
+      outcome: isSet(object.outcome) ? AllocOutcome.fromJSON(object.outcome) : undefined,
+    };
+  },
+
+  toJSON(message: FilePagesFaulted): unknown {
+    const obj: any = {};
+    if (message.file !== 0) {
+      obj.file = Math.round(message.file);
+    }
+    if (message.index !== 0n) {
+      obj.index = message.index.toString();
+    }
+    if (message.count !== 0n) {
+      obj.count = message.count.toString();
+    }
+    if (message.memcg !== 0) {
+      obj.memcg = Math.round(message.memcg);
+    }
+    if (message.kind !== 0) {
+      obj.kind = fileKindToJSON(message.kind);
+    }
+    if (message.mlocked !== false) {
+      obj.mlocked = message.mlocked;
+    }
+    if (message.allowReclaim !== false) {
+      obj.allowReclaim = message.allowReclaim;
+    }
+    if (message.read !== false) {
+      obj.read = message.read;
+    }
+    if (message.outcome !== undefined) {
+      obj.outcome = AllocOutcome.toJSON(message.outcome);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FilePagesFaulted>): FilePagesFaulted {
+    return FilePagesFaulted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FilePagesFaulted>): FilePagesFaulted {
+    const message = createBaseFilePagesFaulted();
+    message.file = object.file ?? 0;
+    message.index = (object.index !== undefined && object.index !== null) ? BigInt(object.index) : 0n;
+    message.count = (object.count !== undefined && object.count !== null) ? BigInt(object.count) : 0n;
+    message.memcg = object.memcg ?? 0;
+    message.kind = object.kind ?? 0;
+    message.mlocked = object.mlocked ?? false;
+    message.allowReclaim = object.allowReclaim ?? false;
+    message.read = object.read ?? false;
+    message.outcome = (object.outcome !== undefined && object.outcome !== null)
+      ? AllocOutcome.fromPartial(object.outcome)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSwapRun(): SwapRun {
+  return { slot: 0n, index: 0n, count: 0n };
+}
+
+export const SwapRun: MessageFns<SwapRun> = {
+  encode(message: SwapRun, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.slot !== 0n) {
+      if (BigInt.asUintN(64, message.slot) !== message.slot) {
+        throw new globalThis.Error("value provided for field message.slot of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.slot);
+    }
+    if (message.index !== 0n) {
+      if (BigInt.asUintN(64, message.index) !== message.index) {
+        throw new globalThis.Error("value provided for field message.index of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.index);
+    }
+    if (message.count !== 0n) {
+      if (BigInt.asUintN(64, message.count) !== message.count) {
+        throw new globalThis.Error("value provided for field message.count of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SwapRun {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSwapRun();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.slot = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.index = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.count = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SwapRun {
+    return {
+      slot: isSet(object.slot) ? BigInt(object.slot) : 0n,
+      index: isSet(object.index) ? BigInt(object.index) : 0n,
+      count: isSet(object.count) ? BigInt(object.count) : 0n,
+    };
+  },
+
+  toJSON(message: SwapRun): unknown {
+    const obj: any = {};
+    if (message.slot !== 0n) {
+      obj.slot = message.slot.toString();
+    }
+    if (message.index !== 0n) {
+      obj.index = message.index.toString();
+    }
+    if (message.count !== 0n) {
+      obj.count = message.count.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SwapRun>): SwapRun {
+    return SwapRun.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SwapRun>): SwapRun {
+    const message = createBaseSwapRun();
+    message.slot = (object.slot !== undefined && object.slot !== null) ? BigInt(object.slot) : 0n;
+    message.index = (object.index !== undefined && object.index !== null) ? BigInt(object.index) : 0n;
+    message.count = (object.count !== undefined && object.count !== null) ? BigInt(object.count) : 0n;
+    return message;
+  },
+};
+
+function createBasePagesSwappedIn(): PagesSwappedIn {
+  return { owner: 0, entries: [], memcg: 0, write: false, mlocked: false, allowReclaim: false, outcome: undefined };
+}
+
+export const PagesSwappedIn: MessageFns<PagesSwappedIn> = {
+  encode(message: PagesSwappedIn, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.owner !== 0) {
+      writer.uint32(8).uint32(message.owner);
+    }
+    for (const v of message.entries) {
+      SwapRun.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.memcg !== 0) {
+      writer.uint32(24).uint32(message.memcg);
+    }
+    if (message.write !== false) {
+      writer.uint32(32).bool(message.write);
+    }
+    if (message.mlocked !== false) {
+      writer.uint32(40).bool(message.mlocked);
+    }
+    if (message.allowReclaim !== false) {
+      writer.uint32(48).bool(message.allowReclaim);
+    }
+    if (message.outcome !== undefined) {
+      AllocOutcome.encode(message.outcome, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PagesSwappedIn {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePagesSwappedIn();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.owner = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.entries.push(SwapRun.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.memcg = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.write = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.mlocked = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.allowReclaim = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.outcome = AllocOutcome.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PagesSwappedIn {
+    return {
+      owner: isSet(object.owner) ? globalThis.Number(object.owner) : 0,
+      entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => SwapRun.fromJSON(e)) : [],
+      memcg: isSet(object.memcg) ? globalThis.Number(object.memcg) : 0,
+      write: isSet(object.write) ? globalThis.Boolean(object.write) : false,
+      mlocked: isSet(object.mlocked) ? globalThis.Boolean(object.mlocked) : false,
+      allowReclaim: isSet(object.allowReclaim)
+        ? globalThis.Boolean(object.allowReclaim)
+        : isSet(object.allow_reclaim)
+        ? globalThis.Boolean(object.allow_reclaim)
+        : false,
+      outcome: isSet(object.outcome) ? AllocOutcome.fromJSON(object.outcome) : undefined,
+    };
+  },
+
+  toJSON(message: PagesSwappedIn): unknown {
+    const obj: any = {};
+    if (message.owner !== 0) {
+      obj.owner = Math.round(message.owner);
+    }
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => SwapRun.toJSON(e));
+    }
+    if (message.memcg !== 0) {
+      obj.memcg = Math.round(message.memcg);
+    }
+    if (message.write !== false) {
+      obj.write = message.write;
+    }
+    if (message.mlocked !== false) {
+      obj.mlocked = message.mlocked;
+    }
+    if (message.allowReclaim !== false) {
+      obj.allowReclaim = message.allowReclaim;
+    }
+    if (message.outcome !== undefined) {
+      obj.outcome = AllocOutcome.toJSON(message.outcome);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PagesSwappedIn>): PagesSwappedIn {
+    return PagesSwappedIn.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PagesSwappedIn>): PagesSwappedIn {
+    const message = createBasePagesSwappedIn();
+    message.owner = object.owner ?? 0;
+    message.entries = object.entries?.map((e) => SwapRun.fromPartial(e)) || [];
+    message.memcg = object.memcg ?? 0;
+    message.write = object.write ?? false;
+    message.mlocked = object.mlocked ?? false;
+    message.allowReclaim = object.allowReclaim ?? false;
+    message.outcome = (object.outcome !== undefined && object.outcome !== null)
+      ? AllocOutcome.fromPartial(object.outcome)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseMemcgHighSet(): MemcgHighSet {
+  return { memcg: 0, highPages: 0n, outcome: undefined };
+}
+
+export const MemcgHighSet: MessageFns<MemcgHighSet> = {
+  encode(message: MemcgHighSet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memcg !== 0) {
+      writer.uint32(8).uint32(message.memcg);
+    }
+    if (message.highPages !== 0n) {
+      if (BigInt.asIntN(64, message.highPages) !== message.highPages) {
+        throw new globalThis.Error("value provided for field message.highPages of type sint64 too large");
+      }
+      writer.uint32(16).sint64(message.highPages);
+    }
+    if (message.outcome !== undefined) {
+      EvictOutcome.encode(message.outcome, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemcgHighSet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemcgHighSet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.memcg = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.highPages = reader.sint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.outcome = EvictOutcome.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemcgHighSet {
+    return {
+      memcg: isSet(object.memcg) ? globalThis.Number(object.memcg) : 0,
+      highPages: isSet(object.highPages)
+        ? BigInt(object.highPages)
+        : isSet(object.high_pages)
+        ? BigInt(object.high_pages)
+        : 0n,
+      outcome: isSet(object.outcome) ? EvictOutcome.fromJSON(object.outcome) : undefined,
+    };
+  },
+
+  toJSON(message: MemcgHighSet): unknown {
+    const obj: any = {};
+    if (message.memcg !== 0) {
+      obj.memcg = Math.round(message.memcg);
+    }
+    if (message.highPages !== 0n) {
+      obj.highPages = message.highPages.toString();
+    }
+    if (message.outcome !== undefined) {
+      obj.outcome = EvictOutcome.toJSON(message.outcome);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MemcgHighSet>): MemcgHighSet {
+    return MemcgHighSet.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MemcgHighSet>): MemcgHighSet {
+    const message = createBaseMemcgHighSet();
+    message.memcg = object.memcg ?? 0;
+    message.highPages = (object.highPages !== undefined && object.highPages !== null) ? BigInt(object.highPages) : 0n;
+    message.outcome = (object.outcome !== undefined && object.outcome !== null)
+      ? EvictOutcome.fromPartial(object.outcome)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePagesLazyFreeMarked(): PagesLazyFreeMarked {
+  return { pfns: [], lazy: false };
+}
+
+export const PagesLazyFreeMarked: MessageFns<PagesLazyFreeMarked> = {
+  encode(message: PagesLazyFreeMarked, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.pfns) {
+      PfnRun.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.lazy !== false) {
+      writer.uint32(16).bool(message.lazy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PagesLazyFreeMarked {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePagesLazyFreeMarked();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pfns.push(PfnRun.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.lazy = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PagesLazyFreeMarked {
+    return {
+      pfns: globalThis.Array.isArray(object?.pfns) ? object.pfns.map((e: any) => PfnRun.fromJSON(e)) : [],
+      lazy: isSet(object.lazy) ? globalThis.Boolean(object.lazy) : false,
+    };
+  },
+
+  toJSON(message: PagesLazyFreeMarked): unknown {
+    const obj: any = {};
+    if (message.pfns?.length) {
+      obj.pfns = message.pfns.map((e) => PfnRun.toJSON(e));
+    }
+    if (message.lazy !== false) {
+      obj.lazy = message.lazy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PagesLazyFreeMarked>): PagesLazyFreeMarked {
+    return PagesLazyFreeMarked.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PagesLazyFreeMarked>): PagesLazyFreeMarked {
+    const message = createBasePagesLazyFreeMarked();
+    message.pfns = object.pfns?.map((e) => PfnRun.fromPartial(e)) || [];
+    message.lazy = object.lazy ?? false;
     return message;
   },
 };
