@@ -10,6 +10,7 @@ import {
   HEAP_MAX_SIZE,
   HI_MPROTECT_SIZE,
   IS_MMAPPED,
+  NON_MAIN_ARENA,
   MALLOC_ALIGNMENT,
   MINSIZE,
   PAGESIZE,
@@ -78,7 +79,10 @@ export function libcMalloc(h: HeapProcess, t: MallocTunables, bytes: number): nu
     maybeInitTcache(h);
     tc = h.tcache;
   }
-  if (tcIdx < h.g[G.TcacheBins] && tc !== 0 && tcacheCount(h, tc, tcIdx) > 0) return tcacheGet(h, tcIdx);
+  if (tcIdx < h.g[G.TcacheBins] && tc !== 0) {
+    const count = tcacheCount(h, tc, tcIdx);
+    if (count > 0) return tcacheGet(h, tcIdx, count);
+  }
   if (h.singleThread) return intMalloc(h, MAIN_ARENA, bytes);
   let arPtr = arenaGet(h, bytes);
   let victim = intMalloc(h, arPtr, bytes);
@@ -93,7 +97,11 @@ export function libcMalloc(h: HeapProcess, t: MallocTunables, bytes: number): nu
 export function libcFree(h: HeapProcess, mem: number): void {
   if (mem === 0) return;
   const p = mem - CHUNK_HDR_SZ;
-  if ((h.flags(p) & IS_MMAPPED) !== 0) {
+  // one load of the size field serves chunk_is_mmapped, arena_for_chunk and _int_free
+  h.mem.rdPair(p + 8);
+  const lo = h.mem.lo;
+  const size = lo - (lo & 7) + h.mem.hi * 4294967296;
+  if ((lo & IS_MMAPPED) !== 0) {
     const raw = h.sizeNomask(p);
     if (h.g[G.NoDynThreshold] === 0 && raw > h.g[G.MmapThreshold] && raw <= DEFAULT_MMAP_THRESHOLD_MAX) {
       const cs = h.chunksize(p);
@@ -103,7 +111,7 @@ export function libcFree(h: HeapProcess, mem: number): void {
     munmapChunk(h, p);
   } else {
     maybeInitTcache(h);
-    intFree(h, arenaForChunk(h, p), p, false);
+    intFree(h, (lo & NON_MAIN_ARENA) === 0 ? MAIN_ARENA : arenaForChunk(h, p), p, false, size);
   }
 }
 

@@ -53,10 +53,10 @@ function invalidPointer(p: number, size: number): boolean {
   return size === 0 ? p > 0 : p > 2 ** 64 - size;
 }
 
-/** _int_free(av, p, have_lock) */
-export function intFree(h: HeapProcess, av: number, p: number, haveLock: boolean): void {
+/** _int_free(av, p, have_lock); `knownSize` is chunksize(p) when the caller just loaded it. */
+export function intFree(h: HeapProcess, av: number, p: number, haveLock: boolean, knownSize = -1): void {
   const m = h.mem;
-  let size = h.chunksize(p);
+  let size = knownSize >= 0 ? knownSize : h.chunksize(p);
   if (invalidPointer(p, size)) malloc_printerr('free(): invalid pointer');
   if (size < MINSIZE || size % 16 !== 0) malloc_printerr('free(): invalid size');
 
@@ -64,7 +64,8 @@ export function intFree(h: HeapProcess, av: number, p: number, haveLock: boolean
   const tcIdx = csize2tidx(size);
   if (tc !== 0 && tcIdx < h.g[G.TcacheBins]) {
     const e = p + 16;
-    if (m.rdLo(e + 8) === TCACHE_KEY_LO && m.rdHi(e + 8) === TCACHE_KEY_HI) {
+    m.rdPair(e + 8);
+    if (m.lo === TCACHE_KEY_LO && m.hi === TCACHE_KEY_HI) {
       // tcache->entries[tc_idx], then REVEAL_PTR(tmp->next) down the list
       const count = h.g[G.TcacheCount];
       const ea = tc + 128 + tcIdx * 8;
@@ -78,8 +79,9 @@ export function intFree(h: HeapProcess, av: number, p: number, haveLock: boolean
         tmpLo = revealedLo;
       }
     }
-    if (tcacheCount(h, tc, tcIdx) < h.g[G.TcacheCount]) {
-      tcachePut(h, p, tcIdx);
+    const count = tcacheCount(h, tc, tcIdx);
+    if (count < h.g[G.TcacheCount]) {
+      tcachePut(h, p, tcIdx, count);
       return;
     }
   }

@@ -11,8 +11,8 @@ import { intMalloc } from './int-malloc.js';
 export const tcacheCount = (h: HeapProcess, tc: number, idx: number): number => h.mem.rd16(tc + idx * 2);
 export const tcacheEntry = (h: HeapProcess, tc: number, idx: number): number => h.mem.rd(tc + TCACHE_ENTRIES_OFFSET + idx * 8);
 
-/** tcache_put(chunk, tc_idx) */
-export function tcachePut(h: HeapProcess, chunk: number, idx: number): void {
+/** tcache_put(chunk, tc_idx); `count` is counts[tc_idx] when the caller just loaded it. */
+export function tcachePut(h: HeapProcess, chunk: number, idx: number, count = -1): void {
   const tc = h.tcache;
   const e = chunk + 16;
   const m = h.mem;
@@ -21,11 +21,11 @@ export function tcachePut(h: HeapProcess, chunk: number, idx: number): void {
   storeProtected(h, e, m.rd(ea));
   m.wr(ea, e);
   const ca = tc + idx * 2;
-  m.wr16(ca, (m.rd16(ca) + 1) & 0xffff);
+  m.wr16(ca, ((count >= 0 ? count : m.rd16(ca)) + 1) & 0xffff);
 }
 
-/** tcache_get(tc_idx): the user pointer of the newest entry. */
-export function tcacheGet(h: HeapProcess, idx: number): number {
+/** tcache_get(tc_idx): the user pointer of the newest entry; `count` as in tcachePut. */
+export function tcacheGet(h: HeapProcess, idx: number, count = -1): number {
   const tc = h.tcache;
   const m = h.mem;
   const ea = tc + TCACHE_ENTRIES_OFFSET + idx * 8;
@@ -36,7 +36,7 @@ export function tcacheGet(h: HeapProcess, idx: number): number {
   loadRevealed(h, e);
   storeRevealed(h, ea);
   const ca = tc + idx * 2;
-  m.wr16(ca, (m.rd16(ca) - 1) & 0xffff);
+  m.wr16(ca, ((count >= 0 ? count : m.rd16(ca)) - 1) & 0xffff);
   m.wrHalves(e + 8, 0, 0);
   return e;
 }
