@@ -2,3 +2,4 @@
 export { createOomService, type OomHost, type OomService, type OomServiceOptions } from './oom-service.js';
 export { killSummary, policyCommand } from './grpc/oom-grpc.js';
 export { DecisionIndex, type RecordedDecision } from './decisions.js';
+export * from './what-if/index.js';
