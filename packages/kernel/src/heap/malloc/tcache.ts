@@ -2,9 +2,9 @@
 // tcache_thread_shutdown(). The tcache_perthread_struct lives in a heap chunk (0x290):
 // uint16_t counts[64] at +0, tcache_entry *entries[64] at +128. An entry overlays the
 // chunk's user data: next (safe-linked) at +0, key at +8.
-import { TCACHE_ENTRIES_OFFSET, TCACHE_MAX_BINS, TCACHE_STRUCT_SIZE } from '../constants.js';
+import { TCACHE_ENTRIES_OFFSET, TCACHE_STRUCT_SIZE } from '../constants.js';
 import { TCACHE_KEY_HI, TCACHE_KEY_LO, type HeapProcess } from '../process.js';
-import { loadRevealed, malloc_printerr, revealedLo, storeProtected, storeRevealed } from './arena-state.js';
+import { loadRevealed, malloc_printerr, storeProtected, storeRevealed } from './arena-state.js';
 import { arenaGet, arenaGetRetry } from './arena.js';
 import { intMalloc } from './int-malloc.js';
 
@@ -65,17 +65,3 @@ export function tcacheInit(h: HeapProcess): void {
 export function maybeInitTcache(h: HeapProcess): void {
   if (h.tcache === 0) tcacheInit(h);
 }
-
-/** Walks entries[idx] (for the double-free check and inspection). */
-export function tcacheWalk(h: HeapProcess, tc: number, idx: number, limit: number, visit: (e: number, cnt: number) => boolean): void {
-  let tmp = tcacheEntry(h, tc, idx);
-  let tmpLo = h.mem.rdLo(tc + TCACHE_ENTRIES_OFFSET + idx * 8);
-  for (let cnt = 0; tmp !== 0; cnt++) {
-    if (!visit(tmp, cnt) || cnt > limit) return;
-    void tmpLo;
-    tmp = loadRevealed(h, tmp);
-    tmpLo = revealedLo;
-  }
-}
-
-export { TCACHE_MAX_BINS };
