@@ -164,7 +164,7 @@ describe('frames codec', () => {
       const types = new Set(real.map((e) => e.type));
       for (const t of types) expect(samples).toHaveProperty(t);
       expect(types).toContain('UserPagesAllocated');
-      expect(types).toContain('FilePageFaulted');
+      expect(types).toContain('FilePagesFaulted');
       expect(types.size).toBeGreaterThanOrEqual(10);
     });
 

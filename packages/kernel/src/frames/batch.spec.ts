@@ -31,13 +31,15 @@ describe('GetFilePages', () => {
     expect(f.filePages).toBe(4);
   });
 
-  it('a hit is mark_page_accessed(): the second access activates the page', () => {
+  it('read(2) marks what it reads accessed (filemap_read): read twice, a page is active; faulted twice, still inactive', () => {
     const s = bootFrames(machine(GiB));
-    handleFrames(s, { type: 'GetFilePages', file: 2, index: 0, count: 8, memcg: 0, read: true });
     handleFrames(s, { type: 'GetFilePages', file: 2, index: 0, count: 8, memcg: 0, read: true });
     expect([framesFigures(s).inactiveFile, framesFigures(s).activeFile]).toEqual([8, 0]);
     handleFrames(s, { type: 'GetFilePages', file: 2, index: 0, count: 8, memcg: 0, read: true });
     expect([framesFigures(s).inactiveFile, framesFigures(s).activeFile]).toEqual([0, 8]);
+    handleFrames(s, { type: 'GetFilePages', file: 3, index: 0, count: 8, memcg: 0 });
+    handleFrames(s, { type: 'GetFilePages', file: 3, index: 0, count: 8, memcg: 0 });
+    expect([framesFigures(s).inactiveFile, framesFigures(s).activeFile]).toEqual([8, 8]);
   });
 
   it('a memcg full of the file reclaims the batch\'s own older pages (they come back as evictions)', () => {

@@ -388,6 +388,8 @@ function filePages(s: FramesState, e: Extract<FramesEvent, { type: 'FilePagesFau
       major++;
       if (!e.read) s.ctr[E_MAJFAULT]++;
     }
+    // filemap_read() marks every folio it copies accessed, a page it just read included.
+    if (e.read && isFileLru(kind)) markAccessed(s, got1);
     got.push(pfnOfIdx(got1));
   }
   if (h >= 0) refHandle(s, h, -1);

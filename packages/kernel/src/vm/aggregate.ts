@@ -22,6 +22,7 @@ import {
 import { decideAdvanceTime, decideCreateFile, decideCreateMachine, decideSetSysctl } from './decide-machine.js';
 import { decideCreateCgroup, decideMoveToCgroup, decideRemoveCgroup, decideSetCgroupLimit } from './decide-cgroups.js';
 import { faultIn } from './fault.js';
+import { readFile } from './read-file.js';
 import { touchSpans } from './spans.js';
 import { decideSyscall, normalizeSyscall } from './syscalls/index.js';
 import type { VmCommand, VmEvent, VmState } from './types.js';
@@ -96,6 +97,12 @@ function* run(ctx: Ctx, cmd: VmCommand): Step<void> {
       checkRanges(cmd.writes);
       checkRanges(cmd.reads);
       const result: TouchResult = yield* faultIn(ctx, task.pid, touchSpans(cmd.writes, cmd.reads), { context: 'page-fault' });
+      ctx.emit({ type: 'TouchCompleted', pid: cmd.pid, result });
+      return;
+    }
+    case 'ReadFile': {
+      const { task } = mustUserTask(ctx, cmd.pid);
+      const result: TouchResult = yield* readFile(ctx, task.pid, cmd.file, cmd.offset, cmd.length);
       ctx.emit({ type: 'TouchCompleted', pid: cmd.pid, result });
       return;
     }
@@ -260,7 +267,8 @@ export function answerOf(command: VmCommand, events: readonly VmEvent[]): unknow
       const r = events.find((e) => e.type === 'SyscallReturned');
       return r && r.type === 'SyscallReturned' ? r.result : undefined;
     }
-    case 'Touch': {
+    case 'Touch':
+    case 'ReadFile': {
       const r = events.find((e) => e.type === 'TouchCompleted');
       return r && r.type === 'TouchCompleted' ? r.result : undefined;
     }

@@ -356,6 +356,7 @@ function applyFaults(w: World, e: Extract<VmEvent, { type: 'PagesFaulted' }>): R
   let dSwap = 0;
   let tblIdx = -1;
   let tbl: Int32Array | null = null;
+  let family: Mm[] | null = null;
   const writeBit = e.write ? PTE_WRITE : 0;
   for (let k = 0; k < n; k++) {
     const vpn = vpns.next();
@@ -413,7 +414,8 @@ function applyFaults(w: World, e: Extract<VmEvent, { type: 'PagesFaulted' }>): R
         // in the swap cache already mapped by another mm of the family (after fork): then it is
         // shared, read-only until written.
         const pfn = (pfns as Runs).next();
-        const others = anonMappers(w, mm, vpn, pfn);
+        family ??= anonFamily(w, mm);
+        const others = family.length > 1 ? anonMappers(w, mm, vpn, pfn, family) : 0;
         if (others > 0) w.shared.set(pfn, others + 1);
         nu = mkPte(pfn, PTE_ANON | (others === 0 ? writeBit : 0));
         dSwap--;
@@ -507,11 +509,13 @@ function applyEvictions(w: World, runs: readonly EvictedRun[]): Release {
   for (const r of runs) (r.kind === 'anon' ? wantAnon : wantFile).add(r.owner);
   for (const mm of w.mms.values()) {
     if (wantAnon.has(mm.anonRoot)) push(families, mm.anonRoot, mm.id);
+    if (wantFile.size === 0) continue;
+    // Every wanted file this mm maps (several VMAs of one file count once).
+    let seen: number[] | null = null;
     for (const v of mm.vmas) {
-      if (v.file && wantFile.has(v.file)) {
-        push(mappers, v.file, mm.id);
-        break;
-      }
+      if (!v.file || !wantFile.has(v.file) || seen?.includes(v.file)) continue;
+      (seen ??= []).push(v.file);
+      push(mappers, v.file, mm.id);
     }
   }
   for (const r of runs) {
@@ -569,14 +573,19 @@ function unmapPage(w: World, mmId: number, anon: boolean, owner: number, index: 
   return dSwap;
 }
 
+/** The mms of mm's anon family (mm included). */
+export function anonFamily(w: World, mm: Mm): Mm[] {
+  return w.mms.values().filter((o) => o.anonRoot === mm.anonRoot);
+}
+
 /** How many PTEs of the anon family of `mm`, other than at `vpn` in `mm`, map pfn (the rmap walk of a swap-cache page). */
-export function anonMappers(w: World, mm: Mm, vpn: number, pfn: number): number {
+export function anonMappers(w: World, mm: Mm, vpn: number, pfn: number, family: readonly Mm[] = anonFamily(w, mm)): number {
   const v0 = mm.vmas.find((v) => v.start <= vpn * PAGE_SIZE && v.end > vpn * PAGE_SIZE);
   if (!v0) return 0;
   const index = v0.pgoff + (vpn - v0.start / PAGE_SIZE);
   let n = 0;
-  for (const other of w.mms.values()) {
-    if (other.anonRoot !== mm.anonRoot) continue;
+  for (const fm of family) {
+    const other = w.mm(fm.id) ?? fm;
     const pt = w.pt(other.id);
     if (!pt) continue;
     for (const v of other.vmas) {

@@ -1,10 +1,12 @@
 // The cgroup v2 memory controller, vm's side: the tree by path, tasks moved between cgroups
 // (cgroup.procs moves a whole thread group; charges stay where they were, as in v2), and the
-// memory.* files. frames keeps the charges and enforces memory.max (SetMemcgLimit); vm keeps the
-// tree, memory.high / memory.swap.max / memory.oom.group, and runs the OOM killer.
+// memory.* files. frames keeps the charges and enforces memory.max (SetMemcgLimit) and
+// memory.high (SetMemcgHigh: reclaim, never the OOM killer); vm keeps the tree, the limits as
+// written, memory.swap.max (read by the memcg OOM's totalpages only: swap use is not capped) and
+// memory.oom.group, and runs the OOM killer.
 import { invalid, notFound, precondition, quota } from '../common/index.js';
 import type { Ctx, Step } from './ctx.js';
-import { setMemcgLimit } from './frames-port.js';
+import { setMemcgHigh, setMemcgLimit } from './frames-port.js';
 import { outOfMemory, subtree } from './oom-flow.js';
 import { settle } from './settle.js';
 import { threadGroup } from './task-exit.js';
@@ -72,6 +74,11 @@ export function* decideSetCgroupLimit(ctx: Ctx, cmd: { path: string; max?: numbe
   const high = cmd.high !== undefined ? round(cmd.high) : c.high;
   const swapMax = cmd.swapMax !== undefined ? round(cmd.swapMax) : c.swapMax;
   ctx.emit({ type: 'CgroupLimitSet', id: c.id, max, high, swapMax, oomGroup: cmd.oomGroup ?? c.oomGroup });
+  if (cmd.high !== undefined) {
+    // memory_high_write(): reclaim down to the new value, without the OOM killer.
+    const reply = yield* setMemcgHigh(c.id, high < 0 ? null : high / PAGE_SIZE);
+    if (reply.evicted.length) yield* settle(ctx, ctx.emit({ type: 'PagesEvicted', runs: reply.evicted }), c.id);
+  }
   if (cmd.max === undefined) return;
   for (let round = 0; round < 16; round++) {
     const reply = yield* setMemcgLimit(c.id, max < 0 ? null : max / PAGE_SIZE, c.parent);

@@ -5,11 +5,15 @@
 //   mm/mmap.c expand_stack() below the stack VMA.
 // Pages are gathered into batches of one kind of frames request (new anonymous pages, page-cache
 // pages, swap-ins); each batch first gets its page tables (PTE/PMD/PUD pages, also from frames),
-// then the pages. A failed allocation runs the OOM killer and the rest of the batch is retried.
+// then the pages: one request per batch (anonymous pages, swap-ins) or per run of one file.
+// A failed allocation runs the OOM killer and the rest of the batch is retried.
+// Reclaim during a request may take back pages the request itself got before vm mapped them
+// (the kernel cannot: a page being faulted in is locked). Those evictions are applied after the
+// faults that map them, so the PTEs end as swap entries (or empty) as frames has the pages.
 import type { TouchResult } from '../contracts/heap-sys.js';
 import { PAGE_SIZE, PTRS_PER_TABLE, STACK_GUARD_GAP, VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_READ, VM_SHARED, VM_WRITE } from './constants.js';
 import type { Ctx, Step } from './ctx.js';
-import { allocPageTables, allocUserPages, FRAMES_BATCH, getFilePage, swapIn, type EvictedRun, type Granted, type OwnerRun } from './frames-port.js';
+import { allocPageTables, allocUserPages, FRAMES_BATCH, getFilePages, markLazyFree, swapInPages, type EvictedRun, type Granted, type OwnerRun, type SwapRun } from './frames-port.js';
 import { emptyRelease, mergeRelease, missingTablesForRuns, type Release } from './mm-ops.js';
 import { outOfMemory } from './oom-flow.js';
 import { PTE_ANON, PTE_LAZY, PTE_WRITE, PTE_ZERO, isPresent, isSwap, pteBits, ptePfn, pteIndex, swapSlot } from './page-table.js';
@@ -317,6 +321,39 @@ function* evicted(ctx: Ctx, runs: readonly EvictedRun[], memcg: number): Step<vo
   yield* settle(ctx, ctx.emit({ type: 'PagesEvicted', runs }), memcg);
 }
 
+/**
+ * A request's evictions, split: `own` are pages of this very request (by owner, index and the
+ * pfn it got for that index) that reclaim took back before vm mapped them; `others` the rest.
+ * `pfnOf(index)` is the pfn the request got for page `index` of `owner` (-1: not one of its pages).
+ */
+function splitEvictions(runs: readonly EvictedRun[], kind: EvictedRun['kind'], owner: number, pfnOf: (index: number) => number): { others: EvictedRun[]; own: EvictedRun[] } {
+  const others: EvictedRun[] = [];
+  const own: EvictedRun[] = [];
+  for (const r of runs) {
+    if (r.kind !== kind || r.owner !== owner) {
+      others.push(r);
+      continue;
+    }
+    for (let k = 0; k < r.count; k++) {
+      const page: EvictedRun = { pfn: r.pfn + k, count: 1, kind: r.kind, owner: r.owner, index: r.index + k, slot: r.slot < 0 ? -1 : r.slot + k };
+      (pfnOf(page.index) === page.pfn ? own : others).push(page);
+    }
+  }
+  return { others: joinRuns(others), own: joinRuns(own) };
+}
+
+/** Joins evicted pages that continue each other (pfn, index and slot all + 1) into runs. */
+function joinRuns(rs: EvictedRun[]): EvictedRun[] {
+  const out: EvictedRun[] = [];
+  for (const r of rs) {
+    const l = out[out.length - 1];
+    if (l && l.kind === r.kind && l.owner === r.owner && l.pfn + l.count === r.pfn && l.index + l.count === r.index && (l.slot < 0 ? r.slot < 0 : l.slot + l.count === r.slot)) {
+      out[out.length - 1] = { ...l, count: l.count + r.count };
+    } else out.push(r);
+  }
+  return out;
+}
+
 /** After a failed allocation: the OOM killer; 'ok' means ask again. */
 function* oom(ctx: Ctx, pid: number, g: Granted, context: string, vpn: number): Step<FlushResult> {
   const out = yield* outOfMemory(ctx, pid, g.failed ?? { kind: 'global' }, 1, context);
@@ -385,7 +422,10 @@ function* flushBatch(ctx: Ctx, pid: number, b: Batch): Step<FlushResult> {
       for (const write of [false, true]) {
         const vs: number[] = [];
         for (const e of b.entries) if (actOf(e) === act && writeOf(e) === write) pushRun(vs, e.vpn, e.count);
+        // A write to a MADV_FREE'd page makes it dirty: frames puts it back on the anon list.
+        const dirtied = act === A_REDIRTY ? presentPfns(ctx, mmId, vs) : [];
         emitRuns(ctx, pid, mmId, how, write, vs, [], 0);
+        if (dirtied.length) yield* markLazyFree(dirtied, false);
       }
     }
   }
@@ -403,22 +443,37 @@ function* flushBatch(ctx: Ctx, pid: number, b: Batch): Step<FlushResult> {
   }
 }
 
+/** The frames mapped at the vpns of run-encoded `vpns` in mm `mmId`. */
+function presentPfns(ctx: Ctx, mmId: number, vpns: readonly number[]): number[] {
+  const pt = ctx.w.pt(mmId);
+  const out: number[] = [];
+  if (!pt) return out;
+  for (let r = 0; r < vpns.length; r += 2) {
+    for (let vpn = vpns[r]; vpn < vpns[r] + vpns[r + 1]; vpn++) {
+      const idx = pteIndex(vpn);
+      const e = pt.table(idx)?.[vpn - idx * PTRS_PER_TABLE] ?? 0;
+      if (isPresent(e)) out.push(ptePfn(e));
+    }
+  }
+  return out;
+}
+
 /** New anonymous pages: first writes, COW copies (private file pages are read from the page cache first). */
 function* flushAlloc(ctx: Ctx, pid: number, b: Batch): Step<FlushResult> {
   const items = b.entries.filter((e) => kindOf(actOf(e)) === K_ALLOC);
   const task = ctx.w.task(pid) as Task;
   const mm = ctx.w.mm(task.mmId) as Mm;
-  // do_cow_fault(): the page-cache page to copy from.
+  // do_cow_fault(): the page-cache pages to copy from. (Nothing of the batch is mapped yet: a
+  // failure restarts the whole batch once the OOM killer has run.)
   for (const e of items) {
     if (actOf(e) !== A_FILECOW) continue;
-    for (let k = 0; k < e.count; k++) {
-      const g = yield* getFilePage(e.aux2, e.aux + k, task.memcg, 'file', false);
-      yield* evicted(ctx, g.evicted, task.memcg);
-      if (g.failed || g.pfns.length === 0) {
-        const out = yield* oom(ctx, pid, g, 'page-fault', e.vpn + k);
-        if (out.status !== 'ok') return out;
-        return { status: 'restart', vpn: e.vpn + k };
-      }
+    const g = yield* getFilePages(e.aux2, e.aux, e.count, task.memcg, 'file', false, false);
+    yield* evicted(ctx, g.evicted, task.memcg);
+    if (g.pfns.length < e.count) {
+      if (!g.failed) throw new Error('frames granted fewer file pages than asked without a failure');
+      const out = yield* oom(ctx, pid, g, 'page-fault', e.vpn + g.pfns.length);
+      if (out.status !== 'ok') return out;
+      return { status: 'restart', vpn: items[0].vpn };
     }
   }
   const runs: OwnerRun[] = [];
@@ -433,9 +488,10 @@ function* flushAlloc(ctx: Ctx, pid: number, b: Batch): Step<FlushResult> {
     }
   }
   const g = yield* allocUserPages(task.memcg, runs, lockedOf(items[0]));
-  yield* evicted(ctx, g.evicted, task.memcg);
   const n = Math.min(g.pfns.length, want);
   if (n < want && !g.failed) throw new Error('frames granted fewer pages than asked without a failure');
+  const split = splitEvictions(g.evicted, 'anon', mm.anonRoot, grantedIndex(runs, g.pfns, n));
+  yield* evicted(ctx, split.others, task.memcg);
   // Map the granted prefix: new pages and COW copies as two events.
   const rel = emptyRelease();
   for (const how of ['anon', 'cow'] as const) {
@@ -455,6 +511,7 @@ function* flushAlloc(ctx: Ctx, pid: number, b: Batch): Step<FlushResult> {
   }
   // COW breaks drop a reference to the page they copied (or to its swap slot, if it was evicted meanwhile).
   yield* settle(ctx, rel, task.memcg);
+  yield* evicted(ctx, split.own, task.memcg);
   if (n < want) {
     let at = 0;
     let vpn = items[0].vpn;
@@ -472,48 +529,92 @@ function* flushAlloc(ctx: Ctx, pid: number, b: Batch): Step<FlushResult> {
   return OK;
 }
 
-/** Page-cache pages, one frames request each (frames' GetFilePage). */
+/** Page-cache pages: one frames request (GetFilePages) per run of consecutive pages of one file. */
 function* flushFile(ctx: Ctx, pid: number, b: Batch): Step<FlushResult> {
   for (const e of b.entries) {
     const a = actOf(e);
     if (a !== A_FILE && a !== A_SHMEM) continue;
     const kind = a === A_SHMEM ? 'shmem' : 'file';
-    for (let k = 0; k < e.count; k++) {
-      const task = ctx.w.task(pid) as Task;
-      const g = yield* getFilePage(e.aux2, e.aux + k, task.memcg, kind, lockedOf(e));
-      yield* evicted(ctx, g.evicted, task.memcg);
-      if (g.pfns.length === 0 || g.failed) {
-        const out = yield* oom(ctx, pid, g, 'page-fault', e.vpn + k);
-        if (out.status !== 'ok') return out;
-        return { status: 'restart', vpn: e.vpn + k };
-      }
-      emitOneFault(ctx, pid, task.mmId, kind, writeOf(e), e.vpn + k, g.pfns[0], g.majorFaults);
+    const task = ctx.w.task(pid) as Task;
+    const g = yield* getFilePages(e.aux2, e.aux, e.count, task.memcg, kind, lockedOf(e), false);
+    const n = Math.min(g.pfns.length, e.count);
+    if (n < e.count && !g.failed) throw new Error('frames granted fewer file pages than asked without a failure');
+    const split = splitEvictions(g.evicted, kind, e.aux2, (index) => (index >= e.aux && index < e.aux + n ? g.pfns[index - e.aux] : -1));
+    yield* evicted(ctx, split.others, task.memcg);
+    if (n > 0) {
+      emitRuns(ctx, pid, task.mmId, kind, writeOf(e), [e.vpn, n], toRuns(g.pfns.slice(0, n)), g.majorFaults);
+      ctx.coalesceFaults();
+    }
+    yield* evicted(ctx, split.own, task.memcg);
+    if (n < e.count) {
+      const out = yield* oom(ctx, pid, g, 'page-fault', e.vpn + n);
+      if (out.status !== 'ok') return out;
+      return { status: 'restart', vpn: e.vpn + n };
     }
   }
   return OK;
 }
 
-/** Swap-ins, one frames request each (frames' SwapIn). */
+/** Swap-ins: one frames request (SwapInPages) per stretch of entries with the same access (write, mlocked). */
 function* flushSwap(ctx: Ctx, pid: number, b: Batch): Step<FlushResult> {
-  for (const e of b.entries) {
-    if (actOf(e) !== A_SWAPIN) continue;
+  const items = b.entries.filter((e) => actOf(e) === A_SWAPIN);
+  for (let i = 0; i < items.length; ) {
+    let j = i + 1;
+    while (j < items.length && writeOf(items[j]) === writeOf(items[i]) && lockedOf(items[j]) === lockedOf(items[i])) j++;
+    const group = items.slice(i, j);
+    const entries: { slot: number; index: number; count: number }[] = [];
+    for (const e of group) {
+      const l = entries[entries.length - 1];
+      if (l && l.slot + l.count === e.aux && l.index + l.count === e.aux2) l.count++;
+      else entries.push({ slot: e.aux, index: e.aux2, count: 1 });
+    }
     const task = ctx.w.task(pid) as Task;
     const mm = ctx.w.mm(task.mmId) as Mm;
-    const g = yield* swapIn(e.aux, { kind: 'anon', owner: mm.anonRoot, index: e.aux2 }, task.memcg, writeOf(e), lockedOf(e));
-    yield* evicted(ctx, g.evicted, task.memcg);
-    if (g.pfns.length === 0 || g.failed) {
-      const out = yield* oom(ctx, pid, g, 'swap-in', e.vpn);
-      if (out.status !== 'ok') return out;
-      return { status: 'restart', vpn: e.vpn };
+    const g = yield* swapInPages(mm.anonRoot, entries as SwapRun[], task.memcg, writeOf(group[0]), lockedOf(group[0]));
+    const n = Math.min(g.pfns.length, group.length);
+    if (n < group.length && !g.failed) throw new Error('frames swapped in fewer pages than asked without a failure');
+    let byIndex: Map<number, number> | null = null;
+    const split = splitEvictions(g.evicted, 'anon', mm.anonRoot, (index) => {
+      if (!byIndex) {
+        byIndex = new Map();
+        for (let k = 0; k < n; k++) byIndex.set(group[k].aux2, g.pfns[k]);
+      }
+      return byIndex.get(index) ?? -1;
+    });
+    yield* evicted(ctx, split.others, task.memcg);
+    if (n > 0) {
+      const vs: number[] = [];
+      const ps: number[] = [];
+      for (let k = 0; k < n; k++) {
+        pushRun(vs, group[k].vpn, 1);
+        pushRun(ps, g.pfns[k], 1);
+      }
+      emitRuns(ctx, pid, mm.id, 'swapin', writeOf(group[0]), vs, ps, g.majorFaults);
+      ctx.coalesceFaults();
     }
-    emitOneFault(ctx, pid, mm.id, 'swapin', writeOf(e), e.vpn, g.pfns[0], g.majorFaults);
+    yield* evicted(ctx, split.own, task.memcg);
+    if (n < group.length) {
+      const out = yield* oom(ctx, pid, g, 'swap-in', group[n].vpn);
+      if (out.status !== 'ok') return out;
+      return { status: 'restart', vpn: group[n].vpn };
+    }
+    i = j;
   }
   return OK;
 }
 
-/** One page's fault, merged into the previous event when it continues it (one event per run, not per page). */
-function emitOneFault(ctx: Ctx, pid: number, mmId: number, how: FaultHow, write: boolean, vpn: number, pfn: number, major: number): void {
-  emitRuns(ctx, pid, mmId, how, write, [vpn, 1], [pfn, 1], major);
-  ctx.coalesceFaults();
+/** pfnOf(index) for an anonymous request: the pfn granted for linear index `index` (-1: not asked, or not granted). */
+function grantedIndex(runs: readonly OwnerRun[], pfns: readonly number[], n: number): (index: number) => number {
+  return (index) => {
+    let at = 0;
+    for (const r of runs) {
+      if (at >= n) return -1;
+      if (index >= r.index && index < r.index + r.count) {
+        const k = at + (index - r.index);
+        return k < n ? pfns[k] : -1;
+      }
+      at += r.count;
+    }
+    return -1;
+  };
 }
-

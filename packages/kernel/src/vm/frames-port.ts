@@ -99,6 +99,35 @@ export function* swapIn(slot: number, page: PageOwner, memcg: number, write: boo
   return granted(yield* ask('frames', { type: 'SwapIn', slot, page, memcg, write, mlocked, allowReclaim: true }));
 }
 
+/** Pages index .. index + count - 1 of a file (frames' GetFilePages); read: read(2), not page faults. */
+export function* getFilePages(file: number, index: number, count: number, memcg: number, kind: 'file' | 'shmem', mlocked: boolean, read: boolean): Step<Granted> {
+  return granted(yield* ask('frames', { type: 'GetFilePages', file, index, count, memcg, kind, mlocked, allowReclaim: true, read }));
+}
+
+/** Swap entries slot..slot+count-1 holding pages index..index+count-1 of the anon family `owner`. */
+export interface SwapRun {
+  readonly slot: number;
+  readonly index: number;
+  readonly count: number;
+}
+
+/** do_swap_page() for several swap entries of one family, in order (frames' SwapInPages). */
+export function* swapInPages(owner: number, entries: readonly SwapRun[], memcg: number, write: boolean, mlocked: boolean): Step<Granted> {
+  return granted(yield* ask('frames', { type: 'SwapInPages', owner, entries, memcg, write, mlocked, allowReclaim: true }));
+}
+
+/** MADV_FREE (lazy) of exclusive anonymous pages, or a write that made them dirty again (!lazy). */
+export function* markLazyFree(pfns: readonly number[], lazy: boolean): Step<void> {
+  yield* chunked(pfns, function* (part) {
+    yield* ask('frames', { type: 'MarkLazyFree', pfns: part, lazy });
+  });
+}
+
+/** memory.high in pages (null: "max"): frames reclaims down to it; the answer lists what it took. */
+export function* setMemcgHigh(memcg: number, highPages: number | null): Step<Granted> {
+  return granted(yield* ask('frames', { type: 'SetMemcgHigh', memcg, highPages }));
+}
+
 /** frames takes at most 2^20 pages per command; vm asks for at most this many at once. */
 export const FRAMES_BATCH = 2 ** 18;
 

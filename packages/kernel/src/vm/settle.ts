@@ -1,7 +1,8 @@
 // Handing what a change released back to frames: freed anonymous pages, dropped swap
-// references, duplicated swap references, page-table pages, destroyed shmem objects.
+// references, duplicated swap references, page-table pages, destroyed shmem objects, pages
+// MADV_FREE made lazily freeable.
 import type { Ctx, Step } from './ctx.js';
-import { dupSwapSlots, freePageTables, freeSwapSlots, freeUserPages, truncateShmem } from './frames-port.js';
+import { dupSwapSlots, freePageTables, freeSwapSlots, freeUserPages, markLazyFree, truncateShmem } from './frames-port.js';
 import type { Release } from './mm-ops.js';
 
 /** Tells frames about a release (only the parts that are not empty, in a fixed order). */
@@ -12,4 +13,5 @@ export function* settle(_ctx: Ctx, rel: Release | null, memcg: number): Step<voi
   if (rel.slots.length) yield* freeSwapSlots(rel.slots);
   if (rel.tables.length) yield* freePageTables(memcg, rel.tables.length);
   for (const f of rel.shmemFiles) yield* truncateShmem(f);
+  if (rel.lazy.length) yield* markLazyFree(rel.lazy, true);
 }

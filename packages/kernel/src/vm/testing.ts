@@ -111,6 +111,30 @@ export function fakeFrames(ramPages: number, swapPages = 0): Aggregate<Cmd, Ev, 
         if (g.pfns.length) s.cache.set(key, g.pfns[0]);
         return { ...g, majorFaults: g.pfns.length && c.kind === 'file' ? 1 : 0 };
       }
+      case 'GetFilePages': {
+        const pfns: number[] = [];
+        let major = 0;
+        for (let k = 0; k < (c.count as number); k++) {
+          const r = reply(s, { ...c, type: 'GetFilePage', index: (c.index as number) + k }) as { pfns: number[]; evicted: EvictedRun[]; failed: unknown; majorFaults: number };
+          if (!r.pfns.length) return { pfns, evicted: [], failed: r.failed, majorFaults: major };
+          pfns.push(r.pfns[0]);
+          major += r.majorFaults;
+        }
+        return { pfns, evicted: [], failed: null, majorFaults: major };
+      }
+      case 'SwapInPages': {
+        const pfns: number[] = [];
+        let major = 0;
+        for (const e of c.entries as { slot: number; index: number; count: number }[]) {
+          for (let k = 0; k < e.count; k++) {
+            const r = reply(s, { type: 'SwapIn', slot: e.slot + k, page: { kind: 'anon', owner: c.owner, index: e.index + k }, memcg, write: c.write }) as { pfns: number[]; failed: unknown; majorFaults: number };
+            if (!r.pfns.length) return { pfns, evicted: [], failed: r.failed, majorFaults: major };
+            pfns.push(r.pfns[0]);
+            major += r.majorFaults;
+          }
+        }
+        return { pfns, evicted: [], failed: null, majorFaults: major };
+      }
       case 'SwapIn': {
         const slot = c.slot as number;
         const e = s.swap.get(slot);

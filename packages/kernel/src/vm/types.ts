@@ -229,6 +229,8 @@ export type VmCommand = Answered &
     | { readonly type: 'Wait'; readonly pid: number }
     | { readonly type: 'Syscall'; readonly pid: number; readonly call: VmSyscall }
     | { readonly type: 'Touch'; readonly pid: number; readonly writes: readonly AddrRange[]; readonly reads: readonly AddrRange[] }
+    /** read(2) of `length` bytes at `offset` of file `file` (a FileCreated id) into the page cache; answered like a touch. */
+    | { readonly type: 'ReadFile'; readonly pid: number; readonly file: number; readonly offset: number; readonly length: number }
     | { readonly type: 'SetOomScoreAdj'; readonly pid: number; readonly value: number; readonly legacy?: boolean; readonly writer?: number }
     | { readonly type: 'SetNice'; readonly pid: number; readonly nice: number }
     | { readonly type: 'SetRlimit'; readonly pid: number; readonly resource: keyof Rlimits; readonly value: number }
