@@ -67,6 +67,14 @@ export interface AggregateHost<C, E, S> {
   query<R>(machine: MachineRef, read: (state: S) => R): R;
   /** The host's log position for a machine. */
   position(machine: MachineRef): LogPosition;
+  /**
+   * Merges a position (and simulated time) learned outside handle(): the reply of a service
+   * asked directly (vma's gRPC edge telling oom, frames), or what a query answered. The next
+   * append then goes after those records without a conflict. In the machine's queue; a
+   * position that reveals a record of this host's own service it never wrote fences it, as in
+   * handle().
+   */
+  observe(machine: MachineRef, position: LogPosition | undefined, simTimeNs?: bigint): Promise<void>;
   machines(): MachineRef[];
   /** Reloads a machine from the log (after a fence, or on demand), in its queue. */
   rebuild(machine: MachineRef): Promise<void>;
@@ -368,6 +376,16 @@ class AggregateHostImpl<C, E, S> implements AggregateHost<C, E, S> {
 
   position(machine: MachineRef): LogPosition {
     return this.slots.get(machineKey(machine))?.position ?? EMPTY_POSITION;
+  }
+
+  observe(machine: MachineRef, position: LogPosition | undefined, simTimeNs?: bigint): Promise<void> {
+    if (this.closed) return Promise.reject(new HostClosedError(`${this.service}: the host is closed`));
+    const slot = this.slot(machine);
+    return slot.queue.run(async () => {
+      if (slot.fenced) throw slot.fenced;
+      slot.position = this.merge(slot, slot.position, position);
+      slot.simTimeNs = bigMax(slot.simTimeNs, simTimeNs);
+    });
   }
 
   machines(): MachineRef[] {

@@ -203,3 +203,29 @@ describe('aggregate host: state and the queue', () => {
       await expect(changedModel.start()).rejects.toMatchObject({ name: 'StateHashMismatchError', seq: 1 });
     }));
 });
+
+describe('aggregate host: observe() (positions learned outside handle)', () => {
+  it('an observed position lets the next append go after the records it names, without a conflict', () =>
+    withLog(async (log) => {
+      const vma = makeLowerHost(log);
+      const heap = createAggregateHost({ aggregate: upper, codec: upperCodec, log, ask: fakeAsk, logger: quietLogger });
+      await heap.handle(m, { type: 'Take', sizes: [1] }); // seq 1, which vma has not seen
+      expect((await vma.handle(m, { type: 'Grant', n: 1 })).missed).toBe(1);
+      await heap.handle(m, { type: 'Take', sizes: [2] }); // seq 3 (after missing vma's seq 2)
+      await vma.observe(m, heap.position(m));
+      const r = await vma.handle(m, { type: 'Grant', n: 1 });
+      expect(r.missed).toBe(0);
+      expect(r.seqs).toEqual([4]);
+    }));
+
+  it('a position that counts records of the host\'s own service it never wrote fences it', () =>
+    withLog(async (log) => {
+      const a = makeLowerHost(log);
+      const b = makeLowerHost(log); // another vma writer of the same machine
+      await a.handle(m, { type: 'Grant', n: 1 });
+      await b.rebuild(m);
+      await b.handle(m, { type: 'Grant', n: 1 });
+      await expect(a.observe(m, b.position(m))).rejects.toMatchObject({ name: 'LogFencedError' });
+      await expect(a.handle(m, { type: 'Grant', n: 1 })).rejects.toMatchObject({ name: 'LogFencedError' });
+    }));
+});
