@@ -3,7 +3,7 @@
 // environment) from vma the first time the process calls.
 import type { Bus, Subscription } from '@mmsim/bus';
 import { rpcSubject } from '@mmsim/bus';
-import { eventCodecs, type AnyEventCodec, type EventLog, type MachineRef } from '@mmsim/eventlog';
+import { eventCodecs, isLogPosition, type AnyEventCodec, type EventLog, type LogPosition, type MachineRef } from '@mmsim/eventlog';
 import type { GrpcServiceRegistration, ProcReader } from '@mmsim/grpc';
 import { busAsk, createAggregateHost, type AggregateHost, type HostLogger } from '@mmsim/host';
 import { notFound, precondition } from '@mmsim/kernel';
@@ -29,6 +29,8 @@ interface ProcessSummary {
   readonly env: readonly string[];
   readonly cpus: number;
   readonly exit: string;
+  /** vma's log position when it answered: the heap appends after it. */
+  readonly position?: LogPosition;
 }
 
 export interface HeapCall {
@@ -62,13 +64,14 @@ export function createHeapService(opts: HeapServiceOptions): HeapService {
   const ensure = async (m: MachineRef, pid: number, rid: string): Promise<void> => {
     const p = await processInfo(m, pid);
     const known = host.query(m, (s) => s.procs.has(pid));
+    const position = isLogPosition(p.position) ? p.position : undefined;
     if (!p.alive) {
-      if (known) await host.handle(m, { type: 'ForgetProcess', pid, reason: p.exit || 'gone' }, { requestId: rid === '' ? '' : `${rid}.forget` });
+      if (known) await host.handle(m, { type: 'ForgetProcess', pid, reason: p.exit || 'gone' }, { requestId: rid === '' ? '' : `${rid}.forget`, position });
       throw precondition('heap.PROCESS_GONE', `process ${pid} (${p.name}) is gone: ${p.exit || 'exited'}`);
     }
     if (!known) {
       const overcommitMemory = ((await opts.bus.request(rpcSubject('vma', 'query'), { machine: m, query: { type: 'Machine' } })) as { sysctl: { overcommit_memory?: number } }).sysctl.overcommit_memory ?? 0;
-      await host.handle(m, { type: 'CreateHeap', pid, brkStart: p.brkStart, env: p.env, cpus: p.cpus, overcommitMemory }, { requestId: rid === '' ? '' : `${rid}.create` });
+      await host.handle(m, { type: 'CreateHeap', pid, brkStart: p.brkStart, env: p.env, cpus: p.cpus, overcommitMemory }, { requestId: rid === '' ? '' : `${rid}.create`, position });
     }
   };
 

@@ -1,5 +1,6 @@
 // What other services and the gRPC edge read from vma's state, as plain data (it crosses the
 // bus as JSON). Reads change nothing and do not wait in the machine's queue.
+import type { LogPosition } from '@mmsim/eventlog';
 import { notFound, type OomTask } from '@mmsim/kernel';
 import { commitLimit, committedPages, mmOf, oomTasks, taskOf, tasksInOrder, vmCounters, type Task, type VmState } from '@mmsim/kernel/vm';
 
@@ -33,6 +34,8 @@ export interface ProcessSummary {
   readonly cpus: number;
   /** How it ended, when it has. */
   readonly exit: string;
+  /** vma's log position when it answered (added by the bus endpoint, services/vma/src/vma-service.ts). */
+  readonly position?: LogPosition;
 }
 
 export function requireMachine(s: VmState, name: string): NonNullable<VmState['machine']> {
@@ -67,10 +70,11 @@ export function describeExit(t: Task): string {
   return `exited ${t.exitCode}`;
 }
 
-export function processSummary(s: VmState, pid: number): ProcessSummary {
-  const m = s.machine;
+export function processSummary(s: VmState, pid: number, machine: string): ProcessSummary {
+  // A machine that does not exist is said so, not reported as a missing process.
+  const m = requireMachine(s, machine);
   const t = taskOf(s, pid);
-  if (!m || !t || t.isKthread) throw notFound('vma.NO_SUCH_PID', `no process ${pid}`);
+  if (!t || t.isKthread) throw notFound('vma.NO_SUCH_PID', `no process ${pid}`);
   const mm = mmOf(s, pid);
   return { pid, alive: isLive(t) && !!mm, name: t.name, brkStart: mm?.startBrk ?? 0, env: [...t.env], cpus: m.cpus, exit: describeExit(t) };
 }
@@ -80,12 +84,13 @@ export function vmFigures(s: VmState): { committedAsPages: number; commitLimitPa
   return { committedAsPages: committedPages(s), commitLimitPages: commitLimit(s), pgfault: c.pgfault, pgmajfault: c.pgmajfault, oomKill: c.oomKill };
 }
 
-export function runVmaQuery(s: VmState, q: VmaQuery): unknown {
+/** `machine` names the machine in messages. */
+export function runVmaQuery(s: VmState, q: VmaQuery, machine: string): unknown {
   switch (q.type) {
     case 'Machine':
       return machineSummary(s);
     case 'Process':
-      return processSummary(s, q.pid);
+      return processSummary(s, q.pid, machine);
     case 'VmFigures':
       return vmFigures(s);
     case 'OomTasks': {
