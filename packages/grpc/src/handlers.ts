@@ -2,6 +2,7 @@
 // error mapped by toServiceError(). A service's gRPC adapter is then one line per method:
 //   malloc: unary((req) => handle(fromProto(req), causeOf(req)).then(toProto)),
 import type { handleServerStreamingCall, handleUnaryCall, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import { isMalformed, malformedError } from './malformed.js';
 import { toServiceError, type ErrorLogger } from './status.js';
 
 export interface HandlerOptions {
@@ -18,6 +19,7 @@ export function unary<Req, Res>(
   opts: HandlerOptions = {},
 ): handleUnaryCall<Req, Res> {
   return (call, callback) => {
+    if (isMalformed(call.request)) return callback(malformedError(call.request));
     Promise.resolve()
       .then(() => handler(call.request, call))
       .then(
@@ -36,6 +38,10 @@ export function serverStream<Req, Res>(
   opts: HandlerOptions = {},
 ): handleServerStreamingCall<Req, Res> {
   return (call) => {
+    if (isMalformed(call.request)) {
+      call.emit('error', malformedError(call.request));
+      return;
+    }
     const cancel = new AbortController();
     call.on('cancelled', () => cancel.abort());
     const drained = () =>

@@ -1,6 +1,7 @@
 // @mmsim/grpc: the gRPC edge shared by the services: handler adapters, the error -> status
 // table, a server with health and reflection, and the Log service.
 export { serverStream, unary, type HandlerOptions } from './handlers.js';
+export { isMalformed, malformedError, MALFORMED_CODE, tolerantDefinition, type Malformed } from './malformed.js';
 export {
   ERROR_NAME_KEY,
   INFRASTRUCTURE_STATUS,

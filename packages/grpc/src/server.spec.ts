@@ -161,4 +161,22 @@ describe('unary() and serverStream()', () => {
       await s.stop(500);
     }
   });
+
+  it('answers bytes that are not the method\'s message with INVALID_ARGUMENT, for unary and streaming methods (grpc-js alone says INTERNAL)', async () => {
+    const raw = new (makeGenericClientConstructor({}, 'raw'))(server.address, credentials.createInsecure());
+    const garbage = Buffer.from([0xff, 0xff, 0xff, 0xff]);
+    const ident = (b: Buffer) => b;
+    try {
+      const unaryErr = await new Promise<ServiceError>((resolve) =>
+        raw.makeUnaryRequest('/mmsim.v1.LogService/Replay', ident, ident, garbage, new Metadata(), (e) => resolve(e!)),
+      );
+      expect(unaryErr).toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringMatching(/^grpc\.MALFORMED_REQUEST: the request is not a valid message for \/mmsim\.v1\.LogService\/Replay \(/) });
+      const stream = raw.makeServerStreamRequest('/mmsim.v1.LogService/Tail', ident, ident, garbage, new Metadata());
+      stream.on('data', () => undefined);
+      const streamErr = await new Promise<ServiceError>((resolve) => stream.on('error', resolve));
+      expect(streamErr).toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringMatching(/LogService\/Tail/) });
+    } finally {
+      raw.close();
+    }
+  });
 });

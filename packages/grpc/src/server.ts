@@ -5,6 +5,7 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import { loadDescriptorSet } from './descriptor.js';
+import { tolerantDefinition } from './malformed.js';
 
 export const DEFAULT_GRPC_LISTEN = '127.0.0.1:50051';
 
@@ -49,7 +50,7 @@ export function serviceName(definition: ServiceDefinition): string {
 export async function startGrpcServer(opts: StartGrpcServerOptions): Promise<GrpcServerHandle> {
   const server = new Server();
   const names = opts.services.map((s) => serviceName(s.definition));
-  for (const s of opts.services) server.addService(s.definition, s.implementation);
+  for (const s of opts.services) server.addService(tolerantDefinition(s.definition), s.implementation);
   let health: HealthImplementation | undefined;
   if (opts.health ?? true) {
     health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(names.map((n) => [n, 'SERVING' as const])) });

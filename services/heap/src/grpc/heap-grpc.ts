@@ -1,6 +1,6 @@
 // HeapService: glibc's API, one call per RPC, or batches on the Exec stream.
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import { machineOf, num, pidOf, requestId, toServiceError, unary, type GrpcServiceRegistration } from '@mmsim/grpc';
+import { isMalformed, machineOf, malformedError, num, pidOf, requestId, toServiceError, unary, type GrpcServiceRegistration } from '@mmsim/grpc';
 import { invalid } from '@mmsim/kernel';
 import { inspectHeap, type HeapCallCommand, type MemalignVariant } from '@mmsim/kernel/heap';
 import { HeapServiceService, type ExecRequest, type ExecResponse, type HeapOp, type HeapResult, type HeapServiceServer, type HeapTarget } from '@mmsim/proto';
@@ -106,6 +106,11 @@ export function heapGrpc(host: HeapHost, call: HeapCall): GrpcServiceRegistratio
       stream.on('data', (req: ExecRequest) => {
         chain = chain.then(async () => {
           if (failed) return;
+          if (isMalformed(req)) {
+            failed = true;
+            stream.emit('error', malformedError(req));
+            return;
+          }
           try {
             const results: HeapResult[] = [];
             for (const op of req.ops) results.push(await one(stream, op.op));
