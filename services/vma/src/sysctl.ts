@@ -1,21 +1,15 @@
-// /proc/sys/vm names, and which aggregates keep each: vm keeps them all (overcommit needs its
-// own, and it answers reads), frames and oom are told the ones their decisions read.
-import { DEFAULT_SYSCTLS, invalid, type ServiceName, type VmSysctls } from '@mmsim/kernel';
+// /proc/sys/vm names and values. vm keeps them all (overcommit needs its own, and it answers
+// reads) and tells frames and oom the ones their decisions read (vm/decide-machine.ts
+// decideSetSysctl, through a Need). Reads show what the kernel would: min_free_kbytes as frames
+// computed it at boot (init_per_zone_wmark_min) until it is written; the reserves as
+// init_admin_reserve()/init_user_reserve() computed them.
+import { DEFAULT_SYSCTLS, invalid, type VmSysctls } from '@mmsim/kernel';
+import type { FramesFigures } from '@mmsim/kernel/frames';
+import type { VmCommand, VmEvent, VmState } from '@mmsim/kernel/vm';
+import type { AggregateHost, AskFn } from '@mmsim/host';
+import type { MachineRefLike } from '@mmsim/grpc';
 
 export type SysctlName = keyof VmSysctls;
-
-const ALSO: Readonly<Record<SysctlName, readonly ServiceName[]>> = {
-  overcommit_memory: [],
-  overcommit_ratio: [],
-  overcommit_kbytes: [],
-  admin_reserve_kbytes: [],
-  user_reserve_kbytes: [],
-  min_free_kbytes: ['frames'],
-  watermark_scale_factor: ['frames'],
-  swappiness: ['frames'],
-  panic_on_oom: ['oom'],
-  oom_kill_allocating_task: ['oom'],
-};
 
 const RANGE: Readonly<Record<SysctlName, readonly [number, number]>> = {
   overcommit_memory: [0, 2],
@@ -50,4 +44,19 @@ export function sysctlValue(name: SysctlName, raw: string): number {
   return v;
 }
 
-export const sysctlAlsoTold = (name: SysctlName): readonly ServiceName[] => ALSO[name];
+/** The value vm keeps, or null when the kernel computed it and only frames knows it (min_free_kbytes never written). */
+export function sysctlKept(s: VmState, name: SysctlName): number | null {
+  if (name === 'admin_reserve_kbytes') return s.sc.adminReserveKbytes;
+  if (name === 'user_reserve_kbytes') return s.sc.userReserveKbytes;
+  const v = s.sc.sysctl[name];
+  return name === 'min_free_kbytes' && v < 0 ? null : v;
+}
+
+/** What a read of /proc/sys/vm/<name> shows now. */
+export async function sysctlNow(host: AggregateHost<VmCommand, VmEvent, VmState>, ask: AskFn, ref: MachineRefLike, name: SysctlName): Promise<number> {
+  const kept = host.query(ref, (s) => sysctlKept(s, name));
+  if (kept !== null) return kept;
+  const ctx = { machine: ref, requestId: '', parentSeq: 0, simTimeNs: 0n, position: host.position(ref) };
+  const f = (await ask('frames', { type: 'GetFigures' }, ctx)).answer as FramesFigures;
+  return f.minFreeKbytes;
+}

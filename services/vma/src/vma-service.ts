@@ -8,7 +8,7 @@ import { busAsk, createAggregateHost, serveHost, type AggregateHost, type HostLo
 import { vm, type VmCommand, type VmEvent, type VmState } from '@mmsim/kernel/vm';
 import { machineGrpc } from './grpc/machine-grpc.js';
 import { vmaGrpc } from './grpc/vma-grpc.js';
-import { readVmaProc } from './proc.js';
+import { readVmaProcNow } from './proc.js';
 import { runVmaQuery, type VmaQuery } from './queries.js';
 
 export type VmaHost = AggregateHost<VmCommand, VmEvent, VmState>;
@@ -45,8 +45,8 @@ export function createVmaService(opts: VmaServiceOptions): VmaService {
   const subs: Subscription[] = [];
   return {
     host,
-    grpc: [machineGrpc(host, opts.bus), vmaGrpc(host)],
-    proc: (m, path) => host.query(m, (s) => readVmaProc(s, m.machine, path)),
+    grpc: [machineGrpc(host, opts.bus), vmaGrpc(host, opts.bus)],
+    proc: (m, path) => readVmaProcNow(host, busAsk(opts.bus), m, path),
     async start() {
       await host.start();
       subs.push(await serveHost(opts.bus, host));

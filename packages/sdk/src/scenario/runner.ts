@@ -168,7 +168,9 @@ export async function runScenario(client: MmsimClient, scenario: Scenario, optio
     }
     if ('readFile' in step) {
       const s = step.readFile;
-      const r = await client.vma.readFile({ machine, pid: ref(s.pid), filePath: s.file, fileSize: BigInt(size(s.fileSize ?? s.length)), offset: BigInt(size(s.offset ?? 0)), length: BigInt(size(s.length)) });
+      const pid = ref(s.pid);
+      const r = await client.vma.readFile({ machine, pid, filePath: s.file, fileSize: BigInt(size(s.fileSize ?? s.length)), offset: BigInt(size(s.offset ?? 0)), length: BigInt(size(s.length)) });
+      if (!r.ok && r.signal === 'SIGKILL' && !killed.includes(pid)) killed.push(pid);
       return r.ok ? 'read' : `read: ${r.signal}`;
     }
     if ('adj' in step) {

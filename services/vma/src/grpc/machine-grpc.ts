@@ -20,7 +20,7 @@ import {
 } from '@mmsim/proto';
 import type { GrpcServiceRegistration } from '@mmsim/grpc';
 import { machineSummary, requireMachine } from '../queries.js';
-import { sysctlName, sysctlValue } from '../sysctl.js';
+import { sysctlName, sysctlNow, sysctlValue } from '../sysctl.js';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 
 type VmaHost = AggregateHost<VmCommand, VmEvent, VmState>;
@@ -129,8 +129,7 @@ export function machineGrpc(host: VmaHost, bus: Bus): GrpcServiceRegistration {
           // here would append the same setting twice.
           await host.handle(ref, { type: 'SetSysctl', name, value }, { requestId: requestId(call) });
         }
-        const v = host.query(ref, (s) => (name === 'admin_reserve_kbytes' ? s.sc.adminReserveKbytes : name === 'user_reserve_kbytes' ? s.sc.userReserveKbytes : s.sc.sysctl[name]));
-        return { name: `vm.${name}`, value: String(v) };
+        return { name: `vm.${name}`, value: String(await sysctlNow(host, ask, ref, name)) };
       }),
     },
   };

@@ -2,9 +2,11 @@
 // the decisions are the vm aggregate's.
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import { big, machineOf, num, pidOf, requestId, unary, type GrpcServiceRegistration, type MachineRefLike } from '@mmsim/grpc';
-import type { AggregateHost } from '@mmsim/host';
+import { busAsk, type AggregateHost } from '@mmsim/host';
 import { invalid, notFound, SYSCALL_KILLED, type AddrRange } from '@mmsim/kernel';
-import { taskOf, tasksInOrder, type CapName, type Rlimits, type SpawnSpec, type VmCommand, type VmEvent, type VmState, type VmSyscall } from '@mmsim/kernel/vm';
+import { cgroupMemoryFiles, taskOf, tasksInOrder, type CapName, type Rlimits, type SpawnSpec, type VmCommand, type VmEvent, type VmState, type VmSyscall } from '@mmsim/kernel/vm';
+import type { MemcgFigures } from '@mmsim/kernel/frames';
+import type { Bus } from '@mmsim/bus';
 import { VmaServiceService, type Rlimit, type SyscallRequest, type TaskInfo, type VmaServiceServer } from '@mmsim/proto';
 import { requireMachine } from '../queries.js';
 import { taskInfo, threadCounts } from './convert.js';
@@ -97,7 +99,8 @@ function pidOrErrno(answer: unknown, what: string): number {
   return n;
 }
 
-export function vmaGrpc(host: VmaHost): GrpcServiceRegistration {
+export function vmaGrpc(host: VmaHost, bus: Bus): GrpcServiceRegistration {
+  const ask = busAsk(bus);
   const implementation: VmaServiceServer = {
       spawn: unary(async (req, call) => {
         const m = existing(host, call, req.machine);
@@ -170,7 +173,6 @@ export function vmaGrpc(host: VmaHost): GrpcServiceRegistration {
         const r = await host.handle(m, { type: 'Touch', pid, writes: req.write ? [range] : [], reads: req.write ? [] : [range] }, { requestId: requestId(call) });
         const after = host.query(m, (s) => taskOf(s, pid));
         const res = r.answer as { ok: boolean; signal?: string; blocked?: string };
-        if (process.env.MMSIM_DEBUG) console.error('touch answer', res, before?.minflt, after?.minflt);
         return {
           ok: res.ok,
           signal: res.ok ? '' : (res.signal ?? (res.blocked === 'panic' ? 'PANIC' : 'ENOMEM')),
@@ -186,9 +188,9 @@ export function vmaGrpc(host: VmaHost): GrpcServiceRegistration {
         const offset = num(req.offset, 'offset');
         const length = num(req.length, 'length');
         if (length === 0) throw invalid('vma.INVALID_ARGUMENT', 'length must be > 0');
-        const r = await host.handle(m, { type: 'ReadFile', pid, file: fd, offset, length } as unknown as VmCommand, { requestId: rid });
-        const res = r.answer as { ok: boolean; signal?: string };
-        return { ok: res.ok, signal: res.ok ? '' : (res.signal ?? 'ENOMEM') };
+        const r = await host.handle(m, { type: 'ReadFile', pid, file: fd, offset, length }, { requestId: rid });
+        const res = r.answer as { ok: boolean; signal?: string; blocked?: string };
+        return { ok: res.ok, signal: res.ok ? '' : (res.signal ?? (res.blocked === 'panic' ? 'PANIC' : 'ENOMEM')) };
       }),
       setOomScoreAdj: unary(async (req, call) => {
         const m = existing(host, call, req.machine);
@@ -234,8 +236,12 @@ export function vmaGrpc(host: VmaHost): GrpcServiceRegistration {
           case 'write':
             await host.handle(m, cgroupWrite(path, req.file, req.value), { requestId: rid });
             return { value: '' };
-          case 'read':
-            return { value: host.query(m, (s) => cgroupRead(s, path, req.file)) };
+          case 'read': {
+            // memory.current and memory.events are frames' (the charges, the high/max/oom counts).
+            const id = host.query(m, (s) => cgroupIdOf(s, path));
+            const fig = (await ask('frames', { type: 'GetMemcg', memcg: id }, { machine: m, requestId: '', parentSeq: 0, simTimeNs: 0n, position: host.position(m) })).answer as MemcgFigures | null;
+            return { value: host.query(m, (s) => cgroupRead(s, path, req.file, fig)) };
+          }
           default:
             throw invalid('vma.INVALID_CGROUP_OP', `op must be mkdir, write, read or move, got "${req.op}"`);
         }
@@ -269,22 +275,19 @@ function cgroupWrite(path: string, file: string, value: string): VmCommand {
   }
 }
 
-function cgroupRead(s: VmState, path: string, file: string): string {
-  const cg = [...s.cgroups.values()].find((c) => c.path === path);
+function cgroupIdOf(s: VmState, path: string): number {
+  const norm = '/' + path.split('/').filter((p) => p.length > 0).join('/');
+  const cg = [...s.cgroups.values()].find((c) => c.path === norm);
   if (!cg) throw notFound('vma.NO_SUCH_CGROUP', `no cgroup ${path}`);
-  const lim = (v: number): string => (v < 0 ? 'max' : String(v));
-  switch (file) {
-    case 'memory.max':
-      return lim(cg.max) + '\n';
-    case 'memory.high':
-      return lim(cg.high) + '\n';
-    case 'memory.swap.max':
-      return lim(cg.swapMax) + '\n';
-    case 'memory.oom.group':
-      return (cg.oomGroup ? '1' : '0') + '\n';
-    case 'memory.events':
-      return `low 0\nhigh 0\nmax 0\noom ${cg.oom}\noom_kill ${cg.oomKill}\noom_group_kill ${cg.oomGroupKill}\n`;
-    default:
-      throw invalid('vma.INVALID_CGROUP_FILE', `cannot read "${file}" here (memory.max, memory.high, memory.swap.max, memory.oom.group, memory.events)`);
-  }
+  return cg.id;
+}
+
+/** A memory.* file of a cgroup v2 directory: vm's tree and limits, frames' charges and events. */
+function cgroupRead(s: VmState, path: string, file: string, fig: MemcgFigures | null): string {
+  const id = cgroupIdOf(s, path);
+  const cg = s.cgroups.get(id);
+  const files = cgroupMemoryFiles(s, cg?.path ?? path, () => (fig ? { current: fig.current, events: fig.events } : null));
+  const text = files[file];
+  if (text === undefined) throw invalid('vma.INVALID_CGROUP_FILE', `cannot read "${file}" (${Object.keys(files).join(', ')})`);
+  return text;
 }
