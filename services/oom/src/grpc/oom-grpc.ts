@@ -7,19 +7,18 @@ import type { AggregateHost } from '@mmsim/host';
 import { invalid, notFound, type KernelProfile, type OomTask } from '@mmsim/kernel';
 import {
   explainKill,
-  formatExplainTable,
   formatPoints,
   formatScoresTable,
-  parseWhatIfChange,
   scoresTable,
-  whatIfFromEvent,
   type OomCommand,
   type OomEvent,
   type OomState,
-  type WhatIfChange,
 } from '@mmsim/kernel/oom';
 import { OomServiceService, type KillSummary, type OomServiceServer } from '@mmsim/proto';
 import { DecisionIndex, type RecordedDecision } from '../decisions.js';
+import { answerWhatIf, formatExplanation, formatWhatIf } from '../what-if/answer.js';
+import { parseChanges } from '../what-if/changes.js';
+import { decodeLog } from '../what-if/records.js';
 
 type OomHost = AggregateHost<OomCommand, OomEvent, OomState>;
 
@@ -50,20 +49,6 @@ export function killSummary(d: RecordedDecision): KillSummary {
   }
 }
 
-function changesOf(req: { policy: string; adj: string[]; sysctl: string[]; cgroup: string[] }): WhatIfChange[] {
-  const out: WhatIfChange[] = [];
-  if (req.policy) out.push(parseWhatIfChange(`profile=${req.policy}`));
-  for (const a of req.adj) out.push(parseWhatIfChange(`adj ${a}`));
-  for (const s of req.sysctl) out.push(parseWhatIfChange(s));
-  for (const c of req.cgroup) {
-    const m = /^(\S+):(memory\.\S+=\S+)$/.exec(c);
-    if (!m) throw invalid('oom.BAD_WHATIF', `--cgroup takes PATH:FILE=VALUE, got "${c}"`);
-    out.push(parseWhatIfChange(`memcg ${m[1]} ${m[2]}`));
-  }
-  if (out.length === 0) throw invalid('oom.BAD_WHATIF', 'name at least one change (policy, adj, sysctl or cgroup)');
-  return out;
-}
-
 export function oomGrpc(host: OomHost, bus: Bus, log: EventLog): GrpcServiceRegistration {
   const decisions = new DecisionIndex(log);
   const configured = (m: { tenant: string; machine: string }) => {
@@ -74,7 +59,9 @@ export function oomGrpc(host: OomHost, bus: Bus, log: EventLog): GrpcServiceRegi
       const m = machineOf(call, req.machine);
       configured(m);
       const v = (await bus.request(rpcSubject('vma', 'query'), { machine: m, query: { type: 'OomTasks' } })) as { tasks: OomTask[]; totalPages: number; profile: KernelProfile };
-      const rows = scoresTable(v.tasks, v.totalPages, v.profile).filter((r) => r.skip !== 'kernel-thread' && r.skip !== 'no-mm');
+      // 2.6.18's badness divides by the run time: the machine's uptime is its simulated clock.
+      const clock = (await bus.request(rpcSubject('vma', 'query'), { machine: m, query: { type: 'Machine' } })) as { clockNs?: number };
+      const rows = scoresTable(v.tasks, v.totalPages, v.profile, clock.clockNs ?? 0).filter((r) => r.skip !== 'kernel-thread' && r.skip !== 'no-mm');
       return {
         rows: rows.map((r) => ({ pid: r.pid, name: r.name, points: typeof r.points === 'number' ? BigInt(r.points) : 0n, oomScore: r.oomScore, oomScoreAdj: r.oomScoreAdj, skipReason: r.skip ?? (typeof r.points === 'number' ? '' : formatPoints(r.points)) })),
         text: formatScoresTable(rows),
@@ -90,15 +77,17 @@ export function oomGrpc(host: OomHost, bus: Bus, log: EventLog): GrpcServiceRegi
       configured(m);
       const d = await decisions.find(m, Number(req.seq));
       const x = explainKill(d.event);
-      return { kill: killSummary(d), text: formatExplainTable(x), json: JSON.stringify(x) };
+      return { kill: killSummary(d), text: formatExplanation(x), json: JSON.stringify(x) };
     }),
     whatIf: unary(async (req, call) => {
       const m = machineOf(call, req.machine);
       configured(m);
-      if (req.continue) throw invalid('oom.UNSUPPORTED', 'what-if --continue is served by the CLI (mmsim oom whatif --continue), which replays the log locally');
+      const changes = parseChanges(req);
       const d = await decisions.find(m, Number(req.seq));
-      const r = whatIfFromEvent(d.event, changesOf(req));
-      return { text: r.sentence + '\n', json: JSON.stringify(r) };
+      // --continue rebuilds the machine from this server's log and runs the rest of the recorded
+      // workload in this process (the CLI does the same on its side from an export).
+      const a = answerWhatIf(m.machine, d, changes, req.continue ? await decodeLog(log.records(m)) : null);
+      return { text: formatWhatIf(a), json: JSON.stringify(a) };
     }),
     setPolicy: unary(async (req, call) => {
       const m = machineOf(call, req.machine);

@@ -6,3 +6,4 @@ export { parseChanges, describeMachineChange, runOnlyNote, cgroupBytes, type Cha
 export { rebuildStates, ReplayMachine, type MachineStates, type StepOutcome } from './replay-machine.js';
 export { continueWhatIf, type ContinueResult, type RunSummary, type KillLine, type FailureLine } from './continue.js';
 export { formatContinue, meminfoFields } from './report.js';
+export { answerWhatIf, formatWhatIf, formatExplanation, withoutKernelThreads, type WhatIfAnswer } from './answer.js';

@@ -9,6 +9,7 @@ import type { VmEvent } from '@mmsim/kernel/vm';
 
 export interface DecodedEnvelope {
   readonly seq: number;
+  readonly simTimeNs: number;
   readonly stateHash: string;
   readonly event: unknown;
 }
@@ -50,7 +51,7 @@ export async function decodeLog(records: AsyncIterable<LogRecord> | Iterable<Log
     const codec = eventCodecs[service] as AnyEventCodec<unknown>;
     const envelopes: DecodedEnvelope[] = rec.envelopes.map((env) => {
       if (env.service !== service) throw new Error(`seq ${env.seq}: a record mixes ${service} and ${env.service} events`);
-      return { seq: Number(env.seq), stateHash: env.stateHash, event: fromEnvelopeEvent(codec, env.event) };
+      return { seq: Number(env.seq), simTimeNs: Number(env.simTimeNs), stateHash: env.stateHash, event: fromEnvelopeEvent(codec, env.event) };
     });
     if (!machine.machine && rec.envelopes[0].machine) machine = { tenant: rec.envelopes[0].tenant, machine: rec.envelopes[0].machine };
     const firstSeq = envelopes[0].seq;

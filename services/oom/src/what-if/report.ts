@@ -29,6 +29,8 @@ export function formatContinue(r: ContinueResult): string {
       ? 'The run without the change ends in the log\'s own state hashes: the recorded workload was recovered exactly.'
       : `WARNING: the run without the change does not end as the log does (${r.reproduceDetail.join('; ')}); the comparison below is between two re-runs.`,
   );
+  if (r.decisionAfter) out.push(`First OOM decision with the change: ${r.decisionAfter.headline}.`);
+  else out.push('With the change, no OOM decision is taken from that step on.');
   out.push('');
   out.push('OOM kills:');
   const n = Math.max(r.before.kills.length, r.after.kills.length);
