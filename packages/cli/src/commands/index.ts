@@ -5,7 +5,9 @@ import { exportLog, replay, tail } from './log.js';
 import { serve } from './serve.js';
 import { heapCommand } from './heap/index.js';
 import { heapInspectCommands } from './heap-inspect.js';
+import { importCmd } from './import.js';
+import { oom } from './oom.js';
 
 const heap: Command = { ...heapCommand, summary: 'the glibc allocator: traces in and out, and a live heap\'s bins, chunks and map', subcommands: [...(heapCommand.subcommands ?? []), ...heapInspectCommands] };
 
-export const COMMANDS: readonly Command[] = [serve, demo, machine, ps, meminfo, proc, sysctl, heap, tail, exportLog, replay];
+export const COMMANDS: readonly Command[] = [serve, demo, machine, ps, meminfo, proc, sysctl, heap, oom, importCmd, tail, exportLog, replay];
