@@ -1,12 +1,14 @@
 // mmsim.v1.LogService over an EventLog: Tail, Export, Replay (proto/mmsim/v1/log.proto).
 // all-in-one serves it over its file log; a distributed deployment over JetStream.
 import { mkdirSync } from 'node:fs';
+import type { Metadata } from '@grpc/grpc-js';
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { checkToken } from '@mmsim/bus';
 import { exportChunks, replayFile, replayMachine, type EventLog, type MachineRef, type ReplayRegistry, type ReplayReport } from '@mmsim/eventlog';
 import { invalid, notFound, precondition, Rejection } from '@mmsim/kernel';
 import { LogServiceService, type ExportResponse, type LogServiceServer, type MachineRef as MachineRefProto, type ReplayResponse, type TailResponse } from '@mmsim/proto';
+import { machineOf as edgeMachineOf } from './edge.js';
 import { serverStream, unary } from './handlers.js';
 import type { GrpcServiceRegistration } from './server.js';
 import type { ErrorLogger } from './status.js';
@@ -20,13 +22,19 @@ export interface LogServiceOptions {
   readonly logger?: ErrorLogger;
 }
 
-function machineOf(m: MachineRefProto | undefined): MachineRef {
+/**
+ * The machine a request names, which must be the caller's tenant's (an empty tenant means the
+ * caller's, as on every other service: edge.ts machineOf). A log is as private as the machine.
+ */
+function machineOf(call: { readonly metadata: Metadata }, m: MachineRefProto | undefined): MachineRef {
   if (!m) throw invalid('log.NO_MACHINE', 'machine is required');
   try {
-    return { tenant: checkToken('tenant', m.tenant), machine: checkToken('machine', m.machine) };
+    if (m.tenant !== '') checkToken('tenant', m.tenant);
+    checkToken('machine', m.machine);
   } catch (e) {
     throw invalid('log.BAD_MACHINE', (e as Error).message);
   }
+  return edgeMachineOf(call, m);
 }
 
 /** A client-given path resolved inside the export directory. */
@@ -63,13 +71,13 @@ function replayResponse(r: ReplayReport): ReplayResponse {
 export function logService(opts: LogServiceOptions): GrpcServiceRegistration {
   const { log, registry, exportDir, logger } = opts;
   const implementation: LogServiceServer = {
-    tail: serverStream(async function* (req, signal): AsyncGenerator<TailResponse> {
-      const m = machineOf(req.machine);
+    tail: serverStream(async function* (req, signal, call): AsyncGenerator<TailResponse> {
+      const m = machineOf(call, req.machine);
       for await (const envelope of log.tail(m, { fromSeq: Number(req.fromSeq), signal })) yield { envelope };
     }, { logger }),
 
-    export: serverStream(async function* (req): AsyncGenerator<ExportResponse> {
-      const m = machineOf(req.machine);
+    export: serverStream(async function* (req, _signal, call): AsyncGenerator<ExportResponse> {
+      const m = machineOf(call, req.machine);
       if (!(await log.tip(m))) throw notFound('log.NO_SUCH_MACHINE', `${m.tenant}/${m.machine} has no log`);
       const path = req.path === '' ? undefined : inside(exportDir, req.path);
       const tmp = `${path}.tmp-${process.pid}`;
@@ -93,12 +101,12 @@ export function logService(opts: LogServiceOptions): GrpcServiceRegistration {
       }
     }, { logger }),
 
-    replay: unary(async (req) => {
+    replay: unary(async (req, call) => {
       const toSeq = seqLimit(req.toSeq);
       const source = req.source;
       if (!source) throw invalid('log.NO_SOURCE', 'give a path or a machine');
       if (source.$case === 'path') return replayResponse(await replayFile(inside(exportDir, source.value), { registry, toSeq }));
-      const m = machineOf(source.value);
+      const m = machineOf(call, source.value);
       if (!(await log.tip(m))) throw notFound('log.NO_SUCH_MACHINE', `${m.tenant}/${m.machine} has no log`);
       return replayResponse(await replayMachine(log, m, { registry, toSeq }));
     }, { logger }),

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { credentials, makeGenericClientConstructor, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { credentials, InterceptingCall, makeGenericClientConstructor, Metadata, status, type Interceptor, type ServiceError } from '@grpc/grpc-js';
 import { FileEventLog, replayEntry, toEnvelopeEvent, type MachineRef } from '@mmsim/eventlog';
 import { Rejection } from '@mmsim/kernel';
 import { LogServiceClient, LogServiceService, type LogServiceServer, type ReplayRequest, type ReplayResponse } from '@mmsim/proto';
@@ -30,7 +30,7 @@ beforeAll(async () => {
   log = await FileEventLog.open(join(dir, 'log'));
   await writeLowerLog(log, m, [3, 4, 5]);
   server = await startGrpcServer({ listen: '127.0.0.1:0', services: [logService({ log, registry, exportDir: join(dir, 'exports'), logger: quiet })] });
-  client = new LogServiceClient(server.address, credentials.createInsecure());
+  client = new LogServiceClient(server.address, credentials.createInsecure(), { interceptors: [asTenant('acme')] });
 });
 
 afterAll(async () => {
@@ -39,6 +39,17 @@ afterAll(async () => {
   await log.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** Sends `mmsim-tenant: <tenant>` with every call: a machine's log is its tenant's. */
+function asTenant(tenant: string): Interceptor {
+  return (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.set('mmsim-tenant', tenant);
+        next(metadata, listener);
+      },
+    });
+}
 
 const replay = (c: LogServiceClient, req: ReplayRequest) =>
   new Promise<ReplayResponse>((resolve, reject) => c.replay(req, (e, r) => (e ? reject(e) : resolve(r))));
@@ -63,7 +74,7 @@ describe('startGrpcServer + logService', () => {
     const buf = (...args: string[]) => promisify(execFile)(join(root, 'node_modules', '.bin', 'buf'), ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', ...args], { encoding: 'utf8' });
     const list = await buf('--list-services', `http://${server.address}`);
     expect(list.stdout.trim().split('\n')).toEqual(['mmsim.v1.LogService']);
-    const r = await buf('-d', '{"machine":{"tenant":"acme","machine":"box"}}', `http://${server.address}/mmsim.v1.LogService/Replay`);
+    const r = await buf('-H', 'mmsim-tenant: acme', '-d', '{"machine":{"tenant":"acme","machine":"box"}}', `http://${server.address}/mmsim.v1.LogService/Replay`);
     expect(JSON.parse(r.stdout)).toMatchObject({ envelopes: '3', lastSeq: '3' });
   });
 
@@ -99,6 +110,21 @@ describe('startGrpcServer + logService', () => {
     expect((outside as ServiceError).metadata.get('mmsim-rejection-code')).toEqual(['log.PATH_OUTSIDE_EXPORT_DIR']);
     await expect(replay(client, { source: { $case: 'machine', value: { tenant: 'acme', machine: 'nope' } }, toSeq: 0n })).rejects.toMatchObject({ code: status.NOT_FOUND });
     await expect(replay(client, { source: { $case: 'machine', value: { tenant: 'a.b', machine: 'x' } }, toSeq: 0n })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+  });
+
+  it('keeps a machine\'s log to its tenant: another tenant gets PERMISSION_DENIED, an empty tenant means the caller\'s', async () => {
+    const eve = new LogServiceClient(server.address, credentials.createInsecure(), { interceptors: [asTenant('eve')] });
+    try {
+      await expect(replay(eve, { source: { $case: 'machine', value: m }, toSeq: 0n })).rejects.toMatchObject({ code: status.PERMISSION_DENIED, details: expect.stringContaining('edge.OTHER_TENANT') });
+      const tail = eve.tail({ machine: m, fromSeq: 1n });
+      tail.on('data', () => undefined);
+      await expect(new Promise((resolve) => tail.on('error', resolve))).resolves.toMatchObject({ code: status.PERMISSION_DENIED });
+      await expect(collect(eve.export({ machine: m, path: '', toSeq: 0n }))).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
+      await expect(replay(eve, { source: { $case: 'machine', value: { tenant: '', machine: 'box' } }, toSeq: 0n })).rejects.toMatchObject({ code: status.NOT_FOUND });
+      expect(await replay(client, { source: { $case: 'machine', value: { tenant: '', machine: 'box' } }, toSeq: 0n })).toMatchObject({ machine: m });
+    } finally {
+      eve.close();
+    }
   });
 
   it('tails from a seq, then live, until the client cancels', async () => {
