@@ -89,5 +89,14 @@ export async function dispatch(root: Command, argv: readonly string[], io: Io): 
     }
     throw e;
   }
-  return c.run(args, io);
+  try {
+    return await c.run(args, io);
+  } catch (e) {
+    // A wrong argument found while running (a bad --listen, --endpoint with --endpoints...) is
+    // a usage error like one found by the parser: exit 2, with the command's name.
+    if (!(e instanceof UsageError)) throw e;
+    const name = `mmsim ${path.join(' ')}`;
+    io.err(`${e.message.startsWith('mmsim ') ? e.message : `${name}: ${e.message}`}\n`);
+    return 2;
+  }
 }

@@ -73,6 +73,8 @@ export function logService(opts: LogServiceOptions): GrpcServiceRegistration {
   const implementation: LogServiceServer = {
     tail: serverStream(async function* (req, signal, call): AsyncGenerator<TailResponse> {
       const m = machineOf(call, req.machine);
+      // Following a machine that does not exist would wait silently forever (a typo'd name).
+      if (!(await log.tip(m))) throw notFound('log.NO_SUCH_MACHINE', `${m.tenant}/${m.machine} has no log`);
       for await (const envelope of log.tail(m, { fromSeq: Number(req.fromSeq), signal })) yield { envelope };
     }, { logger }),
 

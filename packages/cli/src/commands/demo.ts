@@ -2,6 +2,7 @@
 import { connect, isUnreachable, runScenario, type MmsimClient, type Scenario } from '@mmsim/sdk';
 import { startAllInOne, type AllInOne } from '@mmsim/service-all-in-one';
 import type { MachineRef } from '@mmsim/proto';
+import { UsageError } from '../args.js';
 import { clientOf, CLIENT_OPTIONS, describeGrpcError } from '../client-options.js';
 import type { Command } from '../command.js';
 import type { Io } from '../io.js';
@@ -85,7 +86,7 @@ export const demo: Command = {
 async function runDemo(client: MmsimClient, o: Readonly<Record<string, unknown>>, io: Io, server: AllInOne | undefined): Promise<number> {
   const name = (o.machine as string | undefined) ?? (await freeName(client, 'demo'));
   const ram = o.ram as number;
-  if (!Number.isInteger(ram) || ram < 64 || ram > 65536) throw new Error('--ram takes MiB between 64 and 65536');
+  if (!Number.isInteger(ram) || ram < 128 || ram > 65536) throw new UsageError(`mmsim demo: --ram takes MiB between 128 (the smallest machine frames lays out) and 65536, got ${ram}`);
   const machine: MachineRef = { tenant: client.tenant, machine: name };
   const scenario = demoScenario(name, ram, o.profile as string, o.seed as number);
   io.out(`== machine ${name}: ${ram} MiB RAM, no swap, ${o.profile}, overcommit_memory=0 ==\n\n`);

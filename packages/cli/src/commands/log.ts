@@ -1,6 +1,7 @@
 // A machine's log: follow it, copy it out, check it by replay.
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { Metadata } from '@grpc/grpc-js';
 import { connectJetStreamEventLog, envelopeEventType, replayFile, replayMachine, type ReplayReport } from '@mmsim/eventlog';
 import { replayRegistry } from '@mmsim/service-all-in-one';
 import type { Envelope, TailResponse, ExportResponse } from '@mmsim/proto';
@@ -9,6 +10,13 @@ import { clientCommand } from '../client-command.js';
 import { MACHINE_OPTION, machineOf } from '../client-options.js';
 import type { Command } from '../command.js';
 import type { Io } from '../io.js';
+
+/** The raw streaming clients send no metadata of their own: a machine's log is its tenant's. */
+function tenantMetadata(tenant: string): Metadata {
+  const md = new Metadata();
+  md.set('mmsim-tenant', tenant);
+  return md;
+}
 
 export function envelopeLine(e: Envelope): string {
   const t = (Number(e.simTimeNs) / 1e9).toFixed(6);
@@ -28,7 +36,7 @@ export const tail = clientCommand({
   async run(client, args, io) {
     const machine = await machineOf(client, args);
     const limit = args.options.count as number | undefined;
-    const call = client.raw.log.tail({ machine, fromSeq: BigInt(args.options.from as number) }, undefined as never);
+    const call = client.raw.log.tail({ machine, fromSeq: BigInt(args.options.from as number) }, tenantMetadata(client.tenant));
     let n = 0;
     const stop = () => call.cancel();
     process.once('SIGINT', stop);
@@ -55,7 +63,7 @@ export const exportLog = clientCommand({
   async run(client, args, io) {
     const machine = await machineOf(client, args);
     const path = (args.options.out as string | undefined) ?? `${machine.machine}.mmlog`;
-    const call = client.raw.log.export({ machine, path: '', toSeq: BigInt((args.options.until as number | undefined) ?? 0) }, undefined as never);
+    const call = client.raw.log.export({ machine, path: '', toSeq: BigInt((args.options.until as number | undefined) ?? 0) }, tenantMetadata(client.tenant));
     const out = createWriteStream(path);
     let last: ExportResponse | undefined;
     for await (const chunk of call as AsyncIterable<ExportResponse>) {
@@ -107,6 +115,11 @@ export const replay: Command = {
       const [tenant, machine] = source.includes('/') ? source.split('/', 2) : ['default', source];
       const log = await connectJetStreamEventLog({ servers: (args.options.jetstream as string).split(',') });
       try {
+        // An unknown machine has an empty log, which would "replay cleanly": say it is not there.
+        if (!(await log.tip({ tenant, machine }))) {
+          io.err(`mmsim replay: JetStream has no log for ${tenant}/${machine}\n`);
+          return 1;
+        }
         report = await replayMachine(log, { tenant, machine }, { registry: replayRegistry(), toSeq, onProgress });
       } finally {
         await log.close();

@@ -17,7 +17,7 @@ export const serve: Command = {
   options: [
     { name: 'service', type: 'string', valueName: 'NAME', description: 'frames, vma, heap or oom (distributed mode)' },
     { name: 'nats', type: 'string', valueName: 'URL', description: 'NATS server(s) for the distributed mode (default nats://127.0.0.1:4222)' },
-    { name: 'listen', type: 'string', valueName: 'HOST:PORT', description: 'gRPC address (default 127.0.0.1:50051, or 5005x per service)' },
+    { name: 'listen', type: 'string', valueName: 'HOST:PORT', description: 'gRPC address (default 127.0.0.1:50051, or 5005x per service; port 0: any free port, printed on stderr)' },
     { name: 'log-dir', type: 'string', valueName: 'DIR', description: `embedded mode: where machine logs live (default ${DEFAULT_LOG_DIR})` },
     { name: 'export-dir', type: 'string', valueName: 'DIR', description: 'where Export writes and Replay reads files on the server' },
     { name: 'fsync', type: 'boolean', description: 'embedded mode: fdatasync every append' },
@@ -47,10 +47,15 @@ export const serve: Command = {
   },
 };
 
-function checkListen(s: string): string {
+/** HOST:PORT to listen on; port 0 asks the kernel for a free one (the address bound is printed). */
+export function checkListen(s: string): string {
+  const m = /^(.*):0$/.exec(s);
   try {
-    return checkEndpoint(s);
-  } catch (e) {
-    throw new UsageError(`mmsim serve: --listen ${(e as Error).message}`);
+    // checkEndpoint is for addresses to connect to (port 1..65535); a listener may also take 0.
+    if (m) checkEndpoint(`${m[1]}:1`);
+    else checkEndpoint(s);
+    return s;
+  } catch {
+    throw new UsageError(`mmsim serve: --listen "${s}" is not HOST:PORT (PORT 0..65535; 0 picks a free one)`);
   }
 }
