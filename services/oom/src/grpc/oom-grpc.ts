@@ -94,7 +94,16 @@ export function oomGrpc(host: OomHost, bus: Bus, log: EventLog): GrpcServiceRegi
       configured(m);
       const applied: string[] = [];
       for (const setting of req.settings) {
-        const cmd = policyCommand(setting);
+        let cmd = policyCommand(setting);
+        if (cmd.type === 'EnableUserspaceKiller' && cmd.options) {
+          // An option changes the killer as it runs now: the other options stay as they are.
+          const kind = cmd.kind;
+          const now = host.query(m, (st) => (kind === 'earlyoom' ? st.earlyoom?.options : st.oomd?.options));
+          if (now) {
+            const { kind: _k, ...rest } = now;
+            cmd = { ...cmd, options: { ...rest, ...cmd.options } };
+          }
+        }
         await host.handle(m, cmd, { requestId: requestId(call) === '' ? '' : `${requestId(call)}.${applied.length}` });
         applied.push(setting);
       }
@@ -104,21 +113,34 @@ export function oomGrpc(host: OomHost, bus: Bus, log: EventLog): GrpcServiceRegi
   return { definition: OomServiceService, implementation };
 }
 
-/** "earlyoom=on", "earlyoom=off", "systemd-oomd=on", "earlyoom.prefer=REGEX", "earlyoom.mem_term_percent=10"... */
+/**
+ * "earlyoom=on", "earlyoom=off", "systemd-oomd=on", "earlyoom.prefer=REGEX",
+ * "earlyoom.mem_term_percent=10" (or memTermPercent), "systemd-oomd.swap_monitored=/a,/b",
+ * "earlyoom.dry_run=true"...
+ */
 export function policyCommand(setting: string): OomCommand {
-  const m = /^(earlyoom|systemd-oomd)(?:\.([a-z_]+))?=(.*)$/.exec(setting.trim());
+  const m = /^(earlyoom|systemd-oomd)(?:\.([A-Za-z_]+))?=(.*)$/.exec(setting.trim());
   if (!m) {
     if (/^(vm\.)?(panic_on_oom|oom_kill_allocating_task)=/.test(setting.trim())) {
       throw invalid('oom.USE_SYSCTL', `${setting} is a sysctl: set it with MachineService.Sysctl (mmsim sysctl), so /proc/sys/vm shows it too`);
     }
     throw invalid('oom.BAD_POLICY', `cannot read "${setting}" (earlyoom=on|off, systemd-oomd=on|off, earlyoom.OPTION=VALUE)`);
   }
-  const kind = m[1];
+  const kind = m[1] as 'earlyoom' | 'systemd-oomd';
   if (!m[2]) {
-    if (m[3] === 'off') return { type: 'DisableUserspaceKiller', kind } as OomCommand;
-    if (m[3] === 'on') return { type: 'EnableUserspaceKiller', kind } as OomCommand;
+    if (m[3] === 'off') return { type: 'DisableUserspaceKiller', kind };
+    if (m[3] === 'on') return { type: 'EnableUserspaceKiller', kind };
     throw invalid('oom.BAD_POLICY', `${m[1]} takes on or off, got "${m[3]}"`);
   }
-  const value: unknown = /^-?\d+(\.\d+)?$/.test(m[3]) ? Number(m[3]) : m[3];
-  return { type: 'EnableUserspaceKiller', kind, options: { [m[2]]: value } } as OomCommand;
+  // mem_term_percent -> memTermPercent, as the options are named
+  const key = m[2].replace(/_([a-z])/g, (_x, c: string) => c.toUpperCase());
+  const raw = m[3];
+  const value: unknown = /Monitored$/.test(key)
+    ? raw.split(',').map((p) => p.trim()).filter((p) => p !== '')
+    : raw === 'true' || raw === 'false'
+      ? raw === 'true'
+      : /^-?\d+$/.test(raw)
+        ? Number(raw)
+        : raw;
+  return { type: 'EnableUserspaceKiller', kind, options: { [key]: value } };
 }

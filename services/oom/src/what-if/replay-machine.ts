@@ -8,7 +8,7 @@ import { InProcessMachine, isRejection, type Aggregate, type ServiceName } from 
 import { frames, isFramesQuery, queryFrames, type FramesState } from '@mmsim/kernel/frames';
 import { heap, type HeapCallCommand, type HeapCallResult, type HeapState } from '@mmsim/kernel/heap';
 import { oom, type OomState } from '@mmsim/kernel/oom';
-import { commitLimit, committedPages, createVm, mmOf, taskOf, vmCounters, type VmAggregate, type VmCommand, type VmState } from '@mmsim/kernel/vm';
+import { commitLimit, committedPages, createVm, mmOf, taskOf, vmCounters, type VmAggregate, type VmCommand, type VmEvent, type VmState } from '@mmsim/kernel/vm';
 import { meminfoInput, renderMeminfo } from '@mmsim/kernel/procfs';
 import type { DecodedLog } from './records.js';
 import type { Root } from './workload.js';
@@ -78,6 +78,9 @@ export class ReplayMachine {
   private readonly pids = new Map<number, number>();
   /** "pid:address in the log" -> the address the same allocation got here (0: it failed here). */
   private readonly ptrs = new Map<string, number>();
+  /** Processes that ended in this run (the task may be reaped and gone from the state): name and how. */
+  private readonly ended = new Map<number, string>();
+  private readonly names = new Map<number, string>();
 
   constructor(states: MachineStates, vm: VmAggregate) {
     const withState = (a: AnyAggregate, s: unknown): AnyAggregate => ({ ...a, initialState: () => s });
@@ -90,6 +93,21 @@ export class ReplayMachine {
       },
       { onEvents: (service, events) => void this.sink.push({ service, events }) },
     );
+    for (const t of states.vma.tasks.values()) this.names.set(t.pid, t.name);
+  }
+
+  /** Remembers names and endings from a step's vm events. */
+  private note(): void {
+    for (const b of this.sink) {
+      if (b.service !== 'vma') continue;
+      for (const e of b.events as VmEvent[]) {
+        if (e.type === 'TaskSpawned' || e.type === 'TaskForked' || e.type === 'ThreadCloned') this.names.set(e.task.pid, e.task.name);
+        if (e.type === 'TaskExited') {
+          const how = e.oomVictim ? 'killed by the OOM killer' : e.signal ? `killed by signal ${e.signal}` : `exited ${e.code}`;
+          this.ended.set(e.pid, `process ${e.pid} (${this.names.get(e.pid) ?? '?'}) is gone: ${how}`);
+        }
+      }
+    }
   }
 
   state<S>(service: ServiceName): S {
@@ -137,7 +155,10 @@ export class ReplayMachine {
 
   run(root: Root): StepOutcome {
     this.sink = [];
-    const done = (status: StepOutcome['status'], note: string, result: unknown = undefined): StepOutcome => ({ root, status, note, events: this.sink, result });
+    const done = (status: StepOutcome['status'], note: string, result: unknown = undefined): StepOutcome => {
+      this.note();
+      return { root, status, note, events: this.sink, result };
+    };
     const r = root.root;
     try {
       switch (r.kind) {
@@ -158,7 +179,8 @@ export class ReplayMachine {
       }
     } catch (e) {
       if (!isRejection(e)) throw e;
-      return done('rejected', `${e.code}: ${e.message}`);
+      const pid = r.kind === 'vma' && 'pid' in r.command ? this.pid(r.command.pid) : -1;
+      return done('rejected', this.ended.get(pid) ?? `${e.code}: ${e.message}`);
     }
   }
 
@@ -174,6 +196,7 @@ export class ReplayMachine {
       case 'Wait':
       case 'Syscall':
       case 'Touch':
+      case 'ReadFile':
       case 'SetNice':
       case 'SetRlimit':
       case 'AddCpuTime':
@@ -196,7 +219,7 @@ export class ReplayMachine {
     const vm = this.vm;
     const t = taskOf(vm, pid);
     const heapState = this.m.state<HeapState>('heap');
-    if (!vm.machine || !t || t.isKthread) return done('skipped', `no process ${pid}`);
+    if (!vm.machine || !t || t.isKthread) return done('skipped', this.ended.get(pid) ?? `no process ${pid}`);
     const alive = t.state !== 'dead' && t.state !== 'zombie' && !!mmOf(vm, pid);
     if (!alive) {
       const exit = t.oomVictim ? 'killed by the OOM killer (SIGKILL)' : t.exitSignal ? `killed by signal ${t.exitSignal}` : `exited ${t.exitCode}`;

@@ -87,7 +87,7 @@ export function recoverWorkload(log: DecodedLog): Workload {
     for (const r of open) {
       group.push(r);
       if (r.service !== 'vma') continue;
-      const c = asRoot.get(r)!;
+      const c = readFileOf(group, asRoot.get(r)!);
       push(group, c.root, c.label, c.approximate);
       group = [];
     }
@@ -155,6 +155,34 @@ export function recoverWorkload(log: DecodedLog): Workload {
   if (booting) push(booting, { kind: 'boot' }, 'boot the machine (unfinished)');
   flush(open);
   return { roots, warnings };
+}
+
+/**
+ * read(2) (vm's ReadFile) ends in TouchCompleted like a touch, but faults nothing in: its pages
+ * are the page-cache reads (FilePagesFaulted with `read`) frames recorded just before it.
+ */
+function readFileOf(group: readonly DecodedRecord[], c: { root: RootCommand; label: string; approximate: string | null }): { root: RootCommand; label: string; approximate: string | null } {
+  if (c.root.kind !== 'vma' || c.root.command.type !== 'Touch' || c.root.command.writes.length || c.root.command.reads.length) return c;
+  let file = -1;
+  let first = Infinity;
+  let end = -Infinity;
+  for (const r of group) {
+    if (r.service !== 'frames') continue;
+    for (const e of r.events) {
+      if (e.type !== 'FilePagesFaulted' || !e.read) continue;
+      if (file !== -1 && e.file !== file) return c;
+      file = e.file;
+      first = Math.min(first, e.index);
+      end = Math.max(end, e.index + e.count);
+    }
+  }
+  if (file === -1) return c;
+  const pid = c.root.command.pid;
+  return {
+    root: { kind: 'vma', command: { type: 'ReadFile', pid, file, offset: first * 4096, length: (end - first) * 4096 } },
+    label: `read ${end - first} pages of file ${file} by pid ${pid}`,
+    approximate: 'a read(2) is rebuilt from the page-cache pages it read: pages already cached are not read again',
+  };
 }
 
 function lastIsSysctl(roots: readonly Root[]): boolean {
