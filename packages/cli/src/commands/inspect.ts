@@ -44,7 +44,7 @@ export const meminfo = clientCommand({
 export const proc = clientCommand({
   name: 'proc',
   summary: 'print any /proc file of a machine',
-  description: 'Modelled: /proc/meminfo, vmstat, buddyinfo, zoneinfo; /proc/<pid>/status, maps, smaps_rollup, stat, oom_score, oom_score_adj, oom_adj; /proc/sys/vm/*.',
+  description: 'Modelled: /proc/meminfo, vmstat, buddyinfo, zoneinfo; /proc/<pid>/status, maps, smaps, smaps_rollup, stat, oom_score, oom_score_adj, oom_adj; /proc/sys/vm/* (overcommit_memory, overcommit_ratio, overcommit_kbytes, admin_reserve_kbytes, user_reserve_kbytes, min_free_kbytes, watermark_scale_factor, swappiness, panic_on_oom, oom_kill_allocating_task).',
   options: [MACHINE_OPTION],
   positionals: [{ name: 'path', required: true, description: 'e.g. /proc/meminfo, /proc/1000/status, /proc/sys/vm/overcommit_memory' }],
   examples: ['mmsim proc /proc/buddyinfo', 'mmsim proc /proc/1000/maps --machine demo'],
