@@ -36,6 +36,24 @@ export function s64(v: number, what: string): bigint {
   return BigInt(v);
 }
 
+/**
+ * A uint64 field holding a system call's address or length as the program passed it or glibc
+ * computed it: any integer-valued number below 2^64. A caller may ask for a length past 2^53
+ * (malloc(2^53 - 1) rounds its mmap up to 2^53 + 4096): every such number is an integer and
+ * the field holds it exactly; the kernel then answers ENOMEM. Read back with `numArg`.
+ */
+export function u64Arg(v: number, what: string): bigint {
+  if (!Number.isInteger(v) || v < 0 || v >= 2 ** 64) fail(what, v, 'an integer in [0, 2^64)');
+  return BigInt(v);
+}
+
+/** A `u64Arg` field back to a number: exact (a value no double holds is refused). */
+export function numArg(v: bigint, what: string): number {
+  const n = Number(v);
+  if (BigInt(n) !== v) fail(what, v, 'a value a double holds exactly');
+  return n;
+}
+
 const MAX = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN = BigInt(Number.MIN_SAFE_INTEGER);
 

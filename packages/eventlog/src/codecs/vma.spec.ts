@@ -217,6 +217,16 @@ describe('vma codec', () => {
     expect([...bytes]).toEqual([0xaa, 0x01, 0x10, 0x08, 0x07, 0x12, 0x0a, 0x0a, 0x08, 0x08, 0x80, 0xe0, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x18, 0x17]);
   });
 
+  it('keeps a system call\'s address or length past 2^53 exactly (the kernel answers it ENOMEM), and refuses one no double holds', () => {
+    const huge = { type: 'SyscallReturned' as const, pid: 7, call: { nr: 'mmap' as const, addr: 0, length: 2 ** 53 + 4096, prot: 3, flags: 0x22 }, result: -12 };
+    expect(vmaCodec.fromProto(vmaCodec.toProto(huge))).toStrictEqual(huge);
+    const top = { type: 'SyscallReturned' as const, pid: 7, call: { nr: 'brk' as const, addr: 2 ** 64 - 2048 }, result: 0 };
+    expect(vmaCodec.fromProto(vmaCodec.toProto(top))).toStrictEqual(top);
+    expect(() => vmaCodec.toProto({ ...top, call: { nr: 'brk', addr: 2 ** 64 } })).toThrow(/brk.addr: .* is not an integer in \[0, 2\^64\)/);
+    const inexact = { event: { $case: 'syscallReturned' as const, value: { pid: 1, call: { call: { $case: 'brk' as const, value: { addr: 2n ** 53n + 1n } } }, result: 0n } } };
+    expect(() => vmaCodec.fromProto(inexact)).toThrow(/brk.addr: 9007199254740993 is not a value a double holds exactly/);
+  });
+
   it('refuses what the TS types cannot hold', () => {
     expect(() => vmaCodec.toProto({ type: 'BrkMoved', pid: 1, mmId: 1, oldBrk: -4096, newBrk: 0, chargedPages: 0 })).toThrow(/oldBrk: -4096 is not a non-negative safe integer/);
     expect(() => vmaCodec.toProto({ type: 'NiceSet', pid: 1, nice: 2 ** 31 })).toThrow(EventCodecError);

@@ -8,7 +8,7 @@ import { defineEventCodec } from './codec.js';
 import { evictedRunFromProto, evictedRunToProto } from './frames.js';
 import { machineConfigFromProto, machineConfigToProto } from './machine-config.js';
 import { signal, triggerFromProto, triggerToProto, verdictFromProto, verdictToProto } from './oom.js';
-import { EventCodecError, enumMap, need, num, nums, oneOfStrings, s32, s64, u32, u32s, u64, u64s } from './scalars.js';
+import { EventCodecError, enumMap, need, num, numArg, nums, oneOfStrings, s32, s64, u32, u32s, u64, u64Arg, u64s } from './scalars.js';
 
 type Msg = pb.VmaEvent;
 
@@ -254,44 +254,44 @@ const prngFromProto = (m: pb.PrngState | undefined): PrngState => {
 export function syscallToProto(c: VmSyscall): pb.Syscall {
   switch (c.nr) {
     case 'brk':
-      return { call: { $case: 'brk', value: { addr: u64(c.addr, 'brk.addr') } } };
+      return { call: { $case: 'brk', value: { addr: u64Arg(c.addr, 'brk.addr') } } };
     case 'mmap':
       return {
         call: {
           $case: 'mmap',
           value: {
-            addr: u64(c.addr, 'mmap.addr'),
-            length: u64(c.length, 'mmap.length'),
+            addr: u64Arg(c.addr, 'mmap.addr'),
+            length: u64Arg(c.length, 'mmap.length'),
             prot: u32(c.prot, 'mmap.prot'),
             flags: u32(c.flags, 'mmap.flags'),
             fd: 'fd' in c ? s32(c.fd, 'mmap.fd') : undefined,
-            offset: 'offset' in c ? u64(c.offset, 'mmap.offset') : undefined,
+            offset: 'offset' in c ? u64Arg(c.offset, 'mmap.offset') : undefined,
           },
         },
       };
     case 'munmap':
-      return { call: { $case: 'munmap', value: { addr: u64(c.addr, 'munmap.addr'), length: u64(c.length, 'munmap.length') } } };
+      return { call: { $case: 'munmap', value: { addr: u64Arg(c.addr, 'munmap.addr'), length: u64Arg(c.length, 'munmap.length') } } };
     case 'mremap':
       return {
         call: {
           $case: 'mremap',
           value: {
-            oldAddr: u64(c.oldAddr, 'mremap.oldAddr'),
-            oldSize: u64(c.oldSize, 'mremap.oldSize'),
-            newSize: u64(c.newSize, 'mremap.newSize'),
+            oldAddr: u64Arg(c.oldAddr, 'mremap.oldAddr'),
+            oldSize: u64Arg(c.oldSize, 'mremap.oldSize'),
+            newSize: u64Arg(c.newSize, 'mremap.newSize'),
             flags: u32(c.flags, 'mremap.flags'),
-            newAddr: 'newAddr' in c ? u64(c.newAddr, 'mremap.newAddr') : undefined,
+            newAddr: 'newAddr' in c ? u64Arg(c.newAddr, 'mremap.newAddr') : undefined,
           },
         },
       };
     case 'mprotect':
-      return { call: { $case: 'mprotect', value: { addr: u64(c.addr, 'mprotect.addr'), length: u64(c.length, 'mprotect.length'), prot: u32(c.prot, 'mprotect.prot') } } };
+      return { call: { $case: 'mprotect', value: { addr: u64Arg(c.addr, 'mprotect.addr'), length: u64Arg(c.length, 'mprotect.length'), prot: u32(c.prot, 'mprotect.prot') } } };
     case 'madvise':
-      return { call: { $case: 'madvise', value: { addr: u64(c.addr, 'madvise.addr'), length: u64(c.length, 'madvise.length'), advice: u32(c.advice, 'madvise.advice') } } };
+      return { call: { $case: 'madvise', value: { addr: u64Arg(c.addr, 'madvise.addr'), length: u64Arg(c.length, 'madvise.length'), advice: u32(c.advice, 'madvise.advice') } } };
     case 'mlock':
-      return { call: { $case: 'mlock', value: { addr: u64(c.addr, 'mlock.addr'), length: u64(c.length, 'mlock.length') } } };
+      return { call: { $case: 'mlock', value: { addr: u64Arg(c.addr, 'mlock.addr'), length: u64Arg(c.length, 'mlock.length') } } };
     case 'munlock':
-      return { call: { $case: 'munlock', value: { addr: u64(c.addr, 'munlock.addr'), length: u64(c.length, 'munlock.length') } } };
+      return { call: { $case: 'munlock', value: { addr: u64Arg(c.addr, 'munlock.addr'), length: u64Arg(c.length, 'munlock.length') } } };
     default:
       return unreachable(c, 'system call');
   }
@@ -301,29 +301,29 @@ export function syscallFromProto(m: pb.Syscall | undefined): VmSyscall {
   const c = need(need(m, 'call').call, 'call.call');
   switch (c.$case) {
     case 'brk':
-      return { nr: 'brk', addr: num(c.value.addr, 'brk.addr') };
+      return { nr: 'brk', addr: numArg(c.value.addr, 'brk.addr') };
     case 'mmap': {
       const v = c.value;
-      const base = { nr: 'mmap', addr: num(v.addr, 'mmap.addr'), length: num(v.length, 'mmap.length'), prot: v.prot, flags: v.flags } as const;
+      const base = { nr: 'mmap', addr: numArg(v.addr, 'mmap.addr'), length: numArg(v.length, 'mmap.length'), prot: v.prot, flags: v.flags } as const;
       if (v.fd === undefined && v.offset === undefined) return base;
       if (v.fd === undefined || v.offset === undefined) throw new EventCodecError('mmap: fd and offset come together');
-      return { ...base, fd: v.fd, offset: num(v.offset, 'mmap.offset') };
+      return { ...base, fd: v.fd, offset: numArg(v.offset, 'mmap.offset') };
     }
     case 'munmap':
-      return { nr: 'munmap', addr: num(c.value.addr, 'munmap.addr'), length: num(c.value.length, 'munmap.length') };
+      return { nr: 'munmap', addr: numArg(c.value.addr, 'munmap.addr'), length: numArg(c.value.length, 'munmap.length') };
     case 'mremap': {
       const v = c.value;
-      const base = { nr: 'mremap', oldAddr: num(v.oldAddr, 'mremap.oldAddr'), oldSize: num(v.oldSize, 'mremap.oldSize'), newSize: num(v.newSize, 'mremap.newSize'), flags: v.flags } as const;
-      return v.newAddr === undefined ? base : { ...base, newAddr: num(v.newAddr, 'mremap.newAddr') };
+      const base = { nr: 'mremap', oldAddr: numArg(v.oldAddr, 'mremap.oldAddr'), oldSize: numArg(v.oldSize, 'mremap.oldSize'), newSize: numArg(v.newSize, 'mremap.newSize'), flags: v.flags } as const;
+      return v.newAddr === undefined ? base : { ...base, newAddr: numArg(v.newAddr, 'mremap.newAddr') };
     }
     case 'mprotect':
-      return { nr: 'mprotect', addr: num(c.value.addr, 'mprotect.addr'), length: num(c.value.length, 'mprotect.length'), prot: c.value.prot };
+      return { nr: 'mprotect', addr: numArg(c.value.addr, 'mprotect.addr'), length: numArg(c.value.length, 'mprotect.length'), prot: c.value.prot };
     case 'madvise':
-      return { nr: 'madvise', addr: num(c.value.addr, 'madvise.addr'), length: num(c.value.length, 'madvise.length'), advice: c.value.advice };
+      return { nr: 'madvise', addr: numArg(c.value.addr, 'madvise.addr'), length: numArg(c.value.length, 'madvise.length'), advice: c.value.advice };
     case 'mlock':
-      return { nr: 'mlock', addr: num(c.value.addr, 'mlock.addr'), length: num(c.value.length, 'mlock.length') };
+      return { nr: 'mlock', addr: numArg(c.value.addr, 'mlock.addr'), length: numArg(c.value.length, 'mlock.length') };
     case 'munlock':
-      return { nr: 'munlock', addr: num(c.value.addr, 'munlock.addr'), length: num(c.value.length, 'munlock.length') };
+      return { nr: 'munlock', addr: numArg(c.value.addr, 'munlock.addr'), length: numArg(c.value.length, 'munlock.length') };
     default:
       return unreachable(c, 'system call');
   }

@@ -10,8 +10,6 @@ import { heapResult } from '../results.js';
 
 const VARIANTS: readonly MemalignVariant[] = ['memalign', 'aligned_alloc', 'posix_memalign', 'valloc', 'pvalloc'];
 const MALLOPT_PARAMS = [1, -1, -2, -3, -4, -5, -6, -7, -8];
-/** Beyond this a size is a mistake, not a request (glibc would return NULL for it anyway). */
-const MAX_SIZE = 2 ** 53 - 1;
 
 interface Target {
   readonly pid: number;
@@ -24,7 +22,19 @@ function targetOf(t: HeapTarget | undefined): Target {
   return { pid, tid: t.tid === 0 ? pid : t.tid };
 }
 
-const size = (v: bigint, field: string): number => num(v, field, 0);
+/**
+ * A size_t argument. glibc takes any value, and returns NULL (ENOMEM) for one the address space
+ * cannot hold; the model does the same up to 2^53-1 (malloc(2^50) is a NULL, and an event). It
+ * takes sizes as exact numbers, so a larger one is refused as a bad call rather than run with a
+ * rounded value (which glibc's path through consolidation, sysmalloc and the arena retry would
+ * then record with wrong lengths).
+ */
+function size(v: bigint, field: string): number {
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw invalid('heap.SIZE_BEYOND_MODEL', `${field} ${v} is beyond 2^53-1, the largest the model takes exactly (glibc would return NULL with ENOMEM, as the model does for sizes up to that bound that do not fit, e.g. 2^50)`);
+  }
+  return num(v, field, 0);
+}
 
 /** One HeapOp (or unary request) as a model command. */
 export function commandOf(op: HeapOp['op']): { target: HeapTarget | undefined; command: (t: Target) => HeapCallCommand } {
@@ -64,7 +74,6 @@ export function heapGrpc(host: HeapHost, call: HeapCall): GrpcServiceRegistratio
     const { target, command } = commandOf(op);
     const m = machineOf(md, target?.machine);
     const cmd = command(targetOf(target));
-    if ('size' in cmd && cmd.size > MAX_SIZE) throw invalid('heap.INVALID_SIZE', `size ${cmd.size} is absurd`);
     return heapResult(await call(m, cmd, requestId(md)));
   };
   const simple = (type: 'MallocUsableSize' | 'Mallinfo2' | 'MallocStats') => async (req: { target?: HeapTarget; ptr?: bigint }, c: { metadata: import('@grpc/grpc-js').Metadata }) => {

@@ -34,39 +34,64 @@ function existing(host: VmaHost, call: Call<unknown>, ref: MachineRefLike | unde
   return m;
 }
 
+/**
+ * An unsigned long argument (an address, a length, an offset) as the kernel reads the int64
+ * the caller sent: -4096 is 2^64 - 4096, a valid call the kernel answers ENOMEM. The model holds
+ * these as doubles: a value no double holds exactly (brk(-1): 2^64 - 1) is refused as a bad
+ * call rather than run as a neighbouring value.
+ */
+function ulong(x: bigint, what: string): number {
+  const u = x < 0n ? x + 2n ** 64n : x;
+  const n = Number(u);
+  if (BigInt(n) !== u) throw invalid('vma.ARG_BEYOND_MODEL', `${what} = ${x} (${u} as the kernel's unsigned long) is not a value the model holds exactly: give one below 2^53`);
+  return n;
+}
+
+/** An int argument the kernel reads as unsigned (prot, flags, advice): -1 is 0xffffffff. */
+function uint(x: bigint, what: string): number {
+  if (x < -(2n ** 31n) || x >= 2n ** 32n) throw invalid('vma.INVALID_ARGUMENT', `${what} = ${x} does not fit a C int`);
+  return Number(x < 0n ? x + 2n ** 32n : x);
+}
+
+/** A file descriptor (int). */
+function fdArg(x: bigint | undefined): number {
+  if (x === undefined) return -1;
+  if (x < -(2n ** 31n) || x >= 2n ** 31n) throw invalid('vma.INVALID_ARGUMENT', `mmap fd = ${x} does not fit a C int`);
+  return Number(x);
+}
+
 function syscallOf(req: SyscallRequest, fd: number): VmSyscall {
-  const a = req.args.map((x, i) => {
-    if (x > BigInt(Number.MAX_SAFE_INTEGER) || x < BigInt(Number.MIN_SAFE_INTEGER)) throw invalid('vma.INVALID_ARGUMENT', `${req.nr} argument ${i} (${x}) is out of range`);
-    return Number(x);
-  });
+  const a = req.args;
   const need = (n: number): void => {
     if (a.length < n) throw invalid('vma.INVALID_ARGUMENT', `${req.nr} takes ${n} arguments, got ${a.length}`);
   };
+  const ul = (i: number, name: string): number => ulong(a[i], `${req.nr} ${name}`);
+  const ui = (i: number, name: string): number => uint(a[i], `${req.nr} ${name}`);
   switch (req.nr) {
     case 'brk':
       need(1);
-      return { nr: 'brk', addr: a[0] };
+      return { nr: 'brk', addr: ul(0, 'addr') };
     case 'mmap':
       need(4);
-      return { nr: 'mmap', addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: req.filePath ? fd : (a[4] ?? -1), offset: a[5] ?? 0 };
+      return { nr: 'mmap', addr: ul(0, 'addr'), length: ul(1, 'length'), prot: ui(2, 'prot'), flags: ui(3, 'flags'), fd: req.filePath ? fd : fdArg(a[4]), offset: a.length > 5 ? ul(5, 'offset') : 0 };
     case 'munmap':
       need(2);
-      return { nr: 'munmap', addr: a[0], length: a[1] };
+      return { nr: 'munmap', addr: ul(0, 'addr'), length: ul(1, 'length') };
     case 'mprotect':
       need(3);
-      return { nr: 'mprotect', addr: a[0], length: a[1], prot: a[2] };
+      return { nr: 'mprotect', addr: ul(0, 'addr'), length: ul(1, 'length'), prot: ui(2, 'prot') };
     case 'mremap':
       need(4);
-      return { nr: 'mremap', oldAddr: a[0], oldSize: a[1], newSize: a[2], flags: a[3], newAddr: a[4] ?? 0 };
+      return { nr: 'mremap', oldAddr: ul(0, 'old_address'), oldSize: ul(1, 'old_size'), newSize: ul(2, 'new_size'), flags: ui(3, 'flags'), newAddr: a.length > 4 ? ul(4, 'new_address') : 0 };
     case 'madvise':
       need(3);
-      return { nr: 'madvise', addr: a[0], length: a[1], advice: a[2] };
+      return { nr: 'madvise', addr: ul(0, 'addr'), length: ul(1, 'length'), advice: ui(2, 'advice') };
     case 'mlock':
       need(2);
-      return { nr: 'mlock', addr: a[0], length: a[1] };
+      return { nr: 'mlock', addr: ul(0, 'addr'), length: ul(1, 'length') };
     case 'munlock':
       need(2);
-      return { nr: 'munlock', addr: a[0], length: a[1] };
+      return { nr: 'munlock', addr: ul(0, 'addr'), length: ul(1, 'length') };
     default:
       throw invalid('vma.UNKNOWN_SYSCALL', `unknown system call "${req.nr}" (brk, mmap, munmap, mprotect, mremap, madvise, mlock, munlock)`);
   }
