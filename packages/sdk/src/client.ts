@@ -1,5 +1,5 @@
 // A typed client for all four services, on one endpoint or four.
-import { credentials, type Client, type ServiceError } from '@grpc/grpc-js';
+import { credentials, InterceptingCall, type Client, type ClientOptions, type Interceptor, type ServiceError } from '@grpc/grpc-js';
 import {
   HeapServiceClient,
   LogServiceClient,
@@ -57,8 +57,17 @@ export function connect(options: ConnectOptions = {}): MmsimClient {
   const context: CallContext = { tenant: options.tenant ?? 'default', timeoutMs: options.timeoutMs ?? 60_000 };
   const creds = credentials.createInsecure();
   const made: Client[] = [];
-  const mk = <C extends Client>(Ctor: new (address: string, c: typeof creds) => C, address: string): C => {
-    const c = new Ctor(address, creds);
+  // Every call carries the tenant, the raw streaming ones (Tail, Export, Exec) included: a
+  // machine, and its log, are its tenant's.
+  const tenantMd: Interceptor = (opts, next) =>
+    new InterceptingCall(next(opts), {
+      start(metadata, listener, go) {
+        if (metadata.get('mmsim-tenant').length === 0) metadata.set('mmsim-tenant', context.tenant);
+        go(metadata, listener);
+      },
+    });
+  const mk = <C extends Client>(Ctor: new (address: string, c: typeof creds, o: ClientOptions) => C, address: string): C => {
+    const c = new Ctor(address, creds, { interceptors: [tenantMd] });
     made.push(c);
     return c;
   };

@@ -6,7 +6,7 @@ import { rpcSubject } from '@mmsim/bus';
 import { eventCodecs, isLogPosition, type AnyEventCodec, type EventLog, type LogPosition, type MachineRef } from '@mmsim/eventlog';
 import type { GrpcServiceRegistration, ProcReader } from '@mmsim/grpc';
 import { busAsk, createAggregateHost, type AggregateHost, type HostLogger } from '@mmsim/host';
-import { isRejection, notFound, precondition } from '@mmsim/kernel';
+import { notFound, precondition } from '@mmsim/kernel';
 import { heap, type HeapCallCommand, type HeapCallResult, type HeapCommand, type HeapEvent, type HeapState } from '@mmsim/kernel/heap';
 import { heapGrpc } from './grpc/heap-grpc.js';
 import { processEnded } from './results.js';
@@ -62,18 +62,8 @@ export function createHeapService(opts: HeapServiceOptions): HeapService {
 
   /** The process is alive on vma, and the heap knows it (forgetting it if vma says it is gone). */
   const ensure = async (m: MachineRef, pid: number, rid: string): Promise<void> => {
+    const p = await processInfo(m, pid);
     const known = host.query(m, (s) => s.procs.has(pid));
-    let p: ProcessSummary;
-    try {
-      p = await processInfo(m, pid);
-    } catch (e) {
-      // Exited and reaped: vma no longer knows the pid. Drop its allocator too, or the heap
-      // would keep every dead process's arenas for the life of the machine.
-      if (known && isRejection(e) && e.code === 'vma.NO_SUCH_PID') {
-        await host.handle(m, { type: 'ForgetProcess', pid, reason: 'gone' }, { requestId: rid === '' ? '' : `${rid}.forget` });
-      }
-      throw e;
-    }
     const position = isLogPosition(p.position) ? p.position : undefined;
     if (!p.alive) {
       if (known) await host.handle(m, { type: 'ForgetProcess', pid, reason: p.exit || 'gone' }, { requestId: rid === '' ? '' : `${rid}.forget`, position });
