@@ -24,7 +24,9 @@ type OomHost = AggregateHost<OomCommand, OomEvent, OomState>;
 
 export function killSummary(d: RecordedDecision): KillSummary {
   const e = d.event;
-  const base = { seq: big(d.seq), simTimeNs: big(d.simTimeNs), victim: 0, victimName: '', killed: [] as number[], logLine: '', policy: '', constraint: '' };
+  // The decision's own clock (a Tick's or the request's): the envelope may carry an older one.
+  const at = Math.max(d.simTimeNs, e.type === 'UserspaceKill' ? e.nowNs : e.request.nowNs);
+  const base = { seq: big(d.seq), simTimeNs: big(at), victim: 0, victimName: '', killed: [] as number[], logLine: '', policy: '', constraint: '' };
   switch (e.type) {
     case 'OomKillDecided': {
       const victim = e.killed.find((k) => k.pid === e.chosen) ?? e.killed[0];
@@ -45,7 +47,16 @@ export function killSummary(d: RecordedDecision): KillSummary {
       return { ...base, verdict: 'panic', policy: e.profile, logLine: e.logLines[e.logLines.length - 1] ?? '', constraint: e.request.trigger.constraint.kind };
     case 'UserspaceKill':
       const killer = e.kind;
-      return { ...base, verdict: killer, victim: e.pids[0] ?? 0, killed: [...e.pids], policy: killer, logLine: e.logLines[0] ?? e.reason, constraint: e.cgroupPath || 'global' };
+      return {
+        ...base,
+        verdict: killer,
+        victim: e.pids[0] ?? 0,
+        victimName: e.ranking.find((c) => c.pid === e.pids[0])?.name ?? e.cgroupPath,
+        killed: [...e.pids],
+        policy: killer,
+        logLine: e.logLines[0] ?? e.reason,
+        constraint: e.cgroupPath || 'global',
+      };
   }
 }
 
