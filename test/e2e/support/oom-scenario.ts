@@ -41,6 +41,8 @@ export interface ScenarioOptions {
   readonly seed?: number;
   /** Divides RAM, the processes' sizes and the leak step (1: 256 MiB of RAM; 4: 64 MiB). */
   readonly scale?: number;
+  /** Bytes the leaky process mallocs and writes per step (default LEAK_STEP / scale). */
+  readonly leakStep?: number;
 }
 
 export interface OomRun {
@@ -102,7 +104,7 @@ export async function runOomScenario(client: MmsimClient, name: string, opts: Sc
   for (let step = 0; step < MAX_LEAK_STEPS; step++) {
     const tasksBefore = await listTasks(client, machine);
     const meminfoBefore = await meminfo(client, machine);
-    await mallocAndWrite(client, machine, pids.leaky, LEAK_STEP / scale, addresses);
+    await mallocAndWrite(client, machine, pids.leaky, opts.leakStep ?? LEAK_STEP / scale, addresses);
     const kills = (await client.oom.listKills({ machine })).kills;
     if (kills.length > 0) {
       return {
