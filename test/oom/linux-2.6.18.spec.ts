@@ -143,6 +143,14 @@ describe('linux-2.6.18: the classic badness, by hand', () => {
     expect(j.decision.after.killed).toEqual([top.pid]);
   });
 
+  it('whatif --policy linux-6.18 --continue: the machine rebuilt with the 6.18 OOM killer kills the biggest RSS, the workload replays exactly without it', async () => {
+    const j = JSON.parse((await srv.mmsim('oom', 'whatif', '--machine', M, '--policy', 'linux-6.18', '--continue', '--json')).out);
+    expect(j.continued.reproduced).toBe(true);
+    expect(j.continued.before.kills[0].victims.map((x: { pid: number }) => x.pid)).toEqual([vars.c1]);
+    expect(j.continued.after.kills[0].by).toBe('linux-6.18 OOM killer');
+    expect(j.continued.after.kills[0].victims.map((x: { pid: number }) => x.pid)).toEqual(j.decision.after.killed);
+  });
+
   it('the log replays: every state hash and the OOM decision reproduce', async () => {
     const report = await replayClean(srv.logFile(M));
     expect(report.divergence).toBeUndefined();

@@ -111,6 +111,20 @@ describe('memcg OOM: a tenant hits memory.max', () => {
     expect(big.out).toContain('memory.max of /tenants/a is max');
   });
 
+  it('whatif --continue with memory.oom.group=1: the re-run kills the whole cgroup, b-app untouched either way', async () => {
+    const v = vars.memcg1;
+    const r = await srv.mmsim('oom', 'whatif', '--machine', 'memcg1', '--cgroup', '/tenants/a:memory.oom.group=1', '--continue', '--json');
+    expect(r.code, r.err).toBe(0);
+    const c = JSON.parse(r.out).continued;
+    expect(c.reproduced).toBe(true);
+    expect(c.before.kills.map((k: { victims: { pid: number }[] }) => k.victims.map((x) => x.pid))).toEqual([[v.aw]]);
+    expect(c.after.kills[0].victims.map((x: { pid: number }) => x.pid).sort()).toEqual([v.adb, v.aw].sort());
+    const alive = (s: { alive: { pid: number }[] }) => s.alive.map((p) => p.pid);
+    expect(alive(c.before)).toContain(v.b);
+    expect(alive(c.after)).toContain(v.b);
+    expect(alive(c.after)).not.toContain(v.adb);
+  });
+
   it('the logs replay: every state hash and OOM decision reproduce', async () => {
     for (const m of ['memcg1', 'memcg2']) {
       const report = await replayClean(srv.logFile(m));
