@@ -153,6 +153,29 @@ describe('the wrong process: a leaking worker gets the database killed (linux-6.
     expect(JSON.parse(offline.out).continued).toEqual(c);
   });
 
+  it('whatif --sysctl vm.overcommit_memory=2 --continue --from-start: mallocs fail with NULL (ENOMEM) before any OOM, nobody is killed', async () => {
+    const r = await srv.mmsim('oom', 'whatif', String(killSeq), '--machine', M, '--sysctl', 'vm.overcommit_memory=2', '--continue', '--from-start', '--json');
+    expect(r.code, r.err).toBe(0);
+    const c = JSON.parse(r.out).continued;
+    expect(c.from.boot).toBe(true);
+    expect(c.reproduced).toBe(true);
+    expect(c.before.kills).toHaveLength(1);
+    expect(c.before.failures).toEqual([]);
+    expect(c.after.kills).toEqual([]);
+    expect(c.decisionAfter).toBeNull();
+    expect(c.after.failures.length).toBeGreaterThan(0);
+    expect(c.after.failures.every((f: { what: string }) => /^malloc\(1048576\) by pid \d+ returned NULL$/.test(f.what))).toBe(true);
+    // a program checks malloc's result: the writes into the blocks it did not get are skipped
+    expect(c.after.skipped.length).toBe(c.after.failures.length);
+    const alive = (s: { alive: { pid: number }[] }) => s.alive.map((p) => p.pid);
+    expect(alive(c.after)).toEqual(expect.arrayContaining([db, worker]));
+    const m = (text: string, k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(text)![1]);
+    // mode 2 keeps Committed_AS under CommitLimit
+    expect(m(c.after.meminfo, 'Committed_AS')).toBeLessThanOrEqual(m(c.after.meminfo, 'CommitLimit'));
+    const bad = await srv.mmsim('oom', 'whatif', '--machine', M, '--sysctl', 'vm.overcommit_memory=2', '--from-start');
+    expect(bad.code).toBe(2);
+  });
+
   it('whatif says when a change only shows with --continue (overcommit), and refuses bad changes with exit 2', async () => {
     const r = await srv.mmsim('oom', 'whatif', '--machine', M, '--sysctl', 'vm.overcommit_memory=2');
     expect(r.code).toBe(0);

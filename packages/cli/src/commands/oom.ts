@@ -128,6 +128,7 @@ const WHATIF_OPTIONS: readonly OptionSpec[] = [
   { name: 'sysctl', type: 'list', valueName: 'vm.NAME=VALUE', description: 'a /proc/sys/vm setting, e.g. vm.panic_on_oom=1, vm.overcommit_memory=2 (repeatable)' },
   { name: 'cgroup', type: 'list', valueName: 'PATH:FILE=VALUE', description: 'a cgroup file: memory.max, memory.swap.max, memory.high (bytes, K/M/G, max), memory.oom.group (repeatable)' },
   { name: 'continue', type: 'boolean', description: 'run the rest of the recorded workload under the change and report what differs' },
+  { name: 'from-start', type: 'boolean', description: 'with --continue: make the change right after the boot and run the whole recorded workload' },
   { name: 'log', type: 'string', valueName: 'FILE', description: 'read the machine from this .mmlog file instead of a server (implies the local --continue engine)' },
   { name: 'all', short: 'a', type: 'boolean', description: 'list kernel threads in the candidate table' },
 ];
@@ -169,7 +170,7 @@ async function localWhatIf(log: Awaited<ReturnType<typeof decodeLog>>, seq: numb
     io.err(`mmsim oom whatif: ${e.message}\n`);
     return 1;
   }
-  const a = answerWhatIf(name, d, changes, args.options.continue === true || args.options.log !== undefined ? log : null);
+  const a = answerWhatIf(name, d, changes, args.options.continue === true || args.options.log !== undefined ? log : null, { from: args.options['from-start'] === true ? 'boot' : 'kill' });
   io.out(args.options.json ? json(a) : formatWhatIf(a, args.options.all === true));
   return 0;
 }
@@ -183,20 +184,22 @@ const whatifClient = clientCommand({
     'makes the change there, and runs the rest of the recorded workload (every client command after it) twice: as\n' +
     'recorded and with the change, then compares kills, allocation failures, survivors and /proc/meminfo at the end.\n' +
     'The machine runs in this process, from an export of its log (or a .mmlog file with --log: no server needed).\n' +
-    'Overcommit and reclaim settings (vm.overcommit_memory, memory.high...) only show with --continue.',
+    'Overcommit and reclaim settings (vm.overcommit_memory, memory.high...) only show with --continue; --from-start\n' +
+    'makes the change right after the boot instead, and runs the whole recorded workload under it.',
   options: [MACHINE_OPTION, ...WHATIF_OPTIONS, JSON_OPTION],
   positionals: [KILL],
   examples: [
     'mmsim oom whatif 1114 --adj 1001=-600',
     'mmsim oom whatif --policy linux-2.6.18',
     'mmsim oom whatif 1114 --adj 1001=-600 --continue',
-    'mmsim oom whatif --sysctl vm.overcommit_memory=2 --continue',
+    'mmsim oom whatif --sysctl vm.overcommit_memory=2 --continue --from-start',
     'mmsim oom whatif --cgroup /tenants/a:memory.oom.group=1',
     'mmsim oom whatif 1114 --log .mmsim/log/default/demo.mmlog --sysctl vm.panic_on_oom=1',
   ],
   async run(client, args, io) {
     const seq = killSeq(args, 'whatif');
     const changes = changesOf(args);
+    if (args.options['from-start'] && !args.options.continue) throw new UsageError('mmsim oom whatif: --from-start goes with --continue');
     const machine = await machineOf(client, args);
     if (args.options.continue) return localWhatIf(await exportedLog(client, machine), seq, changes, args, io);
     const o = args.options;

@@ -5,7 +5,7 @@
 import { explainKill, formatExplainTable, SKIP_TEXT, whatIf, type OomExplanation, type WhatIfResult } from '@mmsim/kernel/oom';
 import type { KernelDecision } from '../decisions.js';
 import { runOnlyNote, type ParsedChanges } from './changes.js';
-import { continueWhatIf, type ContinueResult } from './continue.js';
+import { continueWhatIf, type ContinueOptions, type ContinueResult } from './continue.js';
 import type { DecodedLog } from './records.js';
 import { formatContinue } from './report.js';
 
@@ -22,7 +22,7 @@ export interface WhatIfAnswer {
 }
 
 /** `log`: the machine's log, for --continue (null: re-decide only). */
-export function answerWhatIf(machine: string, d: KernelDecision, changes: ParsedChanges, log: DecodedLog | null): WhatIfAnswer {
+export function answerWhatIf(machine: string, d: KernelDecision, changes: ParsedChanges, log: DecodedLog | null, opts: ContinueOptions = {}): WhatIfAnswer {
   const decision = whatIf({ request: d.event.request, profile: d.event.profile, policy: d.event.policy, ...d.before }, changes.decision);
   return {
     machine,
@@ -30,7 +30,7 @@ export function answerWhatIf(machine: string, d: KernelDecision, changes: Parsed
     decision,
     runOnly: changes.runOnly,
     note: runOnlyNote(changes.runOnly),
-    continued: log ? continueWhatIf(log, d.seq, changes.machine) : null,
+    continued: log ? continueWhatIf(log, d.seq, changes.machine, opts) : null,
   };
 }
 

@@ -44,8 +44,8 @@ export interface ContinueResult {
   readonly machine: string;
   readonly killSeq: number;
   readonly changes: readonly string[];
-  /** The step (root command) the decision was taken in; the machine was rebuilt from the log up to just before it. */
-  readonly from: { readonly step: number; readonly label: string; readonly seq: number };
+  /** Where the machine was rebuilt to (just before this step) and the change made: the step the decision was taken in, or the first after the boot. */
+  readonly from: { readonly step: number; readonly label: string; readonly seq: number; readonly boot: boolean };
   readonly steps: number;
   readonly lastSeq: number;
   /** The prefix rebuilt by evolve() reproduced the log's state hashes. */
@@ -65,12 +65,22 @@ export interface ContinueResult {
 
 const DECISIONS = new Set(['OomKillDecided', 'OomNoKill', 'OomPanicked']);
 
-export function continueWhatIf(log: DecodedLog, killSeq: number, changes: readonly MachineChange[]): ContinueResult {
+export interface ContinueOptions {
+  /**
+   * 'kill' (default): rebuild up to the client command during which the decision was taken and
+   * make the change there. 'boot': make the change right after the machine booted and run the
+   * whole recorded workload (what if the machine had always run so).
+   */
+  readonly from?: 'kill' | 'boot';
+}
+
+export function continueWhatIf(log: DecodedLog, killSeq: number, changes: readonly MachineChange[], opts: ContinueOptions = {}): ContinueResult {
   const decisionRecord = log.records.find((r) => r.service === 'oom' && r.envelopes.some((e) => e.seq === killSeq && DECISIONS.has((e.event as OomEvent).type)));
   if (!decisionRecord) throw notFound('oom.NO_DECISION', `no OOM decision at seq ${killSeq} in the log of ${log.machine.machine}`);
   const workload = recoverWorkload(log);
-  const at = workload.roots.find((r) => r.firstSeq <= killSeq && killSeq <= r.lastSeq);
-  if (!at || at.root.kind === 'boot') throw precondition('oom.NO_WORKLOAD', `the OOM at seq ${killSeq} is not inside a client's command`);
+  const during = workload.roots.find((r) => r.firstSeq <= killSeq && killSeq <= r.lastSeq);
+  if (!during || during.root.kind === 'boot') throw precondition('oom.NO_WORKLOAD', `the OOM at seq ${killSeq} is not inside a client's command`);
+  const at = opts.from === 'boot' ? (workload.roots.find((r) => r.root.kind !== 'boot') ?? during) : during;
   const rest = workload.roots.slice(at.index);
 
   // Baseline: the same prefix, no change.
@@ -101,7 +111,7 @@ export function continueWhatIf(log: DecodedLog, killSeq: number, changes: readon
     machine: log.machine.machine,
     killSeq,
     changes: changes.map(describeMachineChange),
-    from: { step: at.index, label: at.label, seq: at.firstSeq },
+    from: { step: at.index, label: at.label, seq: at.firstSeq, boot: opts.from === 'boot' },
     steps: rest.length,
     lastSeq: log.lastSeq,
     rebuilt,

@@ -22,7 +22,11 @@ function pad(rows: readonly (readonly string[])[]): string[] {
 
 export function formatContinue(r: ContinueResult): string {
   const out: string[] = [];
-  out.push(`--continue: the machine rebuilt from the log up to step ${r.from.step} (${r.from.label}, seq ${r.from.seq}), where the OOM at seq ${r.killSeq} happened;`);
+  out.push(
+    r.from.boot
+      ? `--continue --from-start: the machine rebuilt from the log up to its boot (step ${r.from.step}, ${r.from.label}, is the first client command);`
+      : `--continue: the machine rebuilt from the log up to step ${r.from.step} (${r.from.label}, seq ${r.from.seq}), where the OOM at seq ${r.killSeq} happened;`,
+  );
   out.push(`then ${r.steps} recorded client commands run again to the end of the log (seq ${r.lastSeq}), once as recorded and once with ${r.changes.join(', ')}.`);
   out.push(
     r.reproduced
