@@ -105,6 +105,10 @@ describe('OOM policies: panic_on_oom, oom_kill_allocating_task, earlyoom, system
     expect((await ps(srv.client, ref(m))).find((t) => t.pid === r.vars.big)).toBeUndefined();
     const list = await srv.mmsim('oom', 'kills', '--machine', m);
     expect(list.out).toMatch(new RegExp(`earlyoom\\s+earlyoom\\s+global\\s+${r.vars.big} \\(big\\)`));
+    const x = await srv.mmsim('oom', 'explain', String(kills[0].seq), '--machine', m);
+    expect(x.code, x.err).toBe(0);
+    expect(x.out).toMatch(new RegExp(`^earlyoom at [\\d.]+s: SIGTERM to ${r.vars.big}`, 'm'));
+    expect(x.out).toMatch(new RegExp(`^\\s*\\*${r.vars.big}\\s+big\\s+${top.oomScore}\\s`, 'm'));
   });
 
   it('systemd-oomd (SetPolicy, swap_monitored=/work): swap over 90% used; the next poll kills the cgroup using the most', async () => {
@@ -136,6 +140,8 @@ describe('OOM policies: panic_on_oom, oom_kill_allocating_task, earlyoom, system
     const kills = (await srv.client.oom.listKills({ machine: ref(m) })).kills;
     expect(kills.map((k) => [k.verdict, k.constraint, k.killed])).toEqual([['systemd-oomd', '/work', [r.vars.hog]]]);
     expect(kills[0].logLine).toContain('Killed /work due to swap used');
+    const x = await srv.mmsim('oom', 'explain', String(kills[0].seq), '--machine', m);
+    expect(x.out).toMatch(/^systemd-oomd at [\d.]+s: SIGKILL to \d+ \(cgroup \/work\)/m);
     expect((await ps(srv.client, ref(m))).find((t) => t.pid === r.vars.bystander)).toBeDefined();
   });
 

@@ -186,6 +186,7 @@ class Importer {
     private readonly machine: MachineRef,
     private readonly fileBytes: number,
     private readonly maxRegions: number,
+    private readonly ramPages: number,
   ) {}
 
   private async status(pid: number): Promise<TaskInfo> {
@@ -262,10 +263,12 @@ class Importer {
     const targetPoints = p.rssAnonPages + p.rssFilePages + p.rssShmemPages + p.swapPages + Math.floor(p.pgtablesBytes / PAGE);
     const targetPte = Math.floor(p.pgtablesBytes / PAGE);
     // Page-table pages: k more 2 MiB regions populated.
+    // The regions are written whole before the pages not wanted are dropped: keep that under an eighth of RAM.
+    const cap = Math.min(this.maxRegions, Math.floor(this.ramPages / 8 / REGION_PAGES));
     let k = Math.max(0, targetPte - pagesOf(t.vmPteKb));
-    if (k > this.maxRegions) {
-      notes.push(`${k - this.maxRegions} page-table pages held as anonymous pages (--max-regions ${this.maxRegions})`);
-      k = this.maxRegions;
+    if (k > cap) {
+      notes.push(`${k - cap} page-table pages held as anonymous pages (at most ${cap} built a process)`);
+      k = cap;
     }
     // Anonymous pages a, over r regions, with 2 points spare for a PMD page a wide span may need:
     // a + r <= deficit - 2, r >= k, r >= ceil(a / 512).
@@ -400,7 +403,7 @@ async function runImport(client: MmsimClient, snap: ProcSnapshot, name: string |
   });
   const procs = mirror.processes.filter((p) => !p.kernelThread && p.pid !== 1).sort((a, b) => a.startTimeNs - b.startTimeNs || a.pid - b.pid);
   const fileBytes = Math.max(1, ...procs.map((p) => p.rssFilePages)) * PAGE;
-  const imp = new Importer(client, machine, fileBytes, maxRegions);
+  const imp = new Importer(client, machine, fileBytes, maxRegions, ram.totalRamPages);
   imp.setClock(Number(created.machine?.simTimeNs ?? 0n));
   const done: Mirrored[] = [];
   for (const p of procs) {

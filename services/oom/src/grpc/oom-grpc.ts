@@ -7,6 +7,7 @@ import type { AggregateHost } from '@mmsim/host';
 import { invalid, notFound, type KernelProfile, type OomTask } from '@mmsim/kernel';
 import {
   explainKill,
+  formatExplainTable,
   formatPoints,
   formatScoresTable,
   scoresTable,
@@ -16,6 +17,7 @@ import {
 } from '@mmsim/kernel/oom';
 import { OomServiceService, type KillSummary, type OomServiceServer } from '@mmsim/proto';
 import { DecisionIndex, type RecordedDecision } from '../decisions.js';
+import { explainUserspaceKill } from '../userspace-explain.js';
 import { answerWhatIf, formatExplanation, formatWhatIf } from '../what-if/answer.js';
 import { parseChanges } from '../what-if/changes.js';
 import { decodeLog } from '../what-if/records.js';
@@ -86,7 +88,14 @@ export function oomGrpc(host: OomHost, bus: Bus, log: EventLog): GrpcServiceRegi
     explain: unary(async (req, call) => {
       const m = machineOf(call, req.machine);
       configured(m);
-      const d = await decisions.find(m, Number(req.seq));
+      const seq = Number(req.seq);
+      // a userspace killer's decision is explained too, when named by its seq
+      const u = seq === 0 ? undefined : (await decisions.all(m)).find((x) => x.seq === seq && x.event.type === 'UserspaceKill');
+      if (u && u.event.type === 'UserspaceKill') {
+        const x = explainUserspaceKill(u.event);
+        return { kill: killSummary(u), text: formatExplainTable(x), json: JSON.stringify(x) };
+      }
+      const d = await decisions.find(m, seq);
       const x = explainKill(d.event);
       return { kill: killSummary(d), text: formatExplanation(x), json: JSON.stringify(x) };
     }),
