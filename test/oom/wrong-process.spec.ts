@@ -149,7 +149,7 @@ describe('the wrong process: a leaking worker gets the database killed (linux-6.
     // deterministic: the same answer twice, and the same from the log file with no server
     const again = await srv.mmsim('oom', 'whatif', String(killSeq), '--machine', M, '--adj', `${db}=-500`, '--continue', '--json');
     expect(again.out).toBe(r.out);
-    const offline = await srv.mmsim('oom', 'whatif', String(killSeq), '--log', srv.logFile(M), '--adj', `${db}=-500`, '--json');
+    const offline = await run('oom', 'whatif', String(killSeq), '--log', srv.logFile(M), '--adj', `${db}=-500`, '--continue', '--json');
     expect(JSON.parse(offline.out).continued).toEqual(c);
   });
 

@@ -129,7 +129,7 @@ const WHATIF_OPTIONS: readonly OptionSpec[] = [
   { name: 'cgroup', type: 'list', valueName: 'PATH:FILE=VALUE', description: 'a cgroup file: memory.max, memory.swap.max, memory.high (bytes, K/M/G, max), memory.oom.group (repeatable)' },
   { name: 'continue', type: 'boolean', description: 'run the rest of the recorded workload under the change and report what differs' },
   { name: 'from-start', type: 'boolean', description: 'with --continue: make the change right after the boot and run the whole recorded workload' },
-  { name: 'log', type: 'string', valueName: 'FILE', description: 'read the machine from this .mmlog file instead of a server (implies the local --continue engine)' },
+  { name: 'log', type: 'string', valueName: 'FILE', description: 'read the machine from this .mmlog file instead of asking a server' },
   { name: 'all', short: 'a', type: 'boolean', description: 'list kernel threads in the candidate table' },
 ];
 
@@ -170,7 +170,7 @@ async function localWhatIf(log: Awaited<ReturnType<typeof decodeLog>>, seq: numb
     io.err(`mmsim oom whatif: ${e.message}\n`);
     return 1;
   }
-  const a = answerWhatIf(name, d, changes, args.options.continue === true || args.options.log !== undefined ? log : null, { from: args.options['from-start'] === true ? 'boot' : 'kill' });
+  const a = answerWhatIf(name, d, changes, args.options.continue === true ? log : null, { from: args.options['from-start'] === true ? 'boot' : 'kill' });
   io.out(args.options.json ? json(a) : formatWhatIf(a, args.options.all === true));
   return 0;
 }
@@ -225,6 +225,7 @@ const whatif: Command = {
     if (args.options.log === undefined) return whatifClient.run!(args, io);
     const seq = killSeq(args, 'whatif');
     const changes = changesOf(args);
+    if (args.options['from-start'] && !args.options.continue) throw new UsageError('mmsim oom whatif: --from-start goes with --continue');
     let log;
     try {
       log = await decodeLog(readLogFile(args.options.log as string));
