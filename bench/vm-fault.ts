@@ -51,6 +51,8 @@ function stubMachine(): Host {
       if (c.type === 'AllocUserPages') return grant((c.runs as { count: number }[]).reduce((a, r) => a + r.count, 0));
       if (c.type === 'AddKernelPages') return grant(c.pages as number);
       if (c.type === 'GetFilePage' || c.type === 'SwapIn') return grant(1);
+      if (c.type === 'GetFilePages') return grant(c.count as number);
+      if (c.type === 'SwapInPages') return grant((c.entries as { count: number }[]).reduce((a, r) => a + r.count, 0));
       return grant(0);
     },
   };

@@ -661,7 +661,10 @@ function applyExit(w: World, pid: number, code: number, signal: number, oomVicti
   }
   w.tasks.set(pid, { ...t, state: 'zombie', exitCode: code, exitSignal: signal, mmId: 0, oomVictim: t.oomVictim || oomVictim, killPending: false });
   // forget_original_parent(): children go to init.
-  for (const c of w.tasks.values()) if (c.ppid === pid && c.tgid !== t.tgid) w.tasks.set(c.pid, { ...c, ppid: 1 });
+  for (const cpid of w.childrenOf(pid)) {
+    const c = w.task(cpid) as Task;
+    if (c.tgid !== t.tgid) w.tasks.set(c.pid, { ...c, ppid: 1 });
+  }
   return rel;
 }
 

@@ -11,7 +11,7 @@ import { ask, type Ctx, type Step } from './ctx.js';
 import { decideSpawn } from './decide-tasks.js';
 import { framesTick, getTotals } from './frames-port.js';
 import { LD_SO, LIBC } from './layout.js';
-import { mmSharers, oomTaskOf, processes } from './oom-flow.js';
+import { mmSharers, oomTaskOf, processes, processIndex } from './oom-flow.js';
 import { initAdminReserveKbytes, initUserReserveKbytes } from './overcommit.js';
 import { settle } from './settle.js';
 import { exitGroup } from './task-exit.js';
@@ -170,6 +170,7 @@ function oomTick(ctx: Ctx, now: number): OomTickRequest {
   let swapped = 0;
   const perCg = new Map<number, [number, number]>();
   const procs = processes(w);
+  const index = processIndex(w, procs);
   for (const t of procs) {
     const mm = t.mmId ? w.mm(t.mmId) : undefined;
     if (!mm) continue;
@@ -186,7 +187,7 @@ function oomTick(ctx: Ctx, now: number): OomTickRequest {
     type: 'Tick',
     nowNs: now,
     meminfo: { memTotalKb: ram * 4, memAvailableKb: Math.max(0, ram - used) * 4, swapTotalKb: swap * 4, swapFreeKb: Math.max(0, swap - swapped) * 4 },
-    tasks: procs.map((t) => oomTaskOf(w, t)),
+    tasks: procs.map((t) => oomTaskOf(w, t, index)),
     cgroups,
   };
 }

@@ -19,17 +19,35 @@ export const MAX_OOM_ROUNDS = 32;
 
 const bytesToPages = (b: number): number => Math.floor(b / 4096);
 
-/** The OomTask of a process (its thread-group leader), as badness() reads it. */
-export function oomTaskOf(w: World, t: Task): OomTask {
-  const mm = t.mmId ? w.mm(t.mmId) : undefined;
-  const children: number[] = [];
-  const sharers: number[] = [];
-  for (const p of w.order) {
-    const c = w.task(p);
-    if (!c || c.pid !== c.tgid) continue;
-    if (c.ppid === t.pid) children.push(c.pid);
-    if (mm && c.tgid !== t.tgid && c.mmId === mm.id) sharers.push(c.pid);
+/**
+ * Who is whose child and who shares which mm, over the thread-group leaders in task-list order:
+ * built once per table, so a table of n processes costs O(n), not O(n^2).
+ */
+export interface ProcessIndex {
+  readonly childrenOf: ReadonlyMap<number, readonly number[]>;
+  readonly usersOf: ReadonlyMap<number, readonly number[]>;
+}
+
+export function processIndex(w: World, procs: readonly Task[] = processes(w)): ProcessIndex {
+  const childrenOf = new Map<number, number[]>();
+  const usersOf = new Map<number, number[]>();
+  for (const c of procs) {
+    const kids = childrenOf.get(c.ppid);
+    if (kids) kids.push(c.pid);
+    else childrenOf.set(c.ppid, [c.pid]);
+    if (!c.mmId) continue;
+    const users = usersOf.get(c.mmId);
+    if (users) users.push(c.pid);
+    else usersOf.set(c.mmId, [c.pid]);
   }
+  return { childrenOf, usersOf };
+}
+
+/** The OomTask of a process (its thread-group leader), as badness() reads it. */
+export function oomTaskOf(w: World, t: Task, index: ProcessIndex = processIndex(w)): OomTask {
+  const mm = t.mmId ? w.mm(t.mmId) : undefined;
+  const children = [...(index.childrenOf.get(t.pid) ?? [])];
+  const sharers = mm ? (index.usersOf.get(mm.id) ?? []).filter((p) => w.task(p)?.tgid !== t.tgid) : [];
   return {
     pid: t.pid,
     tgid: t.tgid,
@@ -107,6 +125,7 @@ export function buildOomRequest(w: World, trigger: OomTrigger): OomRequest & { r
   const totalRam = m?.totals.totalRamPages ?? 0;
   const totalSwap = m?.totals.totalSwapPages ?? 0;
   let tasks = processes(w);
+  const index = processIndex(w, tasks);
   let totalPages = totalRam + totalSwap;
   let memcgs: Cgroup[];
   if (trigger.constraint.kind === 'memcg') {
@@ -123,7 +142,7 @@ export function buildOomRequest(w: World, trigger: OomTrigger): OomRequest & { r
     type: 'OutOfMemory',
     trigger,
     totalPages,
-    tasks: tasks.map((t) => oomTaskOf(w, t)),
+    tasks: tasks.map((t) => oomTaskOf(w, t, index)),
     memcgs: memcgs.map(memcgInfo),
     nowNs: w.sc.clockNs,
     totalRamPages: totalRam,

@@ -1,7 +1,7 @@
 // Reads of vm state for others (procfs renderers, frames' meminfo, the heap's resident counts,
 // tests). They change nothing.
 import { PAGE_SIZE } from './constants.js';
-import { oomTaskOf, processes } from './oom-flow.js';
+import { oomTaskOf, processes, processIndex } from './oom-flow.js';
 import { PTE_ANON, PTE_LAZY, PTE_WRITE, PTE_ZERO, isPresent, isSwap, pteBits, ptePfn, pteIndex, swapSlot } from './page-table.js';
 import { commitLimitPages } from './overcommit.js';
 import type { Mm, Task, VmState } from './types.js';
@@ -85,7 +85,9 @@ export function residentPages(s: VmState, pid: number, addr: number, length: num
 /** The OOM killer's view of every process (as an OutOfMemory request would carry it). */
 export function oomTasks(s: VmState): OomTask[] {
   const w = World.base(s);
-  return processes(w).map((t) => oomTaskOf(w, t));
+  const procs = processes(w);
+  const index = processIndex(w, procs);
+  return procs.map((t) => oomTaskOf(w, t, index));
 }
 
 /** Is addr mapped in pid's address space? */

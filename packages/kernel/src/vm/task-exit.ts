@@ -12,6 +12,9 @@ export type ExitOutcome = 'exited' | 'pending' | 'gone';
 export function threadGroup(ctx: Ctx, pid: number): Task[] {
   const t = ctx.w.task(pid);
   if (!t) return [];
+  // A leader alone on its mm has no threads (they would share it): no need to scan the task list.
+  const mm = t.pid === t.tgid && t.mmId ? ctx.w.mm(t.mmId) : undefined;
+  if (mm && mm.users === 1) return t.state === 'running' || t.state === 'exiting' ? [t] : [];
   const out: Task[] = [];
   for (const p of ctx.w.order) {
     const x = ctx.w.task(p);
@@ -33,7 +36,7 @@ export function* exitGroup(ctx: Ctx, pid: number, code: number, signal: number, 
   }
   const leader = group.find((t) => t.pid === t.tgid) ?? group[0];
   const memcg = leader.memcg;
-  const children = ctx.w.order.filter((p) => ctx.w.task(p)?.ppid === leader.pid);
+  const children = ctx.w.childrenOf(leader.pid);
   for (const t of group) {
     if (t.pid === leader.pid) continue;
     yield* settle(ctx, ctx.emit({ type: 'TaskExited', pid: t.pid, code, signal, oomVictim }), memcg);

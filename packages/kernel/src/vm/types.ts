@@ -437,4 +437,10 @@ export interface VmState {
   cgroups: Map<number, Cgroup>;
   /** The order-independent part of the state hash (tasks, mms, VMAs, PTEs, maps). */
   hash: AddHash;
+  /**
+   * Derived, not hashed: ppid -> the pids whose ppid it is, so finding a task's children does not
+   * scan the task list. Built from `tasks` on first use (world.ts childIndexOf), then kept current
+   * by every change of a task record.
+   */
+  childIndex?: Map<number, Set<number>>;
 }

@@ -57,6 +57,11 @@ export class MapView<K, V> {
     this.onChange?.(k, this.base.get(k), undefined);
     this.base.delete(k);
   }
+  /** The overlay's entries (draft only): key and value, undefined for a deleted key. */
+  *overlayEntries(): Generator<[K, V | undefined]> {
+    if (!this.overlay) return;
+    for (const [k, v] of this.overlay) yield [k, v === DELETED ? undefined : v];
+  }
   /** Every key with a value (base order, then keys new in the overlay); callers sort when order matters. */
   keys(): K[] {
     if (!this.overlay) return [...this.base.keys()];
@@ -92,7 +97,16 @@ export class World {
   ) {
     const h = draft ? null : state.hash;
     this.sc = draft ? { ...state.sc } : state.sc;
-    this.tasks = new MapView(state.tasks, draft, h ? (k, o, n) => rehash(h, TAG_TASK, k, o && taskDigest(o), n && taskDigest(n)) : undefined);
+    this.tasks = new MapView(
+      state.tasks,
+      draft,
+      h
+        ? (k, o, n) => {
+            rehash(h, TAG_TASK, k, o && taskDigest(o), n && taskDigest(n));
+            indexChild(state, k, o, n);
+          }
+        : undefined,
+    );
     this.mms = new MapView(state.mms, draft, h ? (k, o, n) => rehash(h, TAG_MM, k, o && mmDigest(o), n && mmDigest(n)) : undefined);
     this.shared = new MapView(state.shared, draft, h ? (k, o, n) => rehash(h, TAG_SHARED, k, o, n) : undefined);
     this.files = new MapView(state.files, draft, h ? (k, o, n) => rehash(h, TAG_FILE, k, o && fileDigest(o), n && fileDigest(n)) : undefined);
@@ -181,9 +195,45 @@ export class World {
   task(pid: number): Task | undefined {
     return this.tasks.get(pid);
   }
+
+  /** The tasks whose parent is `ppid`, in task-list (creation) order. */
+  childrenOf(ppid: number): number[] {
+    const found = new Set<number>();
+    for (const pid of childIndexOf(this.state).get(ppid) ?? []) if (this.tasks.get(pid)?.ppid === ppid) found.add(pid);
+    for (const [pid, t] of this.tasks.overlayEntries()) if (t && t.ppid === ppid) found.add(pid);
+    const seq = (pid: number): number => this.tasks.get(pid)?.seq ?? 0;
+    return [...found].sort((a, b) => seq(a) - seq(b));
+  }
   mm(id: number): Mm | undefined {
     return this.mms.get(id);
   }
+}
+
+/** The state's ppid -> children index, built from the task records the first time it is asked for. */
+export function childIndexOf(state: VmState): Map<number, Set<number>> {
+  if (state.childIndex) return state.childIndex;
+  const idx = new Map<number, Set<number>>();
+  for (const t of state.tasks.values()) addChild(idx, t.ppid, t.pid);
+  state.childIndex = idx;
+  return idx;
+}
+
+function addChild(idx: Map<number, Set<number>>, ppid: number, pid: number): void {
+  const s = idx.get(ppid);
+  if (s) s.add(pid);
+  else idx.set(ppid, new Set([pid]));
+}
+
+/** Keeps an existing child index current when a task record changes (evolve's in-place writes). */
+function indexChild(state: VmState, pid: number, old: Task | undefined, nu: Task | undefined): void {
+  const idx = state.childIndex;
+  if (!idx || old?.ppid === nu?.ppid) return;
+  if (old) {
+    const s = idx.get(old.ppid);
+    s?.delete(pid);
+    if (s && s.size === 0) idx.delete(old.ppid);
+  }
+  if (nu) addChild(idx, nu.ppid, pid);
 }
 
 /**
