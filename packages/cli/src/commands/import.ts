@@ -8,9 +8,10 @@
 // clock advanced to its start time; then its memory: shared anonymous memory written (RssShmem),
 // a shared file mapped and read (RssFile), anonymous memory written over as many 2 MiB regions
 // as its page tables need (MADV_DONTNEED drops the pages and keeps the tables), its address space
-// padded to VmSize with PROT_NONE. Where a figure cannot be reached (a spawned program's own
-// pages already exceed it; swap, which only memory pressure fills), the badness sum RSS + swap +
-// page tables is kept exact by counting the difference as anonymous pages.
+// padded to VmSize with PROT_NONE; at the end init read(2)s a file so that Cached is the real
+// one. Where a figure cannot be reached (a spawned program's own pages already exceed it; swap,
+// which only memory pressure fills), the badness sum RSS + swap + page tables is kept exact by
+// counting the difference as anonymous pages. Kernel memory (slab...) is not mirrored.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { execFileSync } from 'node:child_process';
@@ -35,6 +36,7 @@ const PROT_READ = 1;
 const PROT_WRITE = 2;
 const MADV_DONTNEED = 4;
 const MIRROR_FILE = '/var/lib/mmsim-import/file-pages';
+const CACHE_FILE = '/var/lib/mmsim-import/page-cache';
 const MAX_RAM = 256 * 2 ** 30;
 const MIN_RAM = 128 * 2 ** 20;
 
@@ -348,8 +350,9 @@ export const importCmd = clientCommand({
     'order with its name, uids, nice, oom_score_adj, threads and CPU time, and gives it its anonymous, file-backed\n' +
     'and shared memory, page tables and address-space size through Spawn, mmap, touch and madvise. Then checks that\n' +
     "the machine's oom_score (OomService.Scores) equals the real kernel's for every process, and tells whom the OOM\n" +
-    'killer would kill now, and under --policy. Swap, page cache nobody maps and kernel memory are not mirrored; a\n' +
-    "process whose own program pages exceed a figure keeps its badness sum exact by taking fewer anonymous pages.",
+    'killer would kill now, and under --policy. The page cache nobody maps is read(2) by init up to the snapshot\'s\n' +
+    'Cached. Swap (only memory pressure fills it: swapped pages are held as anonymous ones) and kernel memory are not\n' +
+    "mirrored; a process whose own program pages exceed a figure keeps its badness sum exact with fewer anonymous pages.",
   options: [
     { name: 'snapshot', type: 'string', valueName: 'FILE', description: 'a /proc snapshot (capture-proc.py format)' },
     { name: 'from-proc', type: 'boolean', description: "read this machine's /proc now instead" },
@@ -413,8 +416,19 @@ async function runImport(client: MmsimClient, snap: ProcSnapshot, name: string |
   if (io.isTty) io.err('\n');
   await imp.advanceTo(mirror.uptimeNs);
 
+  // The page cache nobody maps (the real Cached beyond what the mirror holds): read(2) by init,
+  // which fills the cache and maps nothing.
+  const kbOf = (text: string, key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  const simCached = kbOf((await client.readProc(machine, '/proc/meminfo')).text, 'Cached');
+  const moreCache = Math.floor(((snap.meminfo_kB.Cached ?? 0) - simCached) / 4);
+  if (moreCache > 0) {
+    const bytes = BigInt(moreCache * PAGE);
+    await client.vma.readFile({ machine, pid: 1, filePath: CACHE_FILE, fileSize: bytes, offset: 0n, length: bytes });
+  }
+
   // Checks: MemTotal, and every process's oom_score as the machine's OOM service computes it.
-  const memTotal = Number(/MemTotal:\s+(\d+)/.exec((await client.readProc(machine, '/proc/meminfo')).text)?.[1] ?? 0);
+  const meminfo = (await client.readProc(machine, '/proc/meminfo')).text;
+  const memTotal = kbOf(meminfo, 'MemTotal');
   const scores = await client.oom.scores({ machine });
   const byPid = new Map(scores.rows.map((r) => [r.pid, r]));
   for (const m of done) m.oomScore = byPid.get(m.pid)?.oomScore;
@@ -439,6 +453,7 @@ async function runImport(client: MmsimClient, snap: ProcSnapshot, name: string |
           profile: mirror.profile,
           kernel: snap.kernel,
           memTotalKb: { snapshot: snap.meminfo_kB.MemTotal, machine: memTotal },
+          meminfoKb: Object.fromEntries(['MemFree', 'MemAvailable', 'Cached', 'AnonPages', 'Shmem'].map((k) => [k, { snapshot: snap.meminfo_kB[k] ?? null, machine: kbOf(meminfo, k) }])),
           ramBytes: ram.ramBytes,
           processes: done.map((m) => ({
             pid: m.pid,
@@ -462,7 +477,8 @@ async function runImport(client: MmsimClient, snap: ProcSnapshot, name: string |
     );
     return 0;
   }
-  io.out(`imported ${snap.kernel} (${procs.length} user processes) as machine ${machine.machine}: ${mirror.profile}, MemTotal ${memTotal} kB (snapshot ${snap.meminfo_kB.MemTotal} kB), swap ${snap.meminfo_kB.SwapTotal} kB\n\n`);
+  io.out(`imported ${snap.kernel} (${procs.length} user processes) as machine ${machine.machine}: ${mirror.profile}, MemTotal ${memTotal} kB (snapshot ${snap.meminfo_kB.MemTotal} kB), swap ${snap.meminfo_kB.SwapTotal} kB\n`);
+  io.out(`  MemFree ${kbOf(meminfo, 'MemFree')} kB (snapshot ${snap.meminfo_kB.MemFree ?? '?'}), Cached ${kbOf(meminfo, 'Cached')} kB (snapshot ${snap.meminfo_kB.Cached ?? '?'}), AnonPages ${kbOf(meminfo, 'AnonPages')} kB (snapshot ${snap.meminfo_kB.AnonPages ?? '?'})\n\n`);
   io.out(
     formatTable(
       ['PID', 'REAL', 'NAME', 'ADJ', 'POINTS', 'SNAPSHOT', 'OOM_SCORE', 'KERNEL', 'NOTE'],
