@@ -38,10 +38,12 @@ describe('the wrong process: a leaking worker gets the database killed (linux-6.
   let db: number;
   let worker: number;
   let killSeq: number;
+  let nullReturns: number;
 
   beforeAll(async () => {
     srv = await startServer();
     const r = await runScenario(srv.client, scenario);
+    nullReturns = r.nullReturns;
     db = r.vars.db;
     worker = r.vars.worker;
     const kills = await srv.client.oom.listKills({ machine: ref(M) });
@@ -52,6 +54,7 @@ describe('the wrong process: a leaking worker gets the database killed (linux-6.
   it('the OOM killer killed the database, once; the worker lived on and leaked the rest', async () => {
     const kills = (await srv.client.oom.listKills({ machine: ref(M) })).kills;
     expect(kills.map((k) => [k.verdict, k.victim, k.victimName])).toEqual([['kill', db, 'postgres']]);
+    expect(nullReturns).toBe(0); // no malloc failed (the writes' 0 is not a NULL)
     const after = await ps(srv.client, ref(M));
     expect(after.find((t) => t.pid === db)).toBeUndefined();
     const w = after.find((t) => t.pid === worker)!;

@@ -56,13 +56,14 @@ export async function runScenario(client: MmsimClient, scenario: Scenario, optio
   const keep = (as: string | undefined, v: number) => {
     if (as) vars[as] = v;
   };
-  const heapOutcome = (pid: number, r: HeapResult | undefined): number => {
+  /** `allocates`: the call returns a pointer (malloc, calloc, realloc), so 0 is NULL; free and write return 0 anyway. */
+  const heapOutcome = (pid: number, r: HeapResult | undefined, allocates = false): number => {
     if (!r) throw new ScenarioError('the heap service returned no result');
     if (r.signal) {
       if (!killed.includes(pid)) killed.push(pid);
       return 0;
     }
-    if (r.value === 0n) nullReturns++;
+    if (allocates && r.value === 0n) nullReturns++;
     return Number(r.value);
   };
   const target = (pid: number, tid = 0) => ({ machine, pid, tid });
@@ -107,7 +108,7 @@ export async function runScenario(client: MmsimClient, scenario: Scenario, optio
       const pid = ref(s.pid);
       const bytes = size(s.size);
       const r = await client.heap.malloc({ target: target(pid, s.tid ?? 0), size: BigInt(bytes) });
-      const p = heapOutcome(pid, r.result);
+      const p = heapOutcome(pid, r.result, true);
       keep(s.as, p);
       if (p !== 0 && s.write) {
         const w = await client.heap.write({ target: target(pid, s.tid ?? 0), ptr: BigInt(p), offset: 0n, length: BigInt(bytes) });
@@ -119,7 +120,7 @@ export async function runScenario(client: MmsimClient, scenario: Scenario, optio
       const s = step.calloc;
       const pid = ref(s.pid);
       const r = await client.heap.calloc({ target: target(pid), nmemb: BigInt(size(s.nmemb)), size: BigInt(size(s.size)) });
-      const p = heapOutcome(pid, r.result);
+      const p = heapOutcome(pid, r.result, true);
       keep(s.as, p);
       return `calloc = 0x${p.toString(16)}`;
     }
@@ -127,7 +128,7 @@ export async function runScenario(client: MmsimClient, scenario: Scenario, optio
       const s = step.realloc;
       const pid = ref(s.pid);
       const r = await client.heap.realloc({ target: target(pid), ptr: BigInt(ref(s.ptr)), size: BigInt(size(s.size)) });
-      const p = heapOutcome(pid, r.result);
+      const p = heapOutcome(pid, r.result, true);
       keep(s.as, p);
       return `realloc = 0x${p.toString(16)}`;
     }
