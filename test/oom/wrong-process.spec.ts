@@ -154,6 +154,10 @@ describe('the wrong process: a leaking worker gets the database killed (linux-6.
     expect(again.out).toBe(r.out);
     const offline = await run('oom', 'whatif', String(killSeq), '--log', srv.logFile(M), '--adj', `${db}=-500`, '--continue', '--json');
     expect(JSON.parse(offline.out).continued).toEqual(c);
+    // and the WhatIf RPC runs the same in the server, from its own log
+    const rpc = await srv.client.oom.whatIf({ machine: ref(M), seq: BigInt(killSeq), policy: '', adj: [`${db}=-500`], sysctl: [], cgroup: [], continue: true });
+    expect(JSON.parse(rpc.json).continued).toEqual(c);
+    expect(rpc.text).toContain('alive only with the change');
   });
 
   it('whatif --sysctl vm.overcommit_memory=2 --continue --from-start: mallocs fail with NULL (ENOMEM) before any OOM, nobody is killed', async () => {
