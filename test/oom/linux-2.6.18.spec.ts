@@ -156,3 +156,39 @@ describe('linux-2.6.18: the classic badness, by hand', () => {
     expect(report.divergence).toBeUndefined();
   });
 });
+
+describe('linux-2.6.18: a tie goes to the first task found', () => {
+  let srv: Server;
+  let vars: Record<string, number>;
+
+  beforeAll(async () => {
+    srv = await startServer();
+    // two identical processes (total_vm does not depend on where ASLR put things), bigger than the leaker
+    const r = await runScenario(srv.client, {
+      machine: { name: 'twins', ramBytes: '128M', profile: 'linux-2.6.18', seed: 9, sysctls: { 'vm.overcommit_memory': 1 } },
+      steps: [
+        { spawn: { as: 'a', name: 'twin-a', uid: 1000 } },
+        { spawn: { as: 'b', name: 'twin-b', uid: 1000 } },
+        { repeat: { times: 28, steps: [{ malloc: { pid: '$a', size: '1M', write: true } }, { malloc: { pid: '$b', size: '1M', write: true } }] } },
+        { spawn: { as: 'leaker', name: 'leaker', uid: 1000 } },
+        { repeat: { times: 100, until: 'oom-kill', steps: [{ malloc: { pid: '$leaker', size: '1M', write: true } }] } },
+      ],
+    });
+    vars = r.vars;
+  });
+  afterAll(async () => srv?.dispose());
+
+  it('equal points: select_bad_process() replaces only on "points > *ppoints", so the earlier twin dies', async () => {
+    const x = JSON.parse((await srv.mmsim('oom', 'explain', '--machine', 'twins', '--json')).out) as { rows: { pid: number; points: string; verdict: string }[]; ties: string | null };
+    const a = x.rows.find((r) => r.pid === vars.a)!;
+    const b = x.rows.find((r) => r.pid === vars.b)!;
+    const leaker = x.rows.find((r) => r.pid === vars.leaker)!;
+    expect(a.points).toBe(b.points);
+    expect(Number(leaker.points)).toBeLessThan(Number(a.points));
+    expect(a.verdict).toBe('VICTIM');
+    expect(b.verdict).toBe('lost tie');
+    expect(x.ties).toContain(`tied at ${a.points} points; linux-2.6.18 keeps the first task found`);
+    const kills = (await srv.client.oom.listKills({ machine: ref('twins') })).kills;
+    expect(kills[0].killed).toEqual([vars.a]);
+  });
+});
