@@ -29,9 +29,15 @@ export function totalPagesOf(meminfo: string): number {
 export function oomChecks(run: () => OomRun, opts: { scale?: number } = {}): void {
   const stepKb = LEAK_STEP / (opts.scale ?? 1) / 1024;
 
-  it('ps figures add up: VmRSS = RssAnon + RssFile + RssShmem for every task', () => {
+  it('ps figures add up: VmRSS = RssAnon + RssFile + RssShmem for every task; its mapped file pages are in the page cache', () => {
     for (const t of [...run().tasksBefore, ...run().tasksAfter]) {
       expect(kb(t.vmRssKb), `pid ${t.pid}`).toBe(kb(t.rssAnonKb) + kb(t.rssFileKb) + kb(t.rssShmemKb));
+    }
+    // A file page a process maps is a page-cache page (reclaim unmaps it before dropping it),
+    // so Cached (no shmem, no swap cache, no buffers here) holds at least any one task's RssFile.
+    for (const [text, tasks] of [[run().meminfoBefore, run().tasksBefore], [run().meminfoAfter, run().tasksAfter]] as const) {
+      const cached = parseMeminfo(text).get('Cached')!;
+      for (const t of tasks) expect(kb(t.rssFileKb), `pid ${t.pid} RssFile vs Cached`).toBeLessThanOrEqual(cached);
     }
   });
 
