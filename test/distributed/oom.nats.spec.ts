@@ -84,6 +84,22 @@ describe.skipIf(nats.skip)(`distributed mode: four service processes over NATS (
     expect(none.stderr()).toContain(`JetStream has no log for ${tenant}/no-such-machine`);
   });
 
+  it('the CLI reaches the four servers with --endpoints: ps, meminfo, tail (LogService over JetStream)', async () => {
+    const e = cluster.endpoints;
+    const at = ['--endpoints', `frames=${e.frames},vma=${e.vma},heap=${e.heap},oom=${e.oom}`, '--tenant', tenant, '--machine', machine];
+    const cli = async (...argv: string[]) => {
+      const io = bufferIo();
+      const code = await main([...argv, ...at], io);
+      expect(code, io.stderr()).toBe(0);
+      return io.stdout();
+    };
+    expect(await cli('ps')).toContain('leaky');
+    expect(await cli('meminfo')).toBe(run.meminfoAfter);
+    const tail = (await cli('tail', '-n', '3')).trim().split('\n');
+    expect(tail.map((l) => Number(l.trim().split(/\s+/)[0]))).toEqual([1, 2, 3]);
+    expect(tail[0]).toMatch(/frames\s+1\s+MachineBooted/);
+  });
+
   it('bad calls cross the bus with their status and message (a rejection by vma, answered through the heap)', async () => {
     const c = cluster.client(tenant);
     const m = { tenant, machine };
