@@ -126,7 +126,7 @@ export function* decideSetSysctl(ctx: Ctx, name: keyof VmSysctls, value: number)
 export function decideCreateFile(ctx: Ctx, path: string, sizeBytes: number): number {
   if (typeof path !== 'string' || !path.startsWith('/') || path.length > 4096) throw invalid('vma.INVALID_ARGUMENT', 'path must be absolute');
   if (!Number.isInteger(sizeBytes) || sizeBytes < 0) throw invalid('vma.INVALID_ARGUMENT', 'sizeBytes must be >= 0');
-  if (ctx.w.files.values().some((f) => f.path === path)) throw precondition('vma.FILE_EXISTS', `${path} exists`);
+  if (ctx.w.fileByPath(path)) throw precondition('vma.FILE_EXISTS', `${path} exists`);
   const id = ctx.w.sc.nextFileId;
   ctx.emit({ type: 'FileCreated', file: { id, path, inode: ctx.w.sc.nextInode, dev: ROOT_DEV, sizeBytes, shmem: false, chargedPages: 0 } });
   return id;

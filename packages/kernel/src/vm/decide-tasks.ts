@@ -94,7 +94,7 @@ export function* decideSpawn(ctx: Ctx, spec: SpawnSpec, fixedPid?: number, ppidO
   const env = [...(spec.env ?? [])];
   const argv = [...(spec.argv ?? [spec.name])];
   const path = `/usr/bin/${spec.name}`;
-  let program = ctx.w.files.values().find((f) => f.path === path && !f.shmem);
+  let program = ctx.w.fileByPath(path);
   if (!program) {
     program = { id: ctx.w.sc.nextFileId, path, inode: ctx.w.sc.nextInode, dev: ROOT_DEV, sizeBytes: PROGRAM_SIZE, shmem: false, chargedPages: 0 };
     ctx.emit({ type: 'FileCreated', file: program });

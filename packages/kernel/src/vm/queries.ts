@@ -90,6 +90,9 @@ export function oomTasks(s: VmState): OomTask[] {
   return procs.map((t) => oomTaskOf(w, t, index));
 }
 
+/** The id of the file (not a shmem object) at `path`, if it exists. */
+export const fileIdByPath = (s: VmState, path: string): number | undefined => World.base(s).fileByPath(path)?.id;
+
 /** Is addr mapped in pid's address space? */
 export const isMapped = (s: VmState, pid: number, addr: number): boolean => {
   const mm = mmOf(s, pid);

@@ -443,4 +443,6 @@ export interface VmState {
    * by every change of a task record.
    */
   childIndex?: Map<number, Set<number>>;
+  /** Derived, not hashed: path -> file id of the files that have a path (shmem objects have none). */
+  pathIndex?: Map<string, number>;
 }

@@ -109,7 +109,16 @@ export class World {
     );
     this.mms = new MapView(state.mms, draft, h ? (k, o, n) => rehash(h, TAG_MM, k, o && mmDigest(o), n && mmDigest(n)) : undefined);
     this.shared = new MapView(state.shared, draft, h ? (k, o, n) => rehash(h, TAG_SHARED, k, o, n) : undefined);
-    this.files = new MapView(state.files, draft, h ? (k, o, n) => rehash(h, TAG_FILE, k, o && fileDigest(o), n && fileDigest(n)) : undefined);
+    this.files = new MapView(
+      state.files,
+      draft,
+      h
+        ? (k, o, n) => {
+            rehash(h, TAG_FILE, k, o && fileDigest(o), n && fileDigest(n));
+            indexPath(state, k, o, n);
+          }
+        : undefined,
+    );
     this.cgroups = new MapView(state.cgroups, draft, h ? (k, o, n) => rehash(h, TAG_CGROUP, k, o && cgroupDigest(o), n && cgroupDigest(n)) : undefined);
   }
 
@@ -196,6 +205,14 @@ export class World {
     return this.tasks.get(pid);
   }
 
+  /** The file (not a shmem object) at `path`, if any. */
+  fileByPath(path: string): FileInfo | undefined {
+    for (const [, f] of this.files.overlayEntries()) if (f && f.path === path && !f.shmem) return f;
+    const id = pathIndexOf(this.state).get(path);
+    const f = id === undefined ? undefined : this.files.get(id);
+    return f && f.path === path && !f.shmem ? f : undefined;
+  }
+
   /** The tasks whose parent is `ppid`, in task-list (creation) order. */
   childrenOf(ppid: number): number[] {
     const found = new Set<number>();
@@ -222,6 +239,22 @@ function addChild(idx: Map<number, Set<number>>, ppid: number, pid: number): voi
   const s = idx.get(ppid);
   if (s) s.add(pid);
   else idx.set(ppid, new Set([pid]));
+}
+
+/** The state's path -> file id index, built from the file records the first time it is asked for. */
+export function pathIndexOf(state: VmState): Map<string, number> {
+  if (state.pathIndex) return state.pathIndex;
+  const idx = new Map<string, number>();
+  for (const f of [...state.files.values()].sort((a, b) => a.id - b.id)) if (!f.shmem && !idx.has(f.path)) idx.set(f.path, f.id);
+  state.pathIndex = idx;
+  return idx;
+}
+
+function indexPath(state: VmState, id: number, old: FileInfo | undefined, nu: FileInfo | undefined): void {
+  const idx = state.pathIndex;
+  if (!idx) return;
+  if (old && !old.shmem && idx.get(old.path) === id) idx.delete(old.path);
+  if (nu && !nu.shmem && !idx.has(nu.path)) idx.set(nu.path, id);
 }
 
 /** Keeps an existing child index current when a task record changes (evolve's in-place writes). */

@@ -4,7 +4,7 @@ import type { ServerUnaryCall } from '@grpc/grpc-js';
 import { big, machineOf, num, pidOf, requestId, unary, type GrpcServiceRegistration, type MachineRefLike } from '@mmsim/grpc';
 import { busAsk, type AggregateHost } from '@mmsim/host';
 import { invalid, notFound, SYSCALL_KILLED, type AddrRange } from '@mmsim/kernel';
-import { cgroupMemoryFiles, taskOf, tasksInOrder, type CapName, type Rlimits, type SpawnSpec, type VmCommand, type VmEvent, type VmState, type VmSyscall } from '@mmsim/kernel/vm';
+import { cgroupMemoryFiles, fileIdByPath, mmOf, taskOf, tasksInOrder, type CapName, type Rlimits, type SpawnSpec, type VmCommand, type VmEvent, type VmState, type VmSyscall } from '@mmsim/kernel/vm';
 import type { MemcgFigures } from '@mmsim/kernel/frames';
 import type { Bus } from '@mmsim/bus';
 import { VmaServiceService, type Rlimit, type SyscallRequest, type TaskInfo, type VmaServiceServer } from '@mmsim/proto';
@@ -100,7 +100,7 @@ function syscallOf(req: SyscallRequest, fd: number): VmSyscall {
 /** The id of the file at `path`, created with `size` bytes the first time it is named. */
 async function fileId(host: VmaHost, m: MachineRefLike, path: string, size: bigint, rid: string): Promise<number> {
   if (!/^\/[\x21-\x7e]{1,4095}$/.test(path)) throw invalid('vma.INVALID_PATH', `file path "${path}" must be absolute, printable, without spaces`);
-  const found = host.query(m, (s) => [...s.files.values()].find((f) => f.path === path)?.id);
+  const found = host.query(m, (s) => fileIdByPath(s, path));
   if (found !== undefined) return found;
   const sizeBytes = num(size, 'file_size');
   if (sizeBytes <= 0) throw invalid('vma.INVALID_ARGUMENT', `file ${path} does not exist yet: give its file_size (> 0)`);
@@ -112,7 +112,9 @@ function oneTask(host: VmaHost, m: MachineRefLike, pid: number): TaskInfo {
   return host.query(m, (s) => {
     const t = taskOf(s, pid);
     if (!t) throw notFound('vma.NO_SUCH_PID', `no process ${pid}`);
-    return taskInfo(s, t, threadCounts(s));
+    // A process alone on its mm has one thread: no need to count over the whole task list.
+    const mm = mmOf(s, pid);
+    return taskInfo(s, t, mm && mm.users === 1 && t.pid === t.tgid ? new Map([[t.tgid, 1]]) : threadCounts(s));
   });
 }
 
