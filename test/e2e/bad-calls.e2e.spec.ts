@@ -5,10 +5,10 @@
 //
 // Which is which, as the real API decides:
 // - malloc/calloc/realloc take any size_t: a size the address space cannot hold is NULL with
-//   ENOMEM (malloc(2^50), malloc(2^53 - 1), calloc(2^40, 2^40) overflowing). The model takes
-//   sizes as exact numbers up to 2^53 - 1; beyond (malloc(2^60)) glibc would also return NULL,
-//   but the model refuses the call (INVALID_ARGUMENT heap.SIZE_BEYOND_MODEL) instead of running
-//   glibc's path with a rounded size: a limit of the model, said in the message.
+//   ENOMEM (malloc(2^50), malloc(2^53 - 1), malloc(2^60), malloc(2^64 - 1), calloc(2^40, 2^40)
+//   overflowing). The model takes sizes exactly up to 2^53 - 1; a size beyond takes glibc's
+//   path as 2^53 - 1 would (nothing that large can be mapped), and from PTRDIFF_MAX + 1 glibc
+//   refuses before looking at the heap (services/heap heap-grpc.ts size()).
 // - System calls take unsigned longs: mmap(len = -4096) is len 2^64 - 4096, -ENOMEM; brk(-1)
 //   is 2^64 - 1, which no double holds: refused (vma.ARG_BEYOND_MODEL), the same limit.
 // - free(a wild pointer) is a crash of the process (SIGSEGV), a result.
@@ -124,7 +124,6 @@ describe('bad calls: a status, a message, and the log unchanged', () => {
 
   it('values outside their domain are INVALID_ARGUMENT, saying which and why', async () => {
     await refused(() => c.heap.malloc({ target: target(0), size: 10n }), status.INVALID_ARGUMENT, /edge\.INVALID_PID: pid must be a positive integer, got 0/);
-    await refused(() => c.heap.malloc({ target: target(pid), size: 2n ** 60n }), status.INVALID_ARGUMENT, /heap\.SIZE_BEYOND_MODEL: size 1152921504606846976 is beyond 2\^53-1.*glibc would return NULL with ENOMEM/);
     await refused(() => c.heap.mallopt({ target: target(pid), param: 99, value: 1n }), status.INVALID_ARGUMENT, /heap\.INVALID_MALLOPT: unknown mallopt parameter 99/);
     await refused(() => c.vma.syscall({ machine, pid, nr: 'brk', args: [-1n], filePath: '', fileSize: 0n }), status.INVALID_ARGUMENT, /vma\.ARG_BEYOND_MODEL: brk addr = -1 \(18446744073709551615 as the kernel's unsigned long\)/);
     await refused(() => c.vma.syscall({ machine, pid, nr: 'fork', args: [], filePath: '', fileSize: 0n }), status.INVALID_ARGUMENT, /vma\.UNKNOWN_SYSCALL/);
@@ -171,6 +170,9 @@ describe('bad calls: a status, a message, and the log unchanged', () => {
     const nullOf = (r: { result?: { value: bigint; errno: string; signal: string } }) => ({ value: r.result!.value, errno: r.result!.errno, signal: r.result!.signal });
     expect(nullOf(await answered(() => c.heap.malloc({ target: target(p), size: 2n ** 50n })))).toEqual({ value: 0n, errno: 'ENOMEM', signal: '' });
     expect(nullOf(await answered(() => c.heap.malloc({ target: target(p), size: 2n ** 53n - 1n })))).toEqual({ value: 0n, errno: 'ENOMEM', signal: '' });
+    expect(nullOf(await answered(() => c.heap.malloc({ target: target(p), size: 2n ** 60n })))).toEqual({ value: 0n, errno: 'ENOMEM', signal: '' });
+    expect(nullOf(await answered(() => c.heap.malloc({ target: target(p), size: 2n ** 64n - 1n })))).toEqual({ value: 0n, errno: 'ENOMEM', signal: '' });
+    expect(nullOf(await answered(() => c.heap.realloc({ target: target(p), ptr: 0n, size: 2n ** 63n })))).toEqual({ value: 0n, errno: 'ENOMEM', signal: '' });
     expect(nullOf(await answered(() => c.heap.calloc({ target: target(p), nmemb: 2n ** 40n, size: 2n ** 40n })))).toEqual({ value: 0n, errno: 'ENOMEM', signal: '' });
     expect(await answered(() => c.vma.syscall({ machine, pid: p, nr: 'mmap', args: [0n, -4096n, 3n, 0x22n], filePath: '', fileSize: 0n }))).toMatchObject({ result: -12n, errno: 'ENOMEM' });
     expect(await answered(() => c.vma.syscall({ machine, pid: p, nr: 'munmap', args: [1n, 4096n], filePath: '', fileSize: 0n }))).toMatchObject({ result: -22n, errno: 'EINVAL' });

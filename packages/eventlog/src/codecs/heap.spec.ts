@@ -164,6 +164,13 @@ describe('heap codec', () => {
     expect([...pb.HeapEvent.encode(heapCodec.toProto(e)).finish()]).toEqual([0x1a, 0x0e, 0x08, 0x01, 0x10, 0x01, 0x18, 0x0a, 0x22, 0x02, 0x0f, 0x01, 0x2a, 0x02, 0x12, 0x00]);
   });
 
+  it('keeps a size past PTRDIFF_MAX (the model\'s 2^63) as -2^63, and reads it back', () => {
+    const e: HeapEvent = { type: 'HeapCallCompleted', pid: 1, tid: 1, call: 'malloc', args: [2 ** 63], result: { kind: 'pointer', value: 0, errno: 12 }, syscalls: [], touches: [] };
+    const p = heapCodec.toProto(e);
+    expect(p.event?.$case === 'heapCallCompleted' && p.event.value.args).toEqual([-(2n ** 63n)]);
+    expectRoundTrip(heapCodec, pb.HeapEvent, e);
+  });
+
   it('refuses the placeholder HeapInitialized and a file mmap in an allocator\'s record', () => {
     expect(() => heapCodec.fromProto({ event: { $case: 'heapInitialized', value: { config: undefined, modelVersion: 1 } } })).toThrow(EventCodecError);
     const e = samples.HeapCallCompleted[0];

@@ -157,11 +157,21 @@ function resultFromProto(m: pb.HeapCallResult | undefined): HeapCallResult {
   }
 }
 
+/**
+ * A call's C arguments as sint64. A size_t of 2^63 (the model's stand-in for every size past
+ * PTRDIFF_MAX, which glibc refuses alike) is stored as C would see it in a signed slot: -2^63.
+ * No other argument comes near it (offsets are within the 47-bit address space, mallopt
+ * values are C ints).
+ */
+const SIZE_PAST_PTRDIFF_MAX = 2 ** 63;
+const argToProto = (a: number): bigint => (a === SIZE_PAST_PTRDIFF_MAX ? -(2n ** 63n) : s64(a, 'args'));
+const argFromProto = (a: bigint): number => (a === -(2n ** 63n) ? SIZE_PAST_PTRDIFF_MAX : num(a, 'args'));
+
 const callCompletedToProto = (e: HeapCallCompleted): pb.HeapCallCompleted => ({
   pid: u32(e.pid, 'pid'),
   tid: u32(e.tid, 'tid'),
   call: callName.to(e.call),
-  args: e.args.map((a) => s64(a, 'args')),
+  args: e.args.map(argToProto),
   result: resultToProto(e.result),
   syscalls: e.syscalls.map(syscallRecordToProto),
   touches: e.touches.map(touchRecordToProto),
@@ -224,7 +234,7 @@ function fromProto(m: Msg): HeapEvent {
         pid: v.pid,
         tid: v.tid,
         call: callName.from(v.call),
-        args: v.args.map((a) => num(a, 'args')),
+        args: v.args.map(argFromProto),
         result: resultFromProto(v.result),
         syscalls: v.syscalls.map(syscallRecordFromProto),
         touches: v.touches.map(touchRecordFromProto),

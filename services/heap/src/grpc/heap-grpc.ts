@@ -29,10 +29,17 @@ function targetOf(t: HeapTarget | undefined): Target {
  * rounded value (which glibc's path through consolidation, sysmalloc and the arena retry would
  * then record with wrong lengths).
  */
+/**
+ * A size_t argument as the model's number. Up to 2^53-1 it is exact. Beyond, no mapping that
+ * large can exist on x86-64 (47-bit user space), so every such request takes the same path in
+ * glibc (bins and top cannot serve it, mmap and brk fail: NULL, ENOMEM) and the model is given
+ * 2^53-1 for it. From PTRDIFF_MAX + 1 (2^63) glibc refuses before looking at the heap
+ * (checked_request2size): the model takes 2^63, a double it holds exactly, for all of those.
+ */
 function size(v: bigint, field: string): number {
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw invalid('heap.SIZE_BEYOND_MODEL', `${field} ${v} is beyond 2^53-1, the largest the model takes exactly (glibc would return NULL with ENOMEM, as the model does for sizes up to that bound that do not fit, e.g. 2^50)`);
-  }
+  if (v < 0n) throw invalid('heap.INVALID_SIZE', `${field} ${v} is negative`);
+  if (v >= 2n ** 63n) return 2 ** 63;
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) return Number.MAX_SAFE_INTEGER;
   return num(v, field, 0);
 }
 

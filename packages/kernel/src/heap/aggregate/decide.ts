@@ -17,7 +17,11 @@ function int(field: string, v: unknown, min: number, max: number): number {
   return v;
 }
 
-const size = (field: string, v: unknown): number => int(field, v, 0, Number.MAX_SAFE_INTEGER);
+/**
+ * A size_t. Exact up to 2^53-1; 2^63 (a double exactly) stands for every value from
+ * PTRDIFF_MAX + 1 up, which glibc refuses alike (checked_request2size).
+ */
+const size = (field: string, v: unknown): number => (v === 2 ** 63 ? v : int(field, v, 0, Number.MAX_SAFE_INTEGER));
 const ptr = (field: string, v: unknown): number => int(field, v, 0, Number.MAX_SAFE_INTEGER);
 const cInt = (field: string, v: unknown): number => int(field, v, -(2 ** 31), 2 ** 31 - 1);
 
