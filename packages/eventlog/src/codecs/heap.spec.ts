@@ -1,6 +1,6 @@
 import { DEFAULT_SYSCTLS, InProcessMachine, type Aggregate, type MachineConfig } from '@mmsim/kernel';
 import { answerOf as framesAnswer, frames, isFramesQuery, queryFrames, totals as framesTotals, type FramesState } from '@mmsim/kernel/frames';
-import { heap, type HeapCallResult, type HeapCommand, type HeapEvent } from '../../../kernel/src/heap/aggregate/index.js';
+import { heap, type HeapCallResult, type HeapCommand, type HeapEvent } from '@mmsim/kernel/heap';
 import { oom } from '@mmsim/kernel/oom';
 import { createVm, type VmState } from '@mmsim/kernel/vm';
 import * as pb from '@mmsim/proto';

@@ -11,7 +11,7 @@ import type {
   HeapTouchRecord,
   Mallinfo2,
   ThpMode,
-} from '../../../kernel/src/heap/aggregate/index.js'; // @mmsim/kernel/heap once packages/kernel/src/heap/index.ts exists
+} from '@mmsim/kernel/heap'; // @mmsim/kernel/heap once packages/kernel/src/heap/index.ts exists
 import * as pb from '@mmsim/proto';
 import { defineEventCodec } from './codec.js';
 import { signal } from './oom.js';
