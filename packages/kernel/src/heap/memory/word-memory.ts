@@ -745,7 +745,9 @@ export class WordMemory {
     this.fills.move(first, n, shift, Math.ceil(keep / PAGE_BYTES));
     for (const p of moved) {
       if ((p.pn - first) * PAGE_BYTES >= keep) continue;
-      const q = new Page(p.pn + shift, p.w, p.shared, p.tracked);
+      // Inside a transaction the old page is restored by rollback(), so it must not share its
+      // words with the moved one (a store into the moved page would show at the old address).
+      const q = new Page(p.pn + shift, this.txOpen ? p.w.slice() : p.w, p.shared, p.tracked);
       q.wGen = p.wGen;
       q.rGen = p.rGen;
       this.setPage(q.pn, q);
