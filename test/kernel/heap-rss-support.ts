@@ -1,19 +1,14 @@
 // For heap-rss*.spec.ts: RSS follows the kernel. A heap program recorded on a real 6.18 machine
-// (test/fixtures/heaptrace prog-*.ht.gz: glibc 2.36 calls, the addresses they returned, and at the end `resident
-// heap_pages=H mmap_pages=M`, counted there with mincore(2) over [heap_base, final brk) and over
-// each live mmapped chunk) is replayed through the services: a process spawned with brk_start =
-// the trace's heap_base, every call made through HeapService, then the resident pages counted
-// from /proc/<pid>/smaps: the [heap] VMA's Rss, and the Rss the anonymous non-heap VMAs gained
-// during the replay (the mmapped chunks; glibc makes no other mapping for one thread).
+// (test/fixtures/heaptrace prog-*.ht.gz: glibc 2.36 calls, the addresses they returned, and at
+// the end `resident heap_pages=H mmap_pages=M`, counted there with mincore(2) over [heap_base,
+// final brk) and over each live mmapped chunk) is replayed through the services: a process
+// spawned with brk_start = the trace's heap_base, every call made through HeapService, then the
+// same count taken the same way, with mincore through VmaService.Syscall, over the break and the
+// mmapped chunks the heap service reports (InspectHeap). It must equal the recording.
 //
-// What can differ, and why: mincore() counts a page resident when it is mapped at all, the shared
-// zero page included (an anonymous page only ever read), while Rss counts only pages the process
-// owns; glibc reads memory it never wrote when realloc() copies a block that was allocated but not
-// written (memcpy from fresh pages). So the model's Rss may be below the recorded mincore counts by
-// such pages, and must never be above them. The heap's addresses are the real ones (brk area).
-// Measured: prog-mixed-1, prog-tuned-8, prog-small-4 match exactly (heap and mmap pages);
-// prog-edge-10's heap has 4119 Rss pages against 4131 recorded: its 12 other pages are mapped to
-// the zero page (vm's mincore-like residentPages() counts 4131 in-process, the recorded figure).
+// Rss (/proc/<pid>/smaps) is read too: it may be below mincore by pages mapped to the shared zero
+// page (an anonymous page only ever read: realloc() copying a block never written), which the
+// kernel's RSS does not count and mincore does; it is never above.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -58,8 +53,12 @@ export interface Outcome {
   readonly brkResultsMatched: number;
   readonly brkResults: number;
   readonly died: string;
+  /** mincore's count (the zero page included), as the trace's `resident` line counts. */
   readonly heapPages: number;
   readonly mmapPages: number;
+  /** /proc/<pid>/smaps Rss (the zero page not counted, as the kernel's RSS does not). */
+  readonly heapRss: number;
+  readonly mmapRss: number;
 }
 
 export async function replayThroughServices(c: MmsimClient, m: MachineRef, name: string): Promise<Outcome> {
@@ -131,9 +130,20 @@ export async function replayThroughServices(c: MmsimClient, m: MachineRef, name:
       }
     }
   }
+  // What heapprog-run measured, the way it measured it: mincore over [heap_base, brk) and over
+  // each mmapped chunk live at exit (the zero page counted, as mincore counts it).
+  const view = JSON.parse((await c.heap.inspectHeap({ target })).viewJson) as { brk: number; mmapped: { mapStart: number; mapEnd: number }[] };
+  const mincore = async (addr: number, length: number): Promise<number> => {
+    if (length <= 0) return 0;
+    const r = await c.vma.syscall({ machine: m, pid, nr: 'mincore', args: [BigInt(addr), BigInt(length)], filePath: '', fileSize: 0n });
+    if (r.result < 0n) throw new Error(`${name}: mincore(0x${addr.toString(16)}, ${length}) = ${r.errno}`);
+    return Number(r.result);
+  };
+  const heapPages = await mincore(trace.heapBase, view.brk - trace.heapBase);
+  let mmapPages = 0;
+  for (const x of view.mmapped) mmapPages += await mincore(x.mapStart, x.mapEnd - x.mapStart);
   const after = smaps(await readText(c, m, `/proc/${pid}/smaps`));
-  const heapPages = after.filter((v) => v.name === '[heap]').reduce((s, v) => s + v.rssKb / 4, 0);
+  const heapRss = after.filter((v) => v.name === '[heap]').reduce((s, v) => s + v.rssKb / 4, 0);
   const anonRss = (vs: SmapsVma[]): number => vs.filter((v) => v.anon && v.name === '').reduce((s, v) => s + v.rssKb / 4, 0);
-  return { trace, calls: i, brkResults, brkResultsMatched, died, heapPages, mmapPages: anonRss(after) - anonRss(before) };
+  return { trace, calls: i, brkResults, brkResultsMatched, died, heapPages, mmapPages, heapRss, mmapRss: anonRss(after) - anonRss(before) };
 }
-

@@ -4,7 +4,7 @@ import type { ServerUnaryCall } from '@grpc/grpc-js';
 import { big, machineOf, num, pidOf, requestId, unary, type GrpcServiceRegistration, type MachineRefLike } from '@mmsim/grpc';
 import { busAsk, type AggregateHost } from '@mmsim/host';
 import { invalid, notFound, SYSCALL_KILLED, type AddrRange } from '@mmsim/kernel';
-import { cgroupMemoryFiles, fileIdByPath, mmOf, taskOf, tasksInOrder, type CapName, type Rlimits, type SpawnSpec, type VmCommand, type VmEvent, type VmState, type VmSyscall } from '@mmsim/kernel/vm';
+import { cgroupMemoryFiles, fileIdByPath, isMapped, mmOf, residentPages, taskOf, tasksInOrder, type CapName, type Rlimits, type SpawnSpec, type VmCommand, type VmEvent, type VmState, type VmSyscall } from '@mmsim/kernel/vm';
 import type { MemcgFigures } from '@mmsim/kernel/frames';
 import type { Bus } from '@mmsim/bus';
 import { VmaServiceService, type Rlimit, type SyscallRequest, type TaskInfo, type VmaServiceServer } from '@mmsim/proto';
@@ -183,6 +183,7 @@ export function vmaGrpc(host: VmaHost, bus: Bus): GrpcServiceRegistration {
       syscall: unary(async (req, call) => {
         const m = existing(host, call, req.machine);
         const pid = pidOf(req.pid);
+        if (req.nr === 'mincore') return mincore(host, m, pid, req.args);
         const rid = requestId(call);
         const fd = req.filePath ? await fileId(host, m, req.filePath, req.fileSize, rid) : -1;
         const r = await host.handle(m, { type: 'Syscall', pid, call: syscallOf(req, fd) }, { requestId: rid });
@@ -275,6 +276,24 @@ export function vmaGrpc(host: VmaHost, bus: Bus): GrpcServiceRegistration {
       }),
   };
   return { definition: VmaServiceService, implementation };
+}
+
+/**
+ * mincore(2), read-only: how many pages of [addr, addr + length) are resident (present, or the
+ * zero page that an anonymous page only ever read maps), the count of set bytes of the vector
+ * the kernel would fill. -ENOMEM when part of the range is not mapped, -EINVAL when addr is not
+ * page-aligned, as the kernel answers. It changes nothing, so it is not logged.
+ */
+function mincore(host: VmaHost, m: MachineRefLike, pid: number, args: readonly bigint[]): { result: bigint; errno: string; killed: boolean } {
+  if (args.length < 2) throw invalid('vma.INVALID_ARGUMENT', `mincore takes 2 arguments (addr, length), got ${args.length}`);
+  const addr = num(args[0], 'mincore addr');
+  const length = num(args[1], 'mincore length');
+  return host.query(m, (s) => {
+    if (!taskOf(s, pid)) throw notFound('vma.NO_SUCH_PID', `no process ${pid}`);
+    if (addr % 4096 !== 0) return { result: -22n, errno: 'EINVAL', killed: false };
+    for (let a = addr; a < addr + length; a += 4096) if (!isMapped(s, pid, a)) return { result: -12n, errno: 'ENOMEM', killed: false };
+    return { result: BigInt(residentPages(s, pid, addr, length)), errno: '', killed: false };
+  });
 }
 
 function limitValue(file: string, value: string): number {

@@ -94,7 +94,10 @@ export interface KillResponse {
 export interface SyscallRequest {
   machine: MachineRef | undefined;
   pid: number;
-  /** "brk", "mmap", "munmap", "mprotect", "mremap", "madvise", "mlock", "munlock". */
+  /**
+   * "brk", "mmap", "munmap", "mprotect", "mremap", "madvise", "mlock", "munlock", and
+   * "mincore" (read-only: the result is the number of resident pages in [addr, addr+length)).
+   */
   nr: string;
   /** The arguments in the system call's order (addresses and lengths in bytes). */
   args: bigint[];
