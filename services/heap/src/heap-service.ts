@@ -13,6 +13,9 @@ import { processEnded } from './results.js';
 
 export type HeapHost = AggregateHost<HeapCommand, HeapEvent, HeapState>;
 
+const SIGABRT = 6;
+const SIGSEGV = 11;
+
 export interface HeapServiceOptions {
   readonly log: EventLog;
   readonly bus: Bus;
@@ -48,11 +51,12 @@ export interface HeapService {
 }
 
 export function createHeapService(opts: HeapServiceOptions): HeapService {
+  const ask = busAsk(opts.bus, { timeoutMs: opts.askTimeoutMs ?? 30_000 });
   const host = createAggregateHost<HeapCommand, HeapEvent, HeapState>({
     aggregate: heap,
     codec: eventCodecs.heap as AnyEventCodec<HeapEvent>,
     log: opts.log,
-    ask: busAsk(opts.bus, { timeoutMs: opts.askTimeoutMs ?? 30_000 }),
+    ask,
     logger: opts.logger,
   });
   const subs: Subscription[] = [];
@@ -80,7 +84,15 @@ export function createHeapService(opts: HeapServiceOptions): HeapService {
     const r = await host.handle(m, command, { requestId: rid });
     const result = r.answer as HeapCallResult | undefined;
     if (processEnded(result) && host.query(m, (s) => s.procs.has(command.pid))) {
-      await host.handle(m, { type: 'ForgetProcess', pid: command.pid, reason: result!.kind }, { requestId: rid === '' ? '' : `${rid}.forget` });
+      // glibc's abort() (or a fault in the allocator) ends the process in the kernel too: its
+      // memory goes back. A SIGKILL came from vma already; a hung process spins on, still alive.
+      const signal = result!.kind === 'aborted' ? SIGABRT : result!.kind === 'crashed' ? SIGSEGV : 0;
+      let position = r.position;
+      if (signal) {
+        const reply = await ask('vma', { type: 'Exit', pid: command.pid, signal }, { machine: m, requestId: rid === '' ? '' : `${rid}.exit`, parentSeq: 0, simTimeNs: r.simTimeNs, position: r.position });
+        position = reply.position ?? position;
+      }
+      await host.handle(m, { type: 'ForgetProcess', pid: command.pid, reason: result!.kind }, { requestId: rid === '' ? '' : `${rid}.forget`, position });
     }
     return result;
   };

@@ -81,7 +81,7 @@ function* run(ctx: Ctx, cmd: VmCommand): Step<void> {
       decideCloneThread(ctx, cmd.pid);
       return;
     case 'Exit':
-      return yield* decideExit(ctx, cmd.pid, cmd.code ?? 0);
+      return yield* decideExit(ctx, cmd.pid, cmd.code ?? 0, cmd.signal ?? 0);
     case 'Kill':
       return yield* decideKill(ctx, cmd.pid);
     case 'Wait':

@@ -248,10 +248,12 @@ function mustKillable(ctx: Ctx, pid: number): Task {
   return t;
 }
 
-export function* decideExit(ctx: Ctx, pid: number, code: number): Step<void> {
+/** exit_group(code), or death by a signal the process raised itself (abort(): SIGABRT). */
+export function* decideExit(ctx: Ctx, pid: number, code: number, signal = 0): Step<void> {
   mustKillable(ctx, pid);
   checkRange('code', code, 0, 255);
-  yield* exitGroup(ctx, pid, code, 0, false);
+  checkRange('signal', signal, 0, 64);
+  yield* exitGroup(ctx, pid, signal ? 0 : code, signal, false);
 }
 
 /** SIGKILL: the thread group, and every process sharing its mm. */

@@ -224,7 +224,7 @@ export type VmCommand = Answered &
     | ({ readonly type: 'Spawn' } & SpawnSpec)
     | { readonly type: 'Fork'; readonly pid: number; readonly shareVm?: boolean }
     | { readonly type: 'CloneThread'; readonly pid: number }
-    | { readonly type: 'Exit'; readonly pid: number; readonly code?: number }
+    | { readonly type: 'Exit'; readonly pid: number; readonly code?: number; /** Died of this signal instead (SIGABRT 6 from glibc's abort(), SIGSEGV 11). */ readonly signal?: number }
     | { readonly type: 'Kill'; readonly pid: number }
     | { readonly type: 'Wait'; readonly pid: number }
     | { readonly type: 'Syscall'; readonly pid: number; readonly call: VmSyscall }
