@@ -180,6 +180,10 @@ export class HeapProcess {
   /** The current thread's tcache (a copy of its table entry, for the hot path). */
   tcache = 0;
 
+  /** The halves of the pointer malloc/arena-state.ts loadRevealed() last revealed. */
+  revealedLo = 0;
+  revealedHi = 0;
+
   get threadArena(): number {
     return this.g[T_BASE + this.g[G.Current] * T_STRIDE + 1];
   }

@@ -23,6 +23,7 @@ import {
   posixMemalign,
   threadExit,
 } from './malloc/api.js';
+import { freeFast, mallocFast } from './malloc/fast-paths.js';
 import type { Mallinfo2 } from './malloc/stats.js';
 import { SegvError } from './memory/word-memory.js';
 import { HeapProcess, MallocAbort, MallocHang, type HeapProcessConfig } from './process.js';
@@ -92,6 +93,11 @@ export class Ptmalloc {
   }
 
   malloc(tid: number, size: number): number {
+    if (tid === this.lastTid && this.heap.dead === null) {
+      // the same thread as the last call: the tcache hit needs nothing else (malloc/fast-paths.ts)
+      const r = mallocFast(this.heap, size);
+      if (r >= 0) return r;
+    }
     this.enter(tid);
     try {
       const r = libcMalloc(this.heap, this.tunables, size);
@@ -103,6 +109,7 @@ export class Ptmalloc {
   }
 
   free(tid: number, ptr: number): void {
+    if (tid === this.lastTid && this.heap.dead === null && ptr !== 0 && freeFast(this.heap, ptr)) return;
     this.enter(tid);
     try {
       libcFree(this.heap, ptr);

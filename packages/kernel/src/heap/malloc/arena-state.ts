@@ -161,22 +161,22 @@ export function storeProtected(h: HeapProcess, pos: number, ptr: number): void {
 
 /**
  * REVEAL_PTR(*pos). A result above 2^53 (a link the program overwrote) comes back inexact but
- * with its low 32 bits in `revealedLo`, which is what the alignment checks look at.
+ * with its low 32 bits in `h.revealedLo`, which is what the alignment checks look at. (The
+ * halves are kept on the process, not in module variables: a module variable holding a
+ * number above 2^31 costs an allocation per store.)
  */
-export let revealedLo = 0;
-export let revealedHi = 0;
 export function loadRevealed(h: HeapProcess, pos: number): number {
   const s = Math.floor(pos / 4096);
   const m = h.mem;
   m.rdPair(pos);
   const lo = (m.lo ^ (s >>> 0)) >>> 0;
   const hi = (m.hi ^ (Math.floor(s / 4294967296) >>> 0)) >>> 0;
-  revealedLo = lo;
-  revealedHi = hi;
+  h.revealedLo = lo;
+  h.revealedHi = hi;
   return lo + hi * 4294967296;
 }
 
 /** Stores the pointer loadRevealed() last returned, exactly (it may be a corrupted one). */
 export function storeRevealed(h: HeapProcess, addr: number): void {
-  h.mem.wrHalves(addr, revealedLo, revealedHi);
+  h.mem.wrHalves(addr, h.revealedLo, h.revealedHi);
 }

@@ -22,7 +22,6 @@ import {
   loadRevealed,
   malloc_printerr,
   prevSize,
-  revealedLo,
   setBk,
   setBkNextsize,
   setFd,
@@ -76,7 +75,7 @@ export function intFree(h: HeapProcess, av: number, p: number, haveLock: boolean
         if ((tmpLo & 15) !== 0) malloc_printerr('free(): unaligned chunk detected in tcache 2');
         if (tmp === e) malloc_printerr('free(): double free detected in tcache 2');
         tmp = loadRevealed(h, tmp);
-        tmpLo = revealedLo;
+        tmpLo = h.revealedLo;
       }
     }
     const count = tcacheCount(h, tc, tcIdx);
@@ -174,7 +173,7 @@ export function mallocConsolidate(h: HeapProcess, av: number): void {
       if ((pLo & 15) !== 0) malloc_printerr('malloc_consolidate(): unaligned fastbin chunk detected');
       if (fastbinIndex(h.chunksize(p)) !== i) malloc_printerr('malloc_consolidate(): invalid chunk size');
       const nextp = loadRevealed(h, p + 16);
-      const nextpLo = revealedLo;
+      const nextpLo = h.revealedLo;
       let size = h.chunksize(p);
       const nextchunk = p + size;
       const nextsize = h.chunksize(nextchunk);

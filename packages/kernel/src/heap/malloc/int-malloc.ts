@@ -29,7 +29,6 @@ import {
   malloc_printerr,
   markBin,
   prevSize,
-  revealedLo,
   storeRevealed,
   setBinmapWord,
   setBk,
@@ -79,7 +78,7 @@ export function intMalloc(h: HeapProcess, av: number, bytes: number): number {
     if (victim !== 0) {
       if ((m.rdLo(fb) & 15) !== 0) malloc_printerr('malloc(): unaligned fastbin chunk detected 2');
       const next = loadRevealed(h, victim + 16);
-      if (!h.singleThread && next !== 0 && (revealedLo & 15) !== 0) malloc_printerr('malloc(): unaligned fastbin chunk detected');
+      if (!h.singleThread && next !== 0 && (h.revealedLo & 15) !== 0) malloc_printerr('malloc(): unaligned fastbin chunk detected');
       storeRevealed(h, fb);
       if (fastbinIndex(h.chunksize(victim)) !== idx) malloc_printerr('malloc(): memory corruption (fast)');
       const tcIdx = csize2tidx(nb);
@@ -88,7 +87,7 @@ export function intMalloc(h: HeapProcess, av: number, bytes: number): number {
         while (tcacheCount(h, tc, tcIdx) < h.g[G.TcacheCount] && (tcVictim = m.rd(fb)) !== 0) {
           if ((m.rdLo(fb) & 15) !== 0) malloc_printerr('malloc(): unaligned fastbin chunk detected 3');
           const n2 = loadRevealed(h, tcVictim + 16);
-          if (!h.singleThread && n2 !== 0 && (revealedLo & 15) !== 0) malloc_printerr('malloc(): unaligned fastbin chunk detected');
+          if (!h.singleThread && n2 !== 0 && (h.revealedLo & 15) !== 0) malloc_printerr('malloc(): unaligned fastbin chunk detected');
           storeRevealed(h, fb);
           tcachePut(h, tcVictim, tcIdx);
         }

@@ -2,7 +2,7 @@
 // __malloc_stats().
 import { binIndex, MALLOC_CHUNK_SIZEOF, NBINS, NFASTBINS, PAGESIZE } from '../constants.js';
 import { G, MAIN_ARENA, MallocHang, type HeapProcess } from '../process.js';
-import { arenaNext, binAt, bk, fastbinAddr, loadRevealed, malloc_printerr, revealedLo, systemMem, top } from './arena-state.js';
+import { arenaNext, binAt, bk, fastbinAddr, loadRevealed, malloc_printerr, systemMem, top } from './arena-state.js';
 import { mallocConsolidate } from './int-free.js';
 import { systrim } from './sysmalloc.js';
 
@@ -83,7 +83,7 @@ export function intMallinfo(h: HeapProcess, av: number, m: Mallinfo2): void {
       ++nfastblocks;
       fastavail += h.chunksize(p);
       p = loadRevealed(h, p + 16);
-      pLo = revealedLo;
+      pLo = h.revealedLo;
     }
   }
   avail += fastavail;

@@ -7,7 +7,8 @@
 // above 2^53 (tcache_key, a program's 0xa5 fill) are kept exactly.
 //
 // Three tiers, fastest first:
-//  - the brk heap is one flat Uint32Array over [start of the break's first page, break);
+//  - the brk heap is one flat Uint32Array over [start of the break's first page, break), grown
+//    by doubling (the copies add up to less than the final size);
 //  - libc's data page (main_arena) is one more array, whose touches are nobody's business;
 //  - every other page (mmapped chunks, thread arenas' heaps) sits in a map, created on the
 //    first store; an absent page reads as zero. A page the program filled with one byte
@@ -32,12 +33,6 @@ const CACHE_SLOTS = 256;
 const TWO32 = 4294967296;
 /** The state-hash key of the fill extents (page keys are -(pn + 1), block keys >= 0). */
 const FILLS_KEY = -(2 ** 52);
-/** The flat tier is kept in 1 MiB segments (absent until stored to), so the heap grows without copies. */
-const SEG_BYTES = 1 << 20;
-const SEG_MASK = SEG_BYTES - 1;
-const U32_PER_SEG = SEG_BYTES / 4;
-/** Read-only zeros for an absent segment. */
-const ZERO_SEG = new Uint32Array(U32_PER_SEG);
 /** The flat tier covers at most this much of the brk heap; beyond, pages go to the map. */
 const FLAT_MAX = 2 ** 30;
 
@@ -69,21 +64,25 @@ class Page {
 type JournalEntry =
   | { readonly t: 'flat'; readonly blk: number; readonly data: Uint32Array }
   | { readonly t: 'flatLen'; readonly len: number }
-  | { readonly t: 'seg'; readonly k: number; readonly data: Uint32Array }
+  | { readonly t: 'flatRange'; readonly at: number; readonly data: Uint32Array }
   | { readonly t: 'libc'; readonly blk: number; readonly data: Uint32Array }
   | { readonly t: 'page'; readonly pn: number; readonly old: Page | undefined };
 
 export class WordMemory {
-  // tier 1: the brk heap
-  private hb = 0;
-  private hlen = 0;
-  private readonly hs: (Uint32Array | undefined)[] = [];
+  // tier 1: the brk heap. The fast paths of malloc/fast-paths.ts read these five fields (and
+  // nothing else does from outside): a word at flat offset off may be loaded with no more ado
+  // when hrGen[off >>> 12] === gen, and stored when hbGen[off >>> 9] === gen.
+  /** The address of flat[0]. */
+  hb = 0;
+  /** Bytes of the brk heap in the flat tier; flat[] beyond holds zeros. */
+  hlen = 0;
+  flat = new Uint32Array(0);
   /** per page: the generation whose first store queued a touch */
   private hwGen = new Int32Array(0);
-  /** per page: the generation whose first load queued a touch */
-  private hrGen = new Int32Array(0);
-  /** per block: the generation whose first store prepared it (journal, dirty) */
-  private hbGen = new Int32Array(0);
+  /** per page: the generation whose first load was accounted (touch queued unless stored to) */
+  hrGen = new Int32Array(0);
+  /** per block: the generation whose first store prepared it (page touch, journal, dirty) */
+  hbGen = new Int32Array(0);
   private hTx = new Int32Array(0);
   private hDirty = new Uint8Array(0);
 
@@ -113,7 +112,8 @@ export class WordMemory {
   persistTouches = false;
 
   // touches since the last flush
-  private gen = 1;
+  /** The current generation: a new one at every flush (unless persistTouches), transaction and digest. */
+  gen = 1;
   private pendingW = new Float64Array(64);
   private nW = 0;
   private pendingR = new Float64Array(64);
@@ -165,6 +165,9 @@ export class WordMemory {
     const pages = Math.ceil(len / PAGE_BYTES);
     if (pages <= this.hwGen.length) return;
     const cap = Math.max(pages, this.hwGen.length * 2, 16);
+    const w = new Uint32Array(cap * U32_PER_PAGE);
+    w.set(this.flat);
+    this.flat = w;
     const g = new Int32Array(cap);
     g.set(this.hwGen);
     this.hwGen = g;
@@ -182,40 +185,20 @@ export class WordMemory {
     this.hDirty = d;
   }
 
-  private segW(off: number): Uint32Array {
-    const k = off >>> 20;
-    let seg = this.hs[k];
-    if (seg === undefined) {
-      seg = new Uint32Array(U32_PER_SEG);
-      this.hs[k] = seg;
-    }
-    return seg;
-  }
-
   /** Zeroes bytes [from, to) of the flat tier (page-aligned), journaling first. */
   private zeroFlat(from: number, to: number): void {
     // the pages are gone: their next load or store is reported again
     this.hwGen.fill(0, from / PAGE_BYTES, to / PAGE_BYTES);
     this.hrGen.fill(0, from / PAGE_BYTES, to / PAGE_BYTES);
     this.hbGen.fill(0, from / BLOCK_BYTES, to / BLOCK_BYTES);
-    let a = from;
-    while (a < to) {
-      const k = a >>> 20;
-      const segStart = k * SEG_BYTES;
-      const e = Math.min(to, segStart + SEG_BYTES);
-      const seg = this.hs[k];
-      if (seg !== undefined) {
-        if (a === segStart && e === segStart + SEG_BYTES) {
-          this.markBlocksDirty(a, e);
-          if (this.txOpen) this.journal.push({ t: 'seg', k, data: seg });
-          this.hs[k] = undefined;
-        } else {
-          this.prepareBlocks(a, e);
-          seg.fill(0, (a - segStart) >>> 2, (e - segStart) >>> 2);
-        }
-      }
-      a = e;
+    if (from >= to) return;
+    this.markBlocksDirty(from, to);
+    if (this.txOpen) {
+      // one copy of the range; its blocks need no copy of their own in this transaction
+      this.journal.push({ t: 'flatRange', at: from >>> 2, data: this.flat.slice(from >>> 2, to >>> 2) });
+      this.hTx.fill(this.txNo, from / BLOCK_BYTES, to / BLOCK_BYTES);
     }
+    this.flat.fill(0, from >>> 2, to >>> 2);
   }
 
   private markBlocksDirty(from: number, to: number): void {
@@ -241,10 +224,8 @@ export class WordMemory {
     }
     if (this.txOpen && this.hTx[b] !== this.txNo) {
       this.hTx[b] = this.txNo;
-      const off = b * BLOCK_BYTES;
-      const seg = this.hs[off >>> 20];
-      const i = (off & SEG_MASK) >>> 2;
-      this.journal.push({ t: 'flat', blk: b, data: seg === undefined ? new Uint32Array(U32_PER_BLOCK) : seg.slice(i, i + U32_PER_BLOCK) });
+      const i = b * U32_PER_BLOCK;
+      this.journal.push({ t: 'flat', blk: b, data: this.flat.slice(i, i + U32_PER_BLOCK) });
     }
   }
 
@@ -397,22 +378,18 @@ export class WordMemory {
     return p;
   }
 
-  /** The uint32 array holding addr for a load, and its index; undefined when it reads as zero. */
+  /**
+   * The uint32 array holding addr (libc's page or the map tier, not the flat tier) for a load,
+   * and its index in this.vi; undefined when it reads as zero.
+   */
   private rview(addr: number): Uint32Array | undefined {
-    const off = addr - this.hb;
-    if (off >= 0 && off < this.hlen) {
-      const pg = off >>> 12;
-      if (this.hrGen[pg] !== this.gen) this.hRead(pg);
-      this.vi = (off & SEG_MASK) >>> 2;
-      return this.hs[off >>> 20] ?? ZERO_SEG;
-    }
     const lo = addr - this.lb;
     if (lo >= 0 && lo < PAGE_BYTES) {
       this.vi = lo >>> 2;
       return this.lw;
     }
     const p = this.rpage(addr);
-    this.vi = (addr % PAGE_BYTES) >>> 2;
+    this.vi = (addr & (PAGE_BYTES - 1)) >>> 2;
     if (p !== undefined) return p.w;
     return this.fillView(addr);
   }
@@ -424,15 +401,8 @@ export class WordMemory {
     return byte > 0 ? this.fillPage(byte) : undefined;
   }
 
-  /** The uint32 array holding addr for a store, and its index (in this.vi). */
+  /** The uint32 array holding addr (not in the flat tier) for a store, and its index (in this.vi). */
   private wview(addr: number): Uint32Array {
-    const off = addr - this.hb;
-    if (off >= 0 && off < this.hlen) {
-      const b = off >>> 9;
-      if (this.hbGen[b] !== this.gen) this.hWrite(b);
-      this.vi = (off & SEG_MASK) >>> 2;
-      return this.hs[off >>> 20] ?? this.segW(off);
-    }
     const lo = addr - this.lb;
     if (lo >= 0 && lo < PAGE_BYTES) {
       const b = lo >>> 9;
@@ -441,7 +411,7 @@ export class WordMemory {
       return this.lw;
     }
     const p = this.wpage(addr);
-    this.vi = (addr % PAGE_BYTES) >>> 2;
+    this.vi = (addr & (PAGE_BYTES - 1)) >>> 2;
     return p.w;
   }
 
@@ -449,18 +419,27 @@ export class WordMemory {
   private vi = 0;
 
   // ------------------------------------------------------------------ loads and stores
+  //
+  // Each has the flat tier's case first and libc's page (main_arena: the bins) second, inline;
+  // the map tier is out of line.
 
   /** The 64-bit word at addr (8-aligned) as a number: exact below 2^53. */
   rd(addr: number): number {
-    const off = addr - this.hb;
+    let off = addr - this.hb;
     if (off >= 0 && off < this.hlen) {
-      const pg = off >>> 12;
-      if (this.hrGen[pg] !== this.gen) this.hRead(pg);
-      const seg = this.hs[off >>> 20];
-      if (seg === undefined) return 0;
-      const i = (off & SEG_MASK) >>> 2;
-      return seg[i] + seg[i + 1] * TWO32;
+      if (this.hrGen[off >>> 12] !== this.gen) this.hRead(off >>> 12);
+      const i = off >>> 2;
+      return this.flat[i] + this.flat[i + 1] * TWO32;
     }
+    off = addr - this.lb;
+    if (off >= 0 && off < PAGE_BYTES) {
+      const i = off >>> 2;
+      return this.lw[i] + this.lw[i + 1] * TWO32;
+    }
+    return this.rdMap(addr);
+  }
+
+  private rdMap(addr: number): number {
     const w = this.rview(addr);
     if (w === undefined) return 0;
     const i = this.vi;
@@ -468,24 +447,45 @@ export class WordMemory {
   }
 
   rdLo(addr: number): number {
-    const off = addr - this.hb;
+    let off = addr - this.hb;
     if (off >= 0 && off < this.hlen) {
-      const pg = off >>> 12;
-      if (this.hrGen[pg] !== this.gen) this.hRead(pg);
-      const seg = this.hs[off >>> 20];
-      return seg === undefined ? 0 : seg[(off & SEG_MASK) >>> 2];
+      if (this.hrGen[off >>> 12] !== this.gen) this.hRead(off >>> 12);
+      return this.flat[off >>> 2];
     }
-    const w = this.rview(addr);
-    return w === undefined ? 0 : w[this.vi];
+    off = addr - this.lb;
+    if (off >= 0 && off < PAGE_BYTES) return this.lw[off >>> 2];
+    return this.rd32Map(addr);
   }
 
   rdHi(addr: number): number {
+    let off = addr - this.hb;
+    if (off >= 0 && off < this.hlen) {
+      if (this.hrGen[off >>> 12] !== this.gen) this.hRead(off >>> 12);
+      return this.flat[(off >>> 2) + 1];
+    }
+    off = addr - this.lb;
+    if (off >= 0 && off < PAGE_BYTES) return this.lw[(off >>> 2) + 1];
     const w = this.rview(addr);
     return w === undefined ? 0 : w[this.vi + 1];
   }
 
   /** The halves of the word at addr, in `lo` and `hi` (one lookup for both). */
   rdPair(addr: number): void {
+    let off = addr - this.hb;
+    if (off >= 0 && off < this.hlen) {
+      if (this.hrGen[off >>> 12] !== this.gen) this.hRead(off >>> 12);
+      const i = off >>> 2;
+      this.lo = this.flat[i];
+      this.hi = this.flat[i + 1];
+      return;
+    }
+    off = addr - this.lb;
+    if (off >= 0 && off < PAGE_BYTES) {
+      const i = off >>> 2;
+      this.lo = this.lw[i];
+      this.hi = this.lw[i + 1];
+      return;
+    }
     const w = this.rview(addr);
     if (w === undefined) {
       this.lo = 0;
@@ -495,29 +495,33 @@ export class WordMemory {
       this.hi = w[this.vi + 1];
     }
   }
+
   /** Set by rdPair. */
   lo = 0;
   hi = 0;
 
   /** Stores a non-negative integer below 2^53. */
   wr(addr: number, v: number): void {
-    const off = addr - this.hb;
-    if (off >= 0 && off < this.hlen) {
-      const b = off >>> 9;
-      if (this.hbGen[b] !== this.gen) this.hWrite(b);
-      const seg = this.hs[off >>> 20] ?? this.segW(off);
-      const i = (off & SEG_MASK) >>> 2;
-      seg[i] = v >>> 0;
-      seg[i + 1] = (v / TWO32) >>> 0;
-      return;
-    }
-    const w = this.wview(addr);
-    const i = this.vi;
-    w[i] = v >>> 0;
-    w[i + 1] = (v / TWO32) >>> 0;
+    this.wrHalves(addr, v >>> 0, (v / TWO32) >>> 0);
   }
 
   wrHalves(addr: number, lo: number, hi: number): void {
+    let off = addr - this.hb;
+    if (off >= 0 && off < this.hlen) {
+      if (this.hbGen[off >>> 9] !== this.gen) this.hWrite(off >>> 9);
+      const i = off >>> 2;
+      this.flat[i] = lo;
+      this.flat[i + 1] = hi;
+      return;
+    }
+    off = addr - this.lb;
+    if (off >= 0 && off < PAGE_BYTES) {
+      if (this.lbGen[off >>> 9] !== this.gen) this.lWrite(off >>> 9);
+      const i = off >>> 2;
+      this.lw[i] = lo;
+      this.lw[i + 1] = hi;
+      return;
+    }
     const w = this.wview(addr);
     const i = this.vi;
     w[i] = lo;
@@ -526,28 +530,51 @@ export class WordMemory {
 
   /** 32-bit load at a 4-aligned address. */
   rd32(addr: number): number {
+    return this.rdLo(addr);
+  }
+
+  private rd32Map(addr: number): number {
     const w = this.rview(addr);
     return w === undefined ? 0 : w[this.vi];
   }
 
   wr32(addr: number, v: number): void {
+    let off = addr - this.hb;
+    if (off >= 0 && off < this.hlen) {
+      if (this.hbGen[off >>> 9] !== this.gen) this.hWrite(off >>> 9);
+      this.flat[off >>> 2] = v;
+      return;
+    }
+    off = addr - this.lb;
+    if (off >= 0 && off < PAGE_BYTES) {
+      if (this.lbGen[off >>> 9] !== this.gen) this.lWrite(off >>> 9);
+      this.lw[off >>> 2] = v;
+      return;
+    }
     const w = this.wview(addr);
-    w[this.vi] = v >>> 0;
+    w[this.vi] = v;
   }
 
   /** 16-bit load at a 2-aligned address. */
   rd16(addr: number): number {
-    const w = this.rview(addr);
-    if (w === undefined) return 0;
-    const x = w[this.vi];
+    const x = this.rdLo(addr);
     return (addr & 2) === 0 ? x & 0xffff : x >>> 16;
   }
 
   wr16(addr: number, v: number): void {
-    const w = this.wview(addr);
-    const i = this.vi;
+    let w: Uint32Array;
+    let i: number;
+    const off = addr - this.hb;
+    if (off >= 0 && off < this.hlen) {
+      if (this.hbGen[off >>> 9] !== this.gen) this.hWrite(off >>> 9);
+      w = this.flat;
+      i = off >>> 2;
+    } else {
+      w = this.wview(addr);
+      i = this.vi;
+    }
     const x = w[i];
-    w[i] = (addr & 2) === 0 ? ((x & 0xffff0000) | (v & 0xffff)) >>> 0 : ((x & 0xffff) | ((v & 0xffff) << 16)) >>> 0;
+    w[i] = (addr & 2) === 0 ? (x & 0xffff0000) | (v & 0xffff) : (x & 0xffff) | ((v & 0xffff) << 16);
   }
 
   // ------------------------------------------------------------------ inspection (no touches)
@@ -555,8 +582,8 @@ export class WordMemory {
   private peekView(addr: number): Uint32Array | undefined {
     const off = addr - this.hb;
     if (off >= 0 && off < this.hlen) {
-      this.vi = (off & SEG_MASK) >>> 2;
-      return this.hs[off >>> 20];
+      this.vi = off >>> 2;
+      return this.flat;
     }
     const lo = addr - this.lb;
     if (lo >= 0 && lo < PAGE_BYTES) {
@@ -564,7 +591,7 @@ export class WordMemory {
       return this.lw;
     }
     const p = this.pages.get(Math.floor(addr / PAGE_BYTES));
-    this.vi = (addr % PAGE_BYTES) >>> 2;
+    this.vi = (addr & (PAGE_BYTES - 1)) >>> 2;
     return p === undefined ? this.fillView(addr) : p.w;
   }
 
@@ -617,7 +644,7 @@ export class WordMemory {
       if (off >= 0 && off < this.hlen) {
         this.prepareBlocks(off, segEnd - this.hb);
         const pageOff = off - (a - pageStart);
-        fillBytes(this.segW(off), pageOff & SEG_MASK, a - pageStart, segEnd - pageStart, byte);
+        fillBytes(this.flat, pageOff, a - pageStart, segEnd - pageStart, byte);
       } else if (a - this.lb >= 0 && a - this.lb < PAGE_BYTES) {
         for (let b = 0; b < 8; b++) this.lWrite(b);
         fillBytes(this.lw, 0, a - pageStart, segEnd - pageStart, byte);
@@ -654,8 +681,8 @@ export class WordMemory {
   private bulkSrc(addr: number): Uint32Array | undefined {
     const off = addr - this.hb;
     if (off >= 0 && off < this.hlen) {
-      this.vi = (off & SEG_MASK) >>> 2;
-      return this.hs[off >>> 20];
+      this.vi = off >>> 2;
+      return this.flat;
     }
     const lo = addr - this.lb;
     if (lo >= 0 && lo < PAGE_BYTES) {
@@ -665,7 +692,7 @@ export class WordMemory {
     const pn = Math.floor(addr / PAGE_BYTES);
     const p = this.lookup(pn);
     if (p === undefined && this.map.mappingKind(addr, false) === 0) throw new SegvError(addr);
-    this.vi = (addr % PAGE_BYTES) >>> 2;
+    this.vi = (addr & (PAGE_BYTES - 1)) >>> 2;
     return p === undefined ? this.fillView(addr) : p.w;
   }
 
@@ -674,8 +701,8 @@ export class WordMemory {
     const off = addr - this.hb;
     if (off >= 0 && off < this.hlen) {
       this.prepareBlocks(off, off + n);
-      this.vi = (off & SEG_MASK) >>> 2;
-      return this.segW(off);
+      this.vi = off >>> 2;
+      return this.flat;
     }
     const lo = addr - this.lb;
     if (lo >= 0 && lo < PAGE_BYTES) {
@@ -684,7 +711,7 @@ export class WordMemory {
       return this.lw;
     }
     const p = this.writable(Math.floor(addr / PAGE_BYTES), addr);
-    this.vi = (addr % PAGE_BYTES) >>> 2;
+    this.vi = (addr & (PAGE_BYTES - 1)) >>> 2;
     return p.w;
   }
 
@@ -697,7 +724,7 @@ export class WordMemory {
     while (done < len) {
       const s = src + done;
       const d = dst + done;
-      const n = Math.min(len - done, PAGE_BYTES - (s % PAGE_BYTES), PAGE_BYTES - (d % PAGE_BYTES));
+      const n = Math.min(len - done, PAGE_BYTES - (s & (PAGE_BYTES - 1)), PAGE_BYTES - (d & (PAGE_BYTES - 1)));
       const sw = this.bulkSrc(s);
       const si = this.vi;
       const dpn = Math.floor(d / PAGE_BYTES);
@@ -812,14 +839,15 @@ export class WordMemory {
       const e = j[i];
       switch (e.t) {
         case 'flat':
-          this.segW(e.blk * BLOCK_BYTES).set(e.data, ((e.blk * BLOCK_BYTES) & SEG_MASK) >>> 2);
+          this.flat.set(e.data, e.blk * U32_PER_BLOCK);
           if (this.hDirty[e.blk] === 0) {
             this.hDirty[e.blk] = 1;
             this.dirtyPages.push(this.hb / BLOCK_BYTES + e.blk);
           }
           break;
-        case 'seg':
-          this.hs[e.k] = e.data;
+        case 'flatRange':
+          this.flat.set(e.data, e.at);
+          this.markBlocksDirty(e.at * 4, (e.at + e.data.length) * 4);
           break;
         case 'flatLen':
           if (e.len > this.hlen) this.ensureFlat(e.len);
@@ -870,10 +898,11 @@ export class WordMemory {
       let h = 0;
       if (key >= 0) {
         const b = key - hbBlk;
-        if (b < 0 || b * BLOCK_BYTES >= this.hlen) continue;
+        if (b < 0 || b >= this.hDirty.length) continue;
         this.hDirty[b] = 0;
-        const seg = this.hs[(b * BLOCK_BYTES) >>> 20];
-        h = seg === undefined ? 0 : hashWords(seg, ((b * BLOCK_BYTES) & SEG_MASK) >>> 2, U32_PER_BLOCK);
+        // a block beyond the break holds zeros (digest 0) until the break grows over it again
+        if (b * BLOCK_BYTES >= this.hlen) continue;
+        h = hashWords(this.flat, b * U32_PER_BLOCK, U32_PER_BLOCK);
       } else {
         const pn = -key - 1;
         if (pn === lbPn) {

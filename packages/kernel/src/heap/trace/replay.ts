@@ -8,7 +8,7 @@
 // (prepareReplay), so the replay loop itself only indexes arrays.
 import { isProcessDeath, Ptmalloc, type MemalignVariant } from '../ptmalloc.js';
 import { LocalSys } from './local-sys.js';
-import { emptyCalls, Op, pushCall, returnsPointer, type ParsedTrace, type TraceCalls } from './types.js';
+import { Op, returnsPointer, type ParsedTrace, type TraceCalls } from './types.js';
 
 export interface ReplayOptions {
   /** The process environment (MALLOC_*_, GLIBC_TUNABLES). */
@@ -98,67 +98,84 @@ export function replayTrace(input: ParsedTrace | PreparedReplay, options: Replay
   );
   const slotPtr = new Float64Array(prep.slots);
   const live = new Uint8Array(prep.slots);
-  const out: TraceCalls = emptyCalls(t.length + 1);
-  const { argSlot, resSlot } = prep;
+  const { argSlot, resSlot, lastOfThread } = prep;
+  // The simulator's trace has the same calls: its columns start as copies, and the loop fills
+  // in our pointer arguments and results.
+  const n = t.length;
+  const out: TraceCalls = {
+    length: n,
+    op: t.op.slice(0, n),
+    tid: t.tid.slice(0, n),
+    a: t.a.slice(0, n),
+    b: t.b.slice(0, n),
+    c: t.c.slice(0, n),
+    result: new Float64Array(n).fill(NaN),
+  };
+  const op = t.op, tidOf = t.tid, argA = t.a, argB = t.b, argC = t.c, outA = out.a, result = out.result;
   let died: ReplayResult['died'] = null;
   const exitThreads = options.exitThreadsAfterLastCall ?? true;
   let i = 0;
   try {
-    for (; i < t.length; i++) {
-      const op = t.op[i];
-      const tid = t.tid[i];
+    for (; i < n; i++) {
+      const tid = tidOf[i];
       const as = argSlot[i];
-      const ptrArg = as >= 0 ? slotPtr[as] : t.a[i];
       let r = NaN;
-      let a = t.a[i];
-      switch (op) {
+      switch (op[i]) {
         case Op.Malloc:
-          r = pm.malloc(tid, a);
+          r = pm.malloc(tid, argA[i]);
           break;
-        case Op.Free:
-          pm.free(tid, ptrArg);
-          a = ptrArg;
+        case Op.Free: {
+          const ptr = as >= 0 ? slotPtr[as] : argA[i];
+          pm.free(tid, ptr);
+          outA[i] = ptr;
           if (as >= 0) live[as] = 0;
           break;
+        }
         case Op.Calloc:
-          r = pm.calloc(tid, a, t.b[i]);
+          r = pm.calloc(tid, argA[i], argB[i]);
           break;
-        case Op.Realloc:
-          r = pm.realloc(tid, ptrArg, t.b[i]);
-          a = ptrArg;
+        case Op.Realloc: {
+          const ptr = as >= 0 ? slotPtr[as] : argA[i];
+          r = pm.realloc(tid, ptr, argB[i]);
+          outA[i] = ptr;
           if (as >= 0) live[as] = 0;
           break;
+        }
         case Op.Memalign:
         case Op.AlignedAlloc:
         case Op.PosixMemalign:
-          r = pm.memalign(tid, MEMALIGN_VARIANT[op], a, t.b[i]);
+          r = pm.memalign(tid, MEMALIGN_VARIANT[op[i]], argA[i], argB[i]);
           break;
         case Op.Valloc:
         case Op.Pvalloc:
-          r = pm.memalign(tid, MEMALIGN_VARIANT[op], 4096, a);
+          r = pm.memalign(tid, MEMALIGN_VARIANT[op[i]], 4096, argA[i]);
           break;
         case Op.Mallopt:
-          r = pm.mallopt(tid, a, t.b[i]);
+          r = pm.mallopt(tid, argA[i], argB[i]);
           break;
         case Op.MallocTrim:
-          r = pm.mallocTrim(tid, a);
+          r = pm.mallocTrim(tid, argA[i]);
           break;
-        case Op.Write:
-          pm.write(tid, ptrArg, t.b[i], t.c[i]);
-          a = ptrArg;
+        case Op.Write: {
+          const ptr = as >= 0 ? slotPtr[as] : argA[i];
+          pm.write(tid, ptr, argB[i], argC[i]);
+          outA[i] = ptr;
           break;
+        }
       }
+      result[i] = r;
       const rs = resSlot[i];
       if (rs >= 0) {
         slotPtr[rs] = r;
         live[rs] = r !== 0 ? 1 : 0;
       }
-      pushCall(out, op, tid, a, t.b[i], t.c[i], r);
-      if (exitThreads && prep.lastOfThread[i] === 1) pm.threadExit(tid);
+      if (exitThreads && lastOfThread[i] === 1) pm.threadExit(tid);
     }
   } catch (e) {
     if (!isProcessDeath(e)) throw e;
     died = { index: i, reason: pm.heap.dead ?? String(e) };
+    // the simulator's trace ends before the call that died
+    out.length = i;
   }
 
   const sim: ParsedTrace = {
