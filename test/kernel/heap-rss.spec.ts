@@ -25,7 +25,7 @@ describe('resident pages of recorded heap programs, replayed through the service
     const m = await createMachine(c, 'heaprss', { ramBytes: 2 * GiB });
     for (const name of TRACES) outcomes[name] = await replayThroughServices(c, m, name);
     await srv.stop();
-  }, 180_000);
+  }, 120_000 * TRACES.length);
   afterAll(async () => {
     await srv?.dispose();
   });
