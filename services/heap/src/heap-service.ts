@@ -3,11 +3,12 @@
 // environment) from vma the first time the process calls.
 import type { Bus, Subscription } from '@mmsim/bus';
 import { rpcSubject } from '@mmsim/bus';
-import { eventCodecs, isLogPosition, type AnyEventCodec, type EventLog, type LogPosition, type MachineRef } from '@mmsim/eventlog';
+import { eventCodecs, isLogPosition, type AnyEventCodec, type EventLog, type MachineRef } from '@mmsim/eventlog';
 import type { GrpcServiceRegistration, ProcReader } from '@mmsim/grpc';
 import { busAsk, createAggregateHost, type AggregateHost, type HostLogger } from '@mmsim/host';
 import { notFound, precondition } from '@mmsim/kernel';
 import { heap, type HeapCallCommand, type HeapCallResult, type HeapCommand, type HeapEvent, type HeapState } from '@mmsim/kernel/heap';
+import type { ProcessSummary } from '@mmsim/service-vma';
 import { heapGrpc } from './grpc/heap-grpc.js';
 import { processEnded } from './results.js';
 
@@ -21,19 +22,6 @@ export interface HeapServiceOptions {
   readonly bus: Bus;
   readonly logger?: HostLogger;
   readonly askTimeoutMs?: number;
-}
-
-/** What vma tells the heap about a process (services/vma queries.ts ProcessSummary). */
-interface ProcessSummary {
-  readonly pid: number;
-  readonly alive: boolean;
-  readonly name: string;
-  readonly brkStart: number;
-  readonly env: readonly string[];
-  readonly cpus: number;
-  readonly exit: string;
-  /** vma's log position when it answered: the heap appends after it. */
-  readonly position?: LogPosition;
 }
 
 export interface HeapCall {

@@ -9,6 +9,7 @@ import { MAX_PAGE_ORDER, NR_PAGE_ORDERS } from './constants.js';
 import { ZF_FREE, ZF_NRFREE, ZS, Z0 } from './counters.js';
 import { buddyWord, F_BUDDY, ORDER_SHIFT } from './frame-word.js';
 import type { FramesState } from './state.js';
+import { ringLinkBefore, ringUnlink } from './ring.js';
 
 export const zoneOf = (s: FramesState, i: number): number => (i < s.z1 ? 0 : i < s.z2 ? 1 : 2);
 
@@ -18,18 +19,8 @@ const listKey = (zone: number, order: number): number => zone * NR_PAGE_ORDERS +
 function addToFreeList(s: FramesState, zone: number, order: number, i: number, toTail: boolean): void {
   const k = listKey(zone, order);
   const h = s.freeHead[k];
-  if (h < 0) {
-    s.setNext(i, i);
-    s.setPrev(i, i);
-    s.setFreeHead(k, i);
-  } else {
-    const t = s.prev[h];
-    s.setNext(i, h);
-    s.setPrev(i, t);
-    s.setNext(t, i);
-    s.setPrev(h, i);
-    if (!toTail) s.setFreeHead(k, i);
-  }
+  ringLinkBefore(s, h, i);
+  if (h < 0 || !toTail) s.setFreeHead(k, i);
   s.setWord(i, buddyWord(order));
   const z = Z0 + zone * ZS;
   s.ctr[z + ZF_NRFREE + order]++;
@@ -38,15 +29,8 @@ function addToFreeList(s: FramesState, zone: number, order: number, i: number, t
 
 function delFromFreeList(s: FramesState, zone: number, order: number, i: number): void {
   const k = listKey(zone, order);
-  const n = s.next[i];
-  if (n === i) {
-    s.setFreeHead(k, -1);
-  } else {
-    const p = s.prev[i];
-    s.setNext(p, n);
-    s.setPrev(n, p);
-    if (s.freeHead[k] === i) s.setFreeHead(k, n);
-  }
+  const n = ringUnlink(s, i);
+  if (s.freeHead[k] === i) s.setFreeHead(k, n);
   s.setWord(i, 0);
   const z = Z0 + zone * ZS;
   s.ctr[z + ZF_NRFREE + order]--;

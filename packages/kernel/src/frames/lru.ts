@@ -5,21 +5,12 @@
 import { MS, M_LRU_HEAD, M_LRU_SIZE, N_LRU, ZF_LRU, ZS, Z0 } from './counters.js';
 import { zoneOf } from './buddy.js';
 import type { FramesState } from './state.js';
+import { ringLinkBefore, ringUnlink } from './ring.js';
 
 /** Adds frame i at the head of list `lru` of memcg m. */
 export function lruAdd(s: FramesState, m: number, lru: number, i: number): void {
   const hk = m * MS + M_LRU_HEAD + lru;
-  const h = s.mcg[hk];
-  if (h < 0) {
-    s.setNext(i, i);
-    s.setPrev(i, i);
-  } else {
-    const t = s.prev[h];
-    s.setNext(i, h);
-    s.setPrev(i, t);
-    s.setNext(t, i);
-    s.setPrev(h, i);
-  }
+  ringLinkBefore(s, s.mcg[hk], i);
   s.setM(hk, i);
   s.addM(m * MS + M_LRU_SIZE + lru, 1);
   s.ctr[N_LRU + lru]++;
@@ -36,15 +27,8 @@ export function lruAddTail(s: FramesState, m: number, lru: number, i: number): v
 
 export function lruDel(s: FramesState, m: number, lru: number, i: number): void {
   const hk = m * MS + M_LRU_HEAD + lru;
-  const n = s.next[i];
-  if (n === i) {
-    s.setM(hk, -1);
-  } else {
-    const p = s.prev[i];
-    s.setNext(p, n);
-    s.setPrev(n, p);
-    if (s.mcg[hk] === i) s.setM(hk, n);
-  }
+  const n = ringUnlink(s, i);
+  if (s.mcg[hk] === i) s.setM(hk, n);
   s.addM(m * MS + M_LRU_SIZE + lru, -1);
   s.ctr[N_LRU + lru]--;
   s.ctr[Z0 + zoneOf(s, i) * ZS + ZF_LRU + lru]--;

@@ -10,6 +10,7 @@ import { K_ANON, K_BDEV, K_SHMEM, isPageCache, refHandle } from './owners.js';
 import { pcSet } from './page-cache.js';
 import { swapCacheDel } from './swap.js';
 import type { FramesState } from './state.js';
+import { ringLinkBefore, ringUnlink } from './ring.js';
 
 function countKind(s: FramesState, kind: number, d: number): void {
   if (kind === K_ANON) {
@@ -131,17 +132,7 @@ export const isUserFrame = (s: FramesState, i: number): boolean => stateOf(s.wor
 export function installKernelPage(s: FramesState, i: number, m: number, kind: number): void {
   s.setWord(i, kernelWord(m, kind));
   const hk = m * MS + M_K_HEAD + kind;
-  const h = s.mcg[hk];
-  if (h < 0) {
-    s.setNext(i, i);
-    s.setPrev(i, i);
-  } else {
-    const t = s.prev[h];
-    s.setNext(i, h);
-    s.setPrev(i, t);
-    s.setNext(t, i);
-    s.setPrev(h, i);
-  }
+  ringLinkBefore(s, s.mcg[hk], i);
   s.setM(hk, i);
   s.addM(m * MS + M_K_SIZE + kind, 1);
   s.ctr[N_KERNEL + kind]++;
@@ -153,15 +144,8 @@ export function freeKernelPage(s: FramesState, m: number, kind: number, oldest: 
   const h = s.mcg[hk];
   if (h < 0) return -1;
   const i = oldest ? s.prev[h] : h;
-  const n = s.next[i];
-  if (n === i) {
-    s.setM(hk, -1);
-  } else {
-    const p = s.prev[i];
-    s.setNext(p, n);
-    s.setPrev(n, p);
-    if (h === i) s.setM(hk, n);
-  }
+  const n = ringUnlink(s, i);
+  if (h === i) s.setM(hk, n);
   s.addM(m * MS + M_K_SIZE + kind, -1);
   s.ctr[N_KERNEL + kind]--;
   chargeMemcg(s, m, -1);
