@@ -91,10 +91,19 @@ export const C_BK = 24;
 export const C_FD_NEXTSIZE = 32;
 export const C_BK_NEXTSIZE = 40;
 
+/**
+ * x rounded down to a multiple of the power of two a, for x >= 0: x - (x % a) without the
+ * remainder, which V8 compiles to a call to fmod when x may exceed 2^31 (the division by a
+ * power of two and the floor are exact for every double).
+ */
+export const floorTo = (x: number, a: number): number => Math.floor(x / a) * a;
+/** x % a !== 0 for a power of two a (any sign of x), without fmod (see floorTo). */
+export const misaligned = (x: number, a: number): boolean => Math.floor(x / a) * a !== x;
+
 /** request2size(): the chunk size for a request (no overflow check). */
 export function request2size(req: number): number {
   const s = req + SIZE_SZ + MALLOC_ALIGN_MASK;
-  return s < MINSIZE ? MINSIZE : s - (s % MALLOC_ALIGNMENT);
+  return s < MINSIZE ? MINSIZE : floorTo(s, MALLOC_ALIGNMENT);
 }
 
 /** checked_request2size(): 0 when the request exceeds PTRDIFF_MAX. */

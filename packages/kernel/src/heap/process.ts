@@ -222,8 +222,7 @@ export class HeapProcess {
   }
   /** chunksize(p) */
   chunksize(p: number): number {
-    const v = this.mem.rd(p + C_SIZE);
-    return v - (v % 8);
+    return this.mem.rdSize(p + C_SIZE);
   }
   /** The low three bits of p's size field. */
   flags(p: number): number {

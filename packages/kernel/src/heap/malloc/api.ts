@@ -13,6 +13,7 @@ import {
   NON_MAIN_ARENA,
   MALLOC_ALIGNMENT,
   MINSIZE,
+  misaligned,
   PAGESIZE,
   powerof2,
   PTRDIFF_LIMIT,
@@ -181,7 +182,7 @@ export function libcRealloc(h: HeapProcess, t: MallocTunables, oldmem: number, b
     maybeInitTcache(h);
     arPtr = arenaForChunk(h, oldp);
   }
-  if (oldp % 16 !== 0 || (oldsize === 0 ? oldp > 0 : oldp > 2 ** 64 - oldsize)) malloc_printerr('realloc(): invalid pointer');
+  if (misaligned(oldp, 16) || (oldsize === 0 ? oldp > 0 : oldp > 2 ** 64 - oldsize)) malloc_printerr('realloc(): invalid pointer');
   const nb = checkedRequest2size(bytes);
   if (nb === 0) return 0;
   if (mmapped) {

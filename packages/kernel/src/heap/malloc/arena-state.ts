@@ -8,6 +8,7 @@ import {
   C_PREV_SIZE,
   C_SIZE,
   DEFAULT_MXFAST,
+  floorTo,
   inSmallbinRange,
   maxFastFor,
   MS_ATTACHED_THREADS,
@@ -79,8 +80,9 @@ export const setHead = (h: HeapProcess, p: number, s: number): void => h.mem.wr(
 export const setFoot = (h: HeapProcess, p: number, s: number): void => h.mem.wr(p + s + C_PREV_SIZE, s);
 /** set_head_size(p, s): keeps the flag bits. */
 export function setHeadSize(h: HeapProcess, p: number, s: number): void {
-  const low = s % 8;
-  h.mem.wr(p + C_SIZE, s - low + ((h.mem.rdLo(p + C_SIZE) & 7) | low));
+  const high = floorTo(s, 8);
+  const low = s - high;
+  h.mem.wr(p + C_SIZE, high + ((h.mem.rdLo(p + C_SIZE) & 7) | low));
 }
 /** inuse_bit_at_offset(p, s) */
 export const inuseBitAtOffset = (h: HeapProcess, p: number, s: number): boolean => (h.mem.rdLo(p + s + C_SIZE) & 1) !== 0;

@@ -7,6 +7,7 @@ import {
   fastbinIndex,
   inSmallbinRange,
   MINSIZE,
+  misaligned,
   NFASTBINS,
   PREV_INUSE,
 } from '../constants.js';
@@ -48,7 +49,7 @@ function freePerturb(h: HeapProcess, p: number, n: number): void {
 
 /** (uintptr_t) p > (uintptr_t) -size || misaligned_chunk (p) */
 function invalidPointer(p: number, size: number): boolean {
-  if (p % 16 !== 0) return true;
+  if (misaligned(p, 16)) return true;
   return size === 0 ? p > 0 : p > 2 ** 64 - size;
 }
 
@@ -57,7 +58,7 @@ export function intFree(h: HeapProcess, av: number, p: number, haveLock: boolean
   const m = h.mem;
   let size = knownSize >= 0 ? knownSize : h.chunksize(p);
   if (invalidPointer(p, size)) malloc_printerr('free(): invalid pointer');
-  if (size < MINSIZE || size % 16 !== 0) malloc_printerr('free(): invalid size');
+  if (size < MINSIZE || misaligned(size, 16)) malloc_printerr('free(): invalid size');
 
   const tc = h.tcache;
   const tcIdx = csize2tidx(size);

@@ -28,7 +28,6 @@ import {
   loadRevealed,
   malloc_printerr,
   markBin,
-  prevSize,
   storeRevealed,
   setBinmapWord,
   setBk,
@@ -152,8 +151,8 @@ export function intMalloc(h: HeapProcess, av: number, bytes: number): number {
       if (size <= CHUNK_HDR_SZ || size > sysMem) malloc_printerr('malloc(): invalid size (unsorted)');
       const nextNomask = h.sizeNomask(next);
       if (nextNomask < CHUNK_HDR_SZ || nextNomask > sysMem) malloc_printerr('malloc(): invalid next size (unsorted)');
-      const nps = prevSize(h, next);
-      if (nps - (nps % 8) !== size) malloc_printerr('malloc(): mismatching next->prev_size (unsorted)');
+      // prev_size (next) & ~(SIZE_BITS)
+      if (m.rdSize(next) !== size) malloc_printerr('malloc(): mismatching next->prev_size (unsorted)');
       if (fd(h, bck) !== victim || fd(h, victim) !== unsorted) malloc_printerr('malloc(): unsorted double linked list corrupted');
       if ((h.flags(next) & PREV_INUSE) !== 0) malloc_printerr('malloc(): invalid next->prev_inuse (unsorted)');
 
