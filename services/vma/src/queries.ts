@@ -2,7 +2,7 @@
 // bus as JSON). Reads change nothing and do not wait in the machine's queue.
 import type { LogPosition } from '@mmsim/eventlog';
 import { notFound, type OomTask } from '@mmsim/kernel';
-import { commitLimit, committedPages, mmOf, oomTasks, taskOf, tasksInOrder, vmCounters, type Task, type VmState } from '@mmsim/kernel/vm';
+import { commitLimit, committedPages, mappedFilePages, mmOf, oomTasks, taskOf, tasksInOrder, vmCounters, type Task, type VmState } from '@mmsim/kernel/vm';
 
 export type VmaQuery =
   | { readonly type: 'Machine' }
@@ -79,9 +79,9 @@ export function processSummary(s: VmState, pid: number, machine: string): Proces
   return { pid, alive: isLive(t) && !!mm, name: t.name, brkStart: mm?.startBrk ?? 0, env: [...t.env], cpus: m.cpus, exit: describeExit(t) };
 }
 
-export function vmFigures(s: VmState): { committedAsPages: number; commitLimitPages: number; pgfault: number; pgmajfault: number; oomKill: number } {
+export function vmFigures(s: VmState): { committedAsPages: number; commitLimitPages: number; mappedPages: number; pgfault: number; pgmajfault: number; oomKill: number } {
   const c = vmCounters(s);
-  return { committedAsPages: committedPages(s), commitLimitPages: commitLimit(s), pgfault: c.pgfault, pgmajfault: c.pgmajfault, oomKill: c.oomKill };
+  return { committedAsPages: committedPages(s), commitLimitPages: commitLimit(s), mappedPages: mappedFilePages(s), pgfault: c.pgfault, pgmajfault: c.pgmajfault, oomKill: c.oomKill };
 }
 
 /** `machine` names the machine in messages. */

@@ -397,6 +397,7 @@ function toProto(e: VmEvent): Msg {
             vmas: e.vmas.map(vmaToProto),
             chargedPages: s64(e.chargedPages, 'chargedPages'),
             aslr: prngToProto(e.aslr),
+            kernelStackPages: u32(e.kernelStackPages, 'kernelStackPages'),
           },
         },
       };
@@ -411,11 +412,12 @@ function toProto(e: VmEvent): Msg {
             chargedPages: s64(e.chargedPages, 'chargedPages'),
             tableKeys: u64s(e.tableKeys, 'tableKeys'),
             tablePfns: u64s(e.tablePfns, 'tablePfns'),
+            kernelStackPages: u32(e.kernelStackPages, 'kernelStackPages'),
           },
         },
       };
     case 'ThreadCloned':
-      return { event: { $case: 'threadCloned', value: { task: taskToProto(e.task) } } };
+      return { event: { $case: 'threadCloned', value: { task: taskToProto(e.task), kernelStackPages: u32(e.kernelStackPages, 'kernelStackPages') } } };
     case 'TaskExited':
       return { event: { $case: 'taskExited', value: { pid: u32(e.pid, 'pid'), code: s32(e.code, 'code'), signal: u32(e.signal, 'signal'), oomVictim: e.oomVictim } } };
     case 'KillPending':
@@ -598,6 +600,7 @@ function fromProto(m: Msg): VmEvent {
         vmas: v.vmas.map(vmaFromProto),
         chargedPages: num(v.chargedPages, 'chargedPages'),
         aslr: prngFromProto(v.aslr),
+        kernelStackPages: v.kernelStackPages,
       } satisfies Ev<'TaskSpawned'>;
     }
     case 'taskForked': {
@@ -610,10 +613,11 @@ function fromProto(m: Msg): VmEvent {
         chargedPages: num(v.chargedPages, 'chargedPages'),
         tableKeys: nums(v.tableKeys, 'tableKeys'),
         tablePfns: nums(v.tablePfns, 'tablePfns'),
+        kernelStackPages: v.kernelStackPages,
       } satisfies Ev<'TaskForked'>;
     }
     case 'threadCloned':
-      return { type: 'ThreadCloned', task: taskFromProto(ev.value.task) } satisfies Ev<'ThreadCloned'>;
+      return { type: 'ThreadCloned', task: taskFromProto(ev.value.task), kernelStackPages: ev.value.kernelStackPages } satisfies Ev<'ThreadCloned'>;
     case 'taskExited': {
       const v = ev.value;
       return { type: 'TaskExited', pid: v.pid, code: v.code, signal: v.signal, oomVictim: v.oomVictim } satisfies Ev<'TaskExited'>;

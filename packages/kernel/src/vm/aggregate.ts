@@ -78,7 +78,7 @@ function* run(ctx: Ctx, cmd: VmCommand): Step<void> {
       yield* decideFork(ctx, cmd.pid, cmd.shareVm ?? false);
       return;
     case 'CloneThread':
-      decideCloneThread(ctx, cmd.pid);
+      yield* decideCloneThread(ctx, cmd.pid);
       return;
     case 'Exit':
       return yield* decideExit(ctx, cmd.pid, cmd.code ?? 0, cmd.signal ?? 0);
@@ -283,6 +283,7 @@ export function answerOf(command: VmCommand, events: readonly VmEvent[]): unknow
       return r && r.type === 'TaskForked' ? r.task.pid : undefined;
     }
     case 'CloneThread': {
+      if (failed && failed.type === 'CommandFailed') return -failed.errno;
       const r = events.find((e) => e.type === 'ThreadCloned');
       return r && r.type === 'ThreadCloned' ? r.task.pid : undefined;
     }

@@ -72,7 +72,7 @@ export function apply(w: World, e: VmEvent): Release | null {
     case 'TaskForked':
       return applyFork(w, e);
     case 'ThreadCloned': {
-      addTask(w, e.task);
+      addTask(w, e.task, e.kernelStackPages);
       const mm = w.mm(e.task.mmId);
       if (mm) w.mms.set(mm.id, { ...mm, users: mm.users + 1 });
       return null;
@@ -239,8 +239,21 @@ function patchTask(w: World, pid: number, patch: Partial<Task>): void {
   if (t) w.tasks.set(pid, { ...t, ...patch });
 }
 
-function addTask(w: World, r: TaskRecord): void {
-  const t: Task = { ...r, state: 'running', exitCode: 0, exitSignal: 0, oomVictim: false, stuck: false, killPending: false, minflt: 0, majflt: 0 };
+/** A new task; its kernel stack (if the event gave it one) is charged to the memcg it starts in. */
+function addTask(w: World, r: TaskRecord, kstackPages: number): void {
+  const t: Task = {
+    ...r,
+    state: 'running',
+    exitCode: 0,
+    exitSignal: 0,
+    oomVictim: false,
+    stuck: false,
+    killPending: false,
+    minflt: 0,
+    majflt: 0,
+    kstackPages: kstackPages || 0,
+    kstackMemcg: kstackPages ? r.memcg : 0,
+  };
   w.tasks.set(t.pid, t);
   w.pushOrder(t.pid);
   w.sc.nextPid = Math.max(w.sc.nextPid, t.pid + 1);
@@ -275,7 +288,7 @@ function newMm(id: number, layout: Omit<Mm, 'id' | 'users' | 'anonRoot' | 'vmas'
 }
 
 function applySpawn(w: World, e: Extract<VmEvent, { type: 'TaskSpawned' }>): null {
-  addTask(w, e.task);
+  addTask(w, e.task, e.kernelStackPages);
   w.sc.aslr = e.aslr;
   if (e.mmId && e.layout) {
     w.mms.set(e.mmId, newMm(e.mmId, e.layout, e.vmas, e.mmId));
@@ -659,7 +672,10 @@ function applyExit(w: World, pid: number, code: number, signal: number, oomVicti
       }
     }
   }
-  w.tasks.set(pid, { ...t, state: 'zombie', exitCode: code, exitSignal: signal, mmId: 0, oomVictim: t.oomVictim || oomVictim, killPending: false });
+  // do_exit(): exit_task_stack_account() uncharges the kernel stack and the task's last
+  // schedule frees it, so a zombie holds no stack (only its task_struct, which is slab).
+  if (t.kstackPages) (rel ??= emptyRelease()).stacks.push({ memcg: t.kstackMemcg, pages: t.kstackPages });
+  w.tasks.set(pid, { ...t, state: 'zombie', exitCode: code, exitSignal: signal, mmId: 0, oomVictim: t.oomVictim || oomVictim, killPending: false, kstackPages: 0, kstackMemcg: 0 });
   // forget_original_parent(): children go to init.
   for (const cpid of w.childrenOf(pid)) {
     const c = w.task(cpid) as Task;
@@ -671,7 +687,7 @@ function applyExit(w: World, pid: number, code: number, signal: number, oomVicti
 function applyFork(w: World, e: Extract<VmEvent, { type: 'TaskForked' }>): Release | null {
   const parent = w.task(e.parent);
   if (!parent) throw new Error(`vm: fork of missing ${e.parent}`);
-  addTask(w, e.task);
+  addTask(w, e.task, e.kernelStackPages);
   const pmm = mustMm(w, parent.mmId);
   if (e.shareVm) {
     w.mms.set(pmm.id, { ...pmm, users: pmm.users + 1 });

@@ -1,4 +1,5 @@
 // x86-64 address-space constants and vm_flags bits, with the kernel's names and values.
+import type { KernelProfile } from '../common/index.js';
 
 /** include/linux/mm.h: vm_flags (the values the kernel uses, so smaps VmFlags could be derived). */
 export const VM_READ = 0x1;
@@ -26,6 +27,13 @@ export const VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_PFNMAP;
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 4096;
 export const PTRS_PER_TABLE = 512;
+
+/**
+ * THREAD_SIZE / PAGE_SIZE: the pages of one task's kernel stack. x86-64 6.18:
+ * THREAD_SIZE_ORDER 2 (16 KiB; KASAN off), vmalloc'ed page by page (CONFIG_VMAP_STACK).
+ * 2.6.18 x86-64: THREAD_ORDER 1 (8 KiB). Every task has one, kernel threads included.
+ */
+export const THREAD_PAGES: Readonly<Record<KernelProfile, number>> = { 'linux-6.18': 4, 'linux-2.6.18': 2 };
 /** A PTE table maps 2 MiB, a PMD table 1 GiB, a PUD table 512 GiB. */
 export const PTE_TABLE_SHIFT = 9; // vpn >> 9: PTE table index
 export const PMD_TABLE_SHIFT = 18; // vpn >> 18: PMD table index

@@ -8,7 +8,7 @@ import type { MachineConfig, VmSysctls } from '../machine/config.js';
 import { ALL_CAPS, DEFAULT_RLIMITS, kernelThreadNames, kthreadNice } from './boot.js';
 import { ROOT_DEV, SIGKILL } from './constants.js';
 import { ask, type Ctx, type Step } from './ctx.js';
-import { decideSpawn } from './decide-tasks.js';
+import { decideSpawn, takeKernelStacks } from './decide-tasks.js';
 import { framesTick, getTotals } from './frames-port.js';
 import { LD_SO, LIBC } from './layout.js';
 import { mmSharers, oomTaskOf, processes, processIndex } from './oom-flow.js';
@@ -51,6 +51,11 @@ export function* decideCreateMachine(ctx: Ctx, config: MachineConfig, given?: Fr
   // init first (pid 1), then kthreadd (pid 2) and the kernel threads it starts.
   yield* decideSpawn(ctx, { name: 'init', uid: 0, rlimits: DEFAULT_RLIMITS }, 1, 0);
   const names = ['kthreadd', ...kernelThreadNames(config.cpus)];
+  // Kernel threads are tasks made by copy_process() too: each has its own kernel stack, in the
+  // root memcg. One request for all of them. (The idle tasks are not in the task list and are
+  // not modelled: swapper/0 runs on the static init_stack, the others' stacks are left out.)
+  const kstack = yield* takeKernelStacks(ctx, 0, names.length);
+  if (!kstack) throw precondition('vma.OUT_OF_MEMORY', `${config.ramBytes} bytes of RAM cannot hold the kernel threads' stacks`);
   names.forEach((name, i) => {
     const pid = 2 + i;
     ctx.emit({
@@ -82,6 +87,7 @@ export function* decideCreateMachine(ctx: Ctx, config: MachineConfig, given?: Fr
       vmas: [],
       chargedPages: 0,
       aslr: ctx.w.sc.aslr,
+      kernelStackPages: kstack,
     });
   });
 }

@@ -5,10 +5,10 @@ import { invalid, notFound, precondition, quota } from '../common/index.js';
 import { EINVAL, ENOMEM } from '../contracts/heap-sys.js';
 import { ALL_CAPS, FIRST_USER_PID, NO_CAPS, PID_MAX, RESERVED_PIDS } from './boot.js';
 import { chargeOk } from './charge.js';
-import { PAGE_SIZE, ROOT_DEV, RLIM_INFINITY, SIGKILL, VM_ACCOUNT, VM_DONTCOPY } from './constants.js';
+import { PAGE_SIZE, ROOT_DEV, RLIM_INFINITY, SIGKILL, THREAD_PAGES, VM_ACCOUNT, VM_DONTCOPY } from './constants.js';
 import { ask, type Ctx, type Step } from './ctx.js';
 import { faultIn } from './fault.js';
-import { allocPageTables } from './frames-port.js';
+import { allocKernelStacks, allocPageTables, freeKernelStacks, freePageTables } from './frames-port.js';
 import { execLayout, PROGRAM_SIZE } from './layout.js';
 import { missingTables } from './mm-ops.js';
 import { OOM_ADJUST_MAX, OOM_ADJUST_MIN, OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, oomScoreAdjOfLegacy } from './oom-adj.js';
@@ -70,6 +70,22 @@ function checkRlimits(r: Partial<Rlimits> | undefined): void {
 function checkRange(field: string, v: number | undefined, lo: number, hi: number): void {
   if (v === undefined) return;
   if (!Number.isInteger(v) || v < lo || v > hi) throw invalid('vma.INVALID_ARGUMENT', `${field} must be an integer in [${lo}, ${hi}], got ${String(v)}`);
+}
+
+/**
+ * dup_task_struct() -> alloc_thread_stack_node(): kernel stacks for `count` new tasks, charged to
+ * memcg (__GFP_ACCOUNT). Returns the pages each stack has, or 0 when frames could not give them
+ * all: what it did give goes straight back, and the caller fails with -ENOMEM before the task
+ * exists, as copy_process() does. The kernel's GFP_KERNEL allocation could run the OOM killer
+ * first; here, as for fork's page tables, reclaim is all that is tried.
+ */
+export function* takeKernelStacks(ctx: Ctx, memcg: number, count: number): Step<number> {
+  const per = THREAD_PAGES[ctx.w.machine?.profile ?? 'linux-6.18'];
+  const g = yield* allocKernelStacks(memcg, per * count);
+  if (g.evicted.length) yield* settle(ctx, ctx.emit({ type: 'PagesEvicted', runs: g.evicted }), memcg);
+  if (!g.failed) return per;
+  if (g.pfns.length) yield* freeKernelStacks(memcg, g.pfns.length);
+  return 0;
 }
 
 /** fork() + execve(): a new process running a small dynamically linked program. Returns its pid or -errno. */
@@ -136,12 +152,20 @@ export function* decideSpawn(ctx: Ctx, spec: SpawnSpec, fixedPid?: number, ppidO
     seq: ctx.w.sc.nextSeq,
   };
   // execve() fails before the new image exists when limits or overcommit refuse its mappings.
-  const probe: Task = { ...record, state: 'running', exitCode: 0, exitSignal: 0, oomVictim: false, stuck: false, killPending: false, minflt: 0, majflt: 0 };
+  const probe: Task = { ...record, state: 'running', exitCode: 0, exitSignal: 0, oomVictim: false, stuck: false, killPending: false, minflt: 0, majflt: 0, kstackPages: 0, kstackMemcg: 0 };
   if (stat.totalVm > Math.floor(rlimits.as / PAGE_SIZE) || !(yield* chargeOk(ctx, probe, null, stat.accounted))) {
     ctx.emit({ type: 'CommandFailed', command: 'Spawn', pid: parentPid, errno: ENOMEM });
     return -ENOMEM;
   }
-  ctx.emit({ type: 'TaskSpawned', task: record, mmId, layout: ex.layout, vmas: ex.vmas, chargedPages: stat.accounted, aslr: ex.aslr });
+  // fork()'s kernel stack, charged to the memcg the new process starts in. The kernel takes it
+  // before execve() checks anything; asking after those checks only spares a failed exec the
+  // allocation and its undoing (the outcome is the same).
+  const kstack = yield* takeKernelStacks(ctx, memcg, 1);
+  if (!kstack) {
+    ctx.emit({ type: 'CommandFailed', command: 'Spawn', pid: parentPid, errno: ENOMEM });
+    return -ENOMEM;
+  }
+  ctx.emit({ type: 'TaskSpawned', task: record, mmId, layout: ex.layout, vmas: ex.vmas, chargedPages: stat.accounted, aslr: ex.aslr, kernelStackPages: kstack });
   if (spec.prefault !== false) {
     const spans = ex.prefault.map((p) => ({ start: p.start / PAGE_SIZE, end: p.start / PAGE_SIZE + p.pages, write: p.write }));
     yield* faultIn(ctx, pid, spans, { context: 'exec', force: true });
@@ -164,16 +188,22 @@ export function* decideFork(ctx: Ctx, pid: number, shareVm: boolean): Step<numbe
     mmId: shareVm ? mm.id : ctx.w.sc.nextMmId,
     seq: ctx.w.sc.nextSeq,
   };
+  const fail = function* (stackPages: number): Step<number> {
+    if (stackPages) yield* freeKernelStacks(task.memcg, stackPages);
+    ctx.emit({ type: 'CommandFailed', command: 'Fork', pid, errno: ENOMEM });
+    return -ENOMEM;
+  };
+  // copy_process(): dup_task_struct() takes the child's kernel stack first; whatever fails after
+  // it gives the stack back (no half-made child is left).
+  const kstack = yield* takeKernelStacks(ctx, task.memcg, 1);
+  if (!kstack) return yield* fail(0);
   if (shareVm) {
-    ctx.emit({ type: 'TaskForked', parent: task.pid, task: record, shareVm: true, chargedPages: 0, tableKeys: [], tablePfns: [] });
+    ctx.emit({ type: 'TaskForked', parent: task.pid, task: record, shareVm: true, chargedPages: 0, tableKeys: [], tablePfns: [], kernelStackPages: kstack });
     return child;
   }
   // dup_mmap(): every VM_ACCOUNT VMA is charged again for the child.
   const charge = mm.vmas.filter((v) => v.flags & VM_ACCOUNT && !(v.flags & VM_DONTCOPY)).reduce((n, v) => n + (v.end - v.start) / PAGE_SIZE, 0);
-  if (!(yield* chargeOk(ctx, task, mm, charge))) {
-    ctx.emit({ type: 'CommandFailed', command: 'Fork', pid, errno: ENOMEM });
-    return -ENOMEM;
-  }
+  if (!(yield* chargeOk(ctx, task, mm, charge))) return yield* fail(kstack);
   // copy_page_range(): the child gets page tables wherever the parent has anonymous PTEs to copy.
   const pt = ctx.w.pt(mm.id);
   const vpns: number[] = [];
@@ -191,12 +221,13 @@ export function* decideFork(ctx: Ctx, pid: number, shareVm: boolean): Step<numbe
     const g = yield* allocPageTables(task.memcg, keys.length);
     if (g.evicted.length) yield* settle(ctx, ctx.emit({ type: 'PagesEvicted', runs: g.evicted }), task.memcg);
     if (g.failed) {
-      ctx.emit({ type: 'CommandFailed', command: 'Fork', pid, errno: ENOMEM });
-      return -ENOMEM;
+      // The page-table pages frames did give go back with the stack.
+      if (g.pfns.length) yield* freePageTables(task.memcg, g.pfns.length);
+      return yield* fail(kstack);
     }
     pfns = keys.map((_, i) => g.pfns[i] ?? 0);
   }
-  yield* settle(ctx, ctx.emit({ type: 'TaskForked', parent: task.pid, task: record, shareVm: false, chargedPages: charge, tableKeys: keys, tablePfns: pfns }), task.memcg);
+  yield* settle(ctx, ctx.emit({ type: 'TaskForked', parent: task.pid, task: record, shareVm: false, chargedPages: charge, tableKeys: keys, tablePfns: pfns, kernelStackPages: kstack }), task.memcg);
   return child;
 }
 
@@ -232,11 +263,17 @@ function copyable(t: Task): TaskRecord {
   };
 }
 
-/** clone(CLONE_VM | CLONE_THREAD ...): a thread of pid's process. */
-export function decideCloneThread(ctx: Ctx, pid: number): number {
+/** clone(CLONE_VM | CLONE_THREAD ...): a thread of pid's process, with its own kernel stack. Returns its tid or -errno. */
+export function* decideCloneThread(ctx: Ctx, pid: number): Step<number> {
   const { task, mm } = mustUserTaskOf(ctx, pid);
   const tid = allocPid(ctx);
-  ctx.emit({ type: 'ThreadCloned', task: { ...copyable(task), pid: tid, tgid: task.tgid, startTimeNs: ctx.w.sc.clockNs, utimeTicks: 0, stimeTicks: 0, mmId: mm.id, seq: ctx.w.sc.nextSeq } });
+  const kstack = yield* takeKernelStacks(ctx, task.memcg, 1);
+  if (!kstack) {
+    ctx.emit({ type: 'CommandFailed', command: 'CloneThread', pid, errno: ENOMEM });
+    return -ENOMEM;
+  }
+  const record: TaskRecord = { ...copyable(task), pid: tid, tgid: task.tgid, startTimeNs: ctx.w.sc.clockNs, utimeTicks: 0, stimeTicks: 0, mmId: mm.id, seq: ctx.w.sc.nextSeq };
+  ctx.emit({ type: 'ThreadCloned', task: record, kernelStackPages: kstack });
   return tid;
 }
 

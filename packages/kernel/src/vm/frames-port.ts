@@ -91,6 +91,19 @@ export function* freePageTables(memcg: number, pages: number): Step<void> {
   yield* ask('frames', { type: 'FreeKernelPages', kind: 'pagetable', pages, memcg });
 }
 
+/**
+ * alloc_thread_stack_node(): kernel stacks for new tasks, `pages` in all, charged to memcg
+ * (__GFP_ACCOUNT). GFP_KERNEL may reclaim; what frames could not give is `failed`.
+ */
+export function* allocKernelStacks(memcg: number, pages: number): Step<Granted> {
+  return granted(yield* ask('frames', { type: 'AddKernelPages', kind: 'kernel_stack', pages, memcg, allowReclaim: true }));
+}
+
+/** exit_task_stack_account() + free_thread_stack(): stacks given back, uncharged from the memcg they were charged to. */
+export function* freeKernelStacks(memcg: number, pages: number): Step<void> {
+  yield* ask('frames', { type: 'FreeKernelPages', kind: 'kernel_stack', pages, memcg });
+}
+
 export function* getFilePage(file: number, index: number, memcg: number, kind: 'file' | 'shmem', mlocked: boolean): Step<Granted> {
   return granted(yield* ask('frames', { type: 'GetFilePage', file, index, memcg, kind, mlocked, allowReclaim: true }));
 }

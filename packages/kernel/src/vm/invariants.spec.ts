@@ -2,18 +2,21 @@
 // against its own definition after every command: RSS and swap counters are the PTEs counted,
 // VmPTE is the tables that exist, every PTE lies in a VMA, mapcounts are the PTEs that share a
 // page, Committed_AS is the charges of the VMAs and shmem objects, every mapped frame is one
-// frames handed out, and the incremental state hash equals a full recomputation.
+// frames handed out, the page-cache mapcounts (Mapped) are the file/shmem PTEs counted, and the
+// incremental state hash equals a full recomputation.
 import { describe, expect, it } from 'vitest';
 import { nextBelow, prngStream, type PrngState } from '../common/index.js';
 import { vm } from './aggregate.js';
 import { TestMachine } from './testing.js';
 import { isPresent, isSwap, pteBits, ptePfn, PTE_ANON } from './page-table.js';
-import { recomputeHash } from './world.js';
+import { fileMapsOf, recomputeHash } from './world.js';
+import { mappedFilePages } from './queries.js';
 import { vmStat } from './vma-list.js';
 import type { VmState } from './types.js';
 
 function check(s: VmState, frames: { used: Set<number> }): void {
   const anonRefs = new Map<number, number>();
+  const fileRefs = new Map<number, number>();
   let committed = 0;
   for (const mm of s.mms.values()) {
     const pt = s.pts.get(mm.id);
@@ -54,8 +57,11 @@ function check(s: VmState, frames: { used: Set<number> }): void {
               anon++;
               anonRefs.set(pfn, (anonRefs.get(pfn) ?? 0) + 1);
               expect(frames.used.has(pfn), `anon pfn ${pfn} mapped but free in frames`).toBe(true);
-            } else if (v.kind === 'shmem') shmem++;
-            else file++;
+            } else {
+              fileRefs.set(pfn, (fileRefs.get(pfn) ?? 0) + 1);
+              if (v.kind === 'shmem') shmem++;
+              else file++;
+            }
           }
         }
       }
@@ -65,6 +71,9 @@ function check(s: VmState, frames: { used: Set<number> }): void {
   }
   for (const [pfn, n] of anonRefs) expect(s.shared.get(pfn) ?? 1, `mapcount of ${pfn}`).toBe(n);
   for (const [pfn] of s.shared) expect(anonRefs.get(pfn) ?? 0).toBeGreaterThan(1);
+  // The mapcounts evolve kept, page by page, are the file and shmem PTEs counted.
+  expect(new Map([...fileMapsOf(s)].sort((a, b) => a[0] - b[0]))).toEqual(new Map([...fileRefs].sort((a, b) => a[0] - b[0])));
+  expect(mappedFilePages(s)).toBe(fileRefs.size);
   for (const f of s.files.values()) committed += f.chargedPages;
   expect(s.sc.committed).toBe(committed);
   expect(s.hash.digest()).toBe(recomputeHash(s).digest());

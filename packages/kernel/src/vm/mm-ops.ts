@@ -35,14 +35,16 @@ export interface Release {
   readonly lazy: number[];
   /** Swap slots that gained a PTE reference (an evicted page several PTEs mapped): DupSwapSlots. */
   readonly dupSlots: number[];
+  /** Kernel stacks of exited tasks: pages to give back, by the memcg they were charged to. */
+  readonly stacks: { readonly memcg: number; readonly pages: number }[];
   /** Committed_AS pages given back. */
   uncharged: number;
 }
 
-export const emptyRelease = (): Release => ({ anon: [], file: [], slots: [], tables: [], shmemFiles: [], lazy: [], dupSlots: [], uncharged: 0 });
+export const emptyRelease = (): Release => ({ anon: [], file: [], slots: [], tables: [], shmemFiles: [], lazy: [], dupSlots: [], stacks: [], uncharged: 0 });
 
 export const releaseIsEmpty = (r: Release): boolean =>
-  r.anon.length === 0 && r.slots.length === 0 && r.tables.length === 0 && r.shmemFiles.length === 0 && r.lazy.length === 0 && r.dupSlots.length === 0;
+  r.anon.length === 0 && r.slots.length === 0 && r.tables.length === 0 && r.shmemFiles.length === 0 && r.lazy.length === 0 && r.dupSlots.length === 0 && r.stacks.length === 0;
 
 export function mergeRelease(into: Release, r: Release | null | undefined): Release {
   if (!r) return into;
@@ -53,6 +55,7 @@ export function mergeRelease(into: Release, r: Release | null | undefined): Rele
   into.shmemFiles.push(...r.shmemFiles);
   into.lazy.push(...r.lazy);
   into.dupSlots.push(...r.dupSlots);
+  into.stacks.push(...r.stacks);
   into.uncharged += r.uncharged;
   return into;
 }

@@ -6,7 +6,7 @@ import { PTE_ANON, PTE_LAZY, PTE_WRITE, PTE_ZERO, isPresent, isSwap, pteBits, pt
 import { commitLimitPages } from './overcommit.js';
 import type { Mm, Task, VmState } from './types.js';
 import type { OomTask } from '../contracts/oom.js';
-import { World } from './world.js';
+import { fileMapsOf, World } from './world.js';
 import { vmaAt } from './vma-list.js';
 
 export const taskOf = (s: VmState, pid: number): Task | undefined => s.tasks.get(pid);
@@ -39,6 +39,12 @@ export function vmCounters(s: VmState): { pgfault: number; pgmajfault: number; o
   return { pgfault: s.sc.pgfault, pgmajfault: s.sc.pgmajfault, oomKill: s.sc.oomKills, pgfaultZero: s.sc.pgfaultZero, pgfaultCow: s.sc.pgfaultCow };
 }
 
+/**
+ * NR_FILE_MAPPED (meminfo Mapped, vmstat nr_mapped), pages: page-cache pages (file and shmem)
+ * that at least one PTE maps. Anonymous pages never count, the zero page neither.
+ */
+export const mappedFilePages = (s: VmState): number => fileMapsOf(s).size;
+
 export type PteView =
   | { readonly kind: 'none' }
   | { readonly kind: 'zero' }
@@ -56,7 +62,9 @@ export function pteAt(s: VmState, pid: number, addr: number): PteView {
   if (isSwap(v)) return { kind: 'swap', slot: swapSlot(v) };
   if (isPresent(v)) {
     const pfn = ptePfn(v);
-    return { kind: 'present', pfn, anon: (pteBits(v) & PTE_ANON) !== 0, writable: (v & PTE_WRITE) !== 0, lazy: (v & PTE_LAZY) !== 0, mapcount: s.shared.get(pfn) ?? 1 };
+    const anon = (pteBits(v) & PTE_ANON) !== 0;
+    const mapcount = anon ? (s.shared.get(pfn) ?? 1) : (fileMapsOf(s).get(pfn) ?? 1);
+    return { kind: 'present', pfn, anon, writable: (v & PTE_WRITE) !== 0, lazy: (v & PTE_LAZY) !== 0, mapcount };
   }
   return { kind: 'none' };
 }

@@ -89,6 +89,14 @@ export interface Task {
   readonly env: readonly string[];
   /** Sequence number of creation: the kernel's task-list order. */
   readonly seq: number;
+  /**
+   * Pages of the task's kernel stack (THREAD_SIZE / PAGE_SIZE, as frames 'kernel_stack' pages);
+   * 0 once the task exited (do_exit gives it back), and for tasks from logs recorded before
+   * kernel stacks were modelled. Set from the creating event, never from a TaskRecord.
+   */
+  readonly kstackPages: number;
+  /** The memcg the stack was charged to: the task's at creation (a later move leaves the charge where it is). */
+  readonly kstackMemcg: number;
 }
 
 export interface Mm {
@@ -252,7 +260,7 @@ export type VmCommandType = VmCommand['type'];
 // Events
 
 /** A new task record as events carry it. */
-export type TaskRecord = Omit<Task, 'state' | 'exitCode' | 'exitSignal' | 'oomVictim' | 'stuck' | 'killPending' | 'minflt' | 'majflt'>;
+export type TaskRecord = Omit<Task, 'state' | 'exitCode' | 'exitSignal' | 'oomVictim' | 'stuck' | 'killPending' | 'minflt' | 'majflt' | 'kstackPages' | 'kstackMemcg'>;
 
 /** How a batch of pages was faulted in. */
 export type FaultHow =
@@ -320,6 +328,8 @@ export type VmEvent =
       readonly chargedPages: number;
       /** The aslr stream after this spawn's draws. */
       readonly aslr: PrngState;
+      /** The task's kernel stack, charged to task.memcg (0: none, as in logs from before stacks were modelled). */
+      readonly kernelStackPages: number;
     }
   | {
       readonly type: 'TaskForked';
@@ -330,8 +340,10 @@ export type VmEvent =
       /** The child's page-table pages (keys as in PageTablesAllocated) for the PTEs copied from the parent. */
       readonly tableKeys: readonly number[];
       readonly tablePfns: readonly number[];
+      /** The child's kernel stack (as in TaskSpawned). */
+      readonly kernelStackPages: number;
     }
-  | { readonly type: 'ThreadCloned'; readonly task: TaskRecord }
+  | { readonly type: 'ThreadCloned'; readonly task: TaskRecord; /** The thread's kernel stack (as in TaskSpawned). */ readonly kernelStackPages: number }
   | { readonly type: 'TaskExited'; readonly pid: number; readonly code: number; readonly signal: number; readonly oomVictim: boolean }
   | { readonly type: 'KillPending'; readonly pid: number; readonly oomVictim: boolean }
   | { readonly type: 'TaskReaped'; readonly pid: number }
@@ -445,4 +457,11 @@ export interface VmState {
   childIndex?: Map<number, Set<number>>;
   /** Derived, not hashed: path -> file id of the files that have a path (shmem objects have none). */
   pathIndex?: Map<string, number>;
+  /**
+   * Derived, not hashed (it follows from the PTEs, which are): pfn -> how many PTEs map that
+   * page-cache page (file or shmem; a PTE without PTE_ANON), the page's mapcount. Its size is
+   * NR_FILE_MAPPED (Mapped). Built from the page tables on first use (world.ts fileMapsOf), then
+   * kept current by every PTE write of evolve (World.hashPte); decide's drafts do not keep it.
+   */
+  fileMaps?: Map<number, number>;
 }

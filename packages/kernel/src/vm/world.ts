@@ -6,7 +6,7 @@
 //    earlier ones (pages granted before an OOM, a victim's memory freed) while decide stays pure.
 // Events are applied by the same code in both cases (apply.ts), so decide and evolve agree.
 import { AddHash, fmix32, StateHasher } from '../common/index.js';
-import { BasePtView, DraftPtView, PageTable, type PtView } from './page-table.js';
+import { BasePtView, DraftPtView, PageTable, PTE_ANON, ptePfn, type PtView } from './page-table.js';
 import type { Cgroup, FileInfo, Mm, Task, Vma, VmMachine, VmScalars, VmState } from './types.js';
 
 const DELETED: unique symbol = Symbol('deleted');
@@ -90,6 +90,8 @@ export class World {
   private orderCopy: number[] | null = null;
   private machineCopy: VmMachine | null | undefined = undefined;
   private readonly draftPts = new Map<number, PtView | null>();
+  /** The state's page-cache mapcounts (base World only: see VmState.fileMaps). */
+  private readonly fileMaps: Map<number, number> | null;
 
   private constructor(
     readonly state: VmState,
@@ -120,6 +122,7 @@ export class World {
         : undefined,
     );
     this.cgroups = new MapView(state.cgroups, draft, h ? (k, o, n) => rehash(h, TAG_CGROUP, k, o && cgroupDigest(o), n && cgroupDigest(n)) : undefined);
+    this.fileMaps = draft ? null : fileMapsOf(state);
   }
 
   static base(state: VmState): World {
@@ -185,9 +188,15 @@ export class World {
     else this.draftPts.set(mmId, null);
   }
 
-  /** Keeps the state hash current for a PTE write (draft: nothing to do). */
+  /**
+   * Keeps the state hash current for a PTE write (draft: nothing to do), and with it the
+   * page-cache mapcounts: every PTE write of evolve comes through here (the hash would not match
+   * recomputeHash otherwise), so a present PTE without PTE_ANON that appears or goes is
+   * folio_add_file_rmap() / folio_remove_rmap() of its page.
+   */
   hashPte(mmId: number, vpn: number, old: number, nu: number): void {
     if (this.draft || old === nu) return;
+    if ((old > 0 && (old & PTE_ANON) === 0) || (nu > 0 && (nu & PTE_ANON) === 0)) fileMapChange(this.fileMaps as Map<number, number>, old, nu);
     const h = this.state.hash;
     if (old !== 0) {
       ptMix(mmId, vpn, old);
@@ -239,6 +248,29 @@ function addChild(idx: Map<number, Set<number>>, ppid: number, pid: number): voi
   const s = idx.get(ppid);
   if (s) s.add(pid);
   else idx.set(ppid, new Set([pid]));
+}
+
+/** One PTE of a page-cache page more (nu) or less (old): NR_FILE_MAPPED moves at mapcount 0 -> 1 and 1 -> 0. */
+function fileMapChange(maps: Map<number, number>, old: number, nu: number): void {
+  if (old > 0 && (old & PTE_ANON) === 0) {
+    const pfn = ptePfn(old);
+    const m = maps.get(pfn) ?? 0;
+    if (m > 1) maps.set(pfn, m - 1);
+    else maps.delete(pfn);
+  }
+  if (nu > 0 && (nu & PTE_ANON) === 0) {
+    const pfn = ptePfn(nu);
+    maps.set(pfn, (maps.get(pfn) ?? 0) + 1);
+  }
+}
+
+/** The state's pfn -> mapcount of page-cache pages, counted from the page tables the first time it is asked for. */
+export function fileMapsOf(state: VmState): Map<number, number> {
+  if (state.fileMaps) return state.fileMaps;
+  const maps = new Map<number, number>();
+  for (const pt of state.pts.values()) for (const t of pt.ptes.values()) for (const v of t.entries) if (v > 0 && (v & PTE_ANON) === 0) fileMapChange(maps, 0, v);
+  state.fileMaps = maps;
+  return maps;
 }
 
 /** The state's path -> file id index, built from the file records the first time it is asked for. */
@@ -333,6 +365,8 @@ function taskDigest(t: Task): number {
   s.int(t.mmId).int(t.exitCode).int(t.exitSignal).bool(t.oomVictim).bool(t.stuck).bool(t.killPending);
   s.int(t.minflt).int(t.majflt).int(t.seq);
   for (const e of t.env) s.str(e);
+  // Only when there is one, so tasks of logs recorded before kernel stacks hash as they did.
+  if (t.kstackPages) s.int(t.kstackPages).int(t.kstackMemcg);
   return digest52(s);
 }
 

@@ -8,7 +8,7 @@ import { InProcessMachine, isRejection, type Aggregate, type ServiceName } from 
 import { frames, isFramesQuery, queryFrames, type FramesState } from '@mmsim/kernel/frames';
 import { heap, type HeapCallCommand, type HeapCallResult, type HeapState } from '@mmsim/kernel/heap';
 import { oom, type OomState } from '@mmsim/kernel/oom';
-import { commitLimit, committedPages, createVm, mmOf, taskOf, vmCounters, type VmAggregate, type VmCommand, type VmEvent, type VmState } from '@mmsim/kernel/vm';
+import { commitLimit, committedPages, createVm, mappedFilePages, mmOf, taskOf, vmCounters, type VmAggregate, type VmCommand, type VmEvent, type VmState } from '@mmsim/kernel/vm';
 import { meminfoInput, renderMeminfo } from '@mmsim/kernel/procfs';
 import type { DecodedLog } from './records.js';
 import type { Root } from './workload.js';
@@ -133,7 +133,7 @@ export class ReplayMachine {
     const s = this.vm;
     const c = vmCounters(s);
     const f = this.m.state<FramesState>('frames');
-    return renderMeminfo(meminfoInput(f, { committedAsPages: committedPages(s), commitLimitPages: commitLimit(s), pgfault: c.pgfault, pgmajfault: c.pgmajfault }), s.machine!.profile);
+    return renderMeminfo(meminfoInput(f, { committedAsPages: committedPages(s), commitLimitPages: commitLimit(s), mappedPages: mappedFilePages(s), pgfault: c.pgfault, pgmajfault: c.pgmajfault }), s.machine!.profile);
   }
 
   /** A command on the machine outside the recorded workload (a what-if's change). */

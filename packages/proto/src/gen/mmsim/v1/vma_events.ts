@@ -546,7 +546,14 @@ export interface TaskSpawned {
   /** Committed_AS pages charged by exec's mappings. */
   chargedPages: bigint;
   /** The aslr stream after this spawn's draws. */
-  aslr: PrngState | undefined;
+  aslr:
+    | PrngState
+    | undefined;
+  /**
+   * The task's kernel stack (THREAD_SIZE / PAGE_SIZE pages, charged to task.memcg); 0 in logs
+   * recorded before kernel stacks were modelled.
+   */
+  kernelStackPages: number;
 }
 
 /**
@@ -561,11 +568,17 @@ export interface TaskForked {
   /** The child's page-table pages (keys as in PageTablesAllocated) for the PTEs copied. */
   tableKeys: bigint[];
   tablePfns: bigint[];
+  /** The child's kernel stack pages (as in TaskSpawned). */
+  kernelStackPages: number;
 }
 
 /** clone(CLONE_THREAD): a new thread in the thread group. */
 export interface ThreadCloned {
-  task: TaskRecord | undefined;
+  task:
+    | TaskRecord
+    | undefined;
+  /** The thread's kernel stack pages (as in TaskSpawned). */
+  kernelStackPages: number;
 }
 
 /** do_exit(): the task exited with `code`, or was ended by `signal`. */
@@ -5178,7 +5191,15 @@ export const FileCreated: MessageFns<FileCreated> = {
 };
 
 function createBaseTaskSpawned(): TaskSpawned {
-  return { task: undefined, mmId: 0, layout: undefined, vmas: [], chargedPages: 0n, aslr: undefined };
+  return {
+    task: undefined,
+    mmId: 0,
+    layout: undefined,
+    vmas: [],
+    chargedPages: 0n,
+    aslr: undefined,
+    kernelStackPages: 0,
+  };
 }
 
 export const TaskSpawned: MessageFns<TaskSpawned> = {
@@ -5203,6 +5224,9 @@ export const TaskSpawned: MessageFns<TaskSpawned> = {
     }
     if (message.aslr !== undefined) {
       PrngState.encode(message.aslr, writer.uint32(50).fork()).join();
+    }
+    if (message.kernelStackPages !== 0) {
+      writer.uint32(56).uint32(message.kernelStackPages);
     }
     return writer;
   },
@@ -5268,6 +5292,14 @@ export const TaskSpawned: MessageFns<TaskSpawned> = {
             message.aslr = PrngState.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.kernelStackPages = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5296,6 +5328,11 @@ export const TaskSpawned: MessageFns<TaskSpawned> = {
         ? BigInt(object.charged_pages)
         : 0n,
       aslr: isSet(object.aslr) ? PrngState.fromJSON(object.aslr) : undefined,
+      kernelStackPages: isSet(object.kernelStackPages)
+        ? globalThis.Number(object.kernelStackPages)
+        : isSet(object.kernel_stack_pages)
+        ? globalThis.Number(object.kernel_stack_pages)
+        : 0,
     };
   },
 
@@ -5319,6 +5356,9 @@ export const TaskSpawned: MessageFns<TaskSpawned> = {
     if (message.aslr !== undefined) {
       obj.aslr = PrngState.toJSON(message.aslr);
     }
+    if (message.kernelStackPages !== 0) {
+      obj.kernelStackPages = Math.round(message.kernelStackPages);
+    }
     return obj;
   },
 
@@ -5339,12 +5379,21 @@ export const TaskSpawned: MessageFns<TaskSpawned> = {
       ? BigInt(object.chargedPages)
       : 0n;
     message.aslr = (object.aslr !== undefined && object.aslr !== null) ? PrngState.fromPartial(object.aslr) : undefined;
+    message.kernelStackPages = object.kernelStackPages ?? 0;
     return message;
   },
 };
 
 function createBaseTaskForked(): TaskForked {
-  return { parent: 0, task: undefined, shareVm: false, chargedPages: 0n, tableKeys: [], tablePfns: [] };
+  return {
+    parent: 0,
+    task: undefined,
+    shareVm: false,
+    chargedPages: 0n,
+    tableKeys: [],
+    tablePfns: [],
+    kernelStackPages: 0,
+  };
 }
 
 export const TaskForked: MessageFns<TaskForked> = {
@@ -5383,6 +5432,9 @@ export const TaskForked: MessageFns<TaskForked> = {
         writer.uint64(v);
       }
       writer.join();
+    }
+    if (message.kernelStackPages !== 0) {
+      writer.uint32(56).uint32(message.kernelStackPages);
     }
     return writer;
   },
@@ -5468,6 +5520,14 @@ export const TaskForked: MessageFns<TaskForked> = {
 
             break;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.kernelStackPages = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5504,6 +5564,11 @@ export const TaskForked: MessageFns<TaskForked> = {
         : globalThis.Array.isArray(object?.table_pfns)
         ? object.table_pfns.map((e: any) => BigInt(e))
         : [],
+      kernelStackPages: isSet(object.kernelStackPages)
+        ? globalThis.Number(object.kernelStackPages)
+        : isSet(object.kernel_stack_pages)
+        ? globalThis.Number(object.kernel_stack_pages)
+        : 0,
     };
   },
 
@@ -5527,6 +5592,9 @@ export const TaskForked: MessageFns<TaskForked> = {
     if (message.tablePfns?.length) {
       obj.tablePfns = message.tablePfns.map((e) => e.toString());
     }
+    if (message.kernelStackPages !== 0) {
+      obj.kernelStackPages = Math.round(message.kernelStackPages);
+    }
     return obj;
   },
 
@@ -5545,18 +5613,22 @@ export const TaskForked: MessageFns<TaskForked> = {
       : 0n;
     message.tableKeys = object.tableKeys?.map((e) => BigInt(e)) || [];
     message.tablePfns = object.tablePfns?.map((e) => BigInt(e)) || [];
+    message.kernelStackPages = object.kernelStackPages ?? 0;
     return message;
   },
 };
 
 function createBaseThreadCloned(): ThreadCloned {
-  return { task: undefined };
+  return { task: undefined, kernelStackPages: 0 };
 }
 
 export const ThreadCloned: MessageFns<ThreadCloned> = {
   encode(message: ThreadCloned, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.task !== undefined) {
       TaskRecord.encode(message.task, writer.uint32(10).fork()).join();
+    }
+    if (message.kernelStackPages !== 0) {
+      writer.uint32(16).uint32(message.kernelStackPages);
     }
     return writer;
   },
@@ -5582,6 +5654,14 @@ export const ThreadCloned: MessageFns<ThreadCloned> = {
             message.task = TaskRecord.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.kernelStackPages = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5595,13 +5675,23 @@ export const ThreadCloned: MessageFns<ThreadCloned> = {
   },
 
   fromJSON(object: any): ThreadCloned {
-    return { task: isSet(object.task) ? TaskRecord.fromJSON(object.task) : undefined };
+    return {
+      task: isSet(object.task) ? TaskRecord.fromJSON(object.task) : undefined,
+      kernelStackPages: isSet(object.kernelStackPages)
+        ? globalThis.Number(object.kernelStackPages)
+        : isSet(object.kernel_stack_pages)
+        ? globalThis.Number(object.kernel_stack_pages)
+        : 0,
+    };
   },
 
   toJSON(message: ThreadCloned): unknown {
     const obj: any = {};
     if (message.task !== undefined) {
       obj.task = TaskRecord.toJSON(message.task);
+    }
+    if (message.kernelStackPages !== 0) {
+      obj.kernelStackPages = Math.round(message.kernelStackPages);
     }
     return obj;
   },
@@ -5614,6 +5704,7 @@ export const ThreadCloned: MessageFns<ThreadCloned> = {
     message.task = (object.task !== undefined && object.task !== null)
       ? TaskRecord.fromPartial(object.task)
       : undefined;
+    message.kernelStackPages = object.kernelStackPages ?? 0;
     return message;
   },
 };
