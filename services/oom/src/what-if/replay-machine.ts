@@ -214,11 +214,11 @@ export class ReplayMachine {
   /** services/heap: ensure the process (CreateHeap at its first call, ForgetProcess when gone), call, forget it if the call ended it. */
   private heapCall(root: Root, recordedCmd: HeapCallCommand, recorded: HeapCallResult, done: (s: StepOutcome['status'], note: string, result?: unknown) => StepOutcome): StepOutcome {
     const pid = this.pid(recordedCmd.pid);
-    const cmd = this.mapHeap(recordedCmd, pid);
-    if (cmd === null) return done('skipped', 'its pointer came from an allocation that failed here (a program checks malloc\'s result)');
     const vm = this.vm;
     const t = taskOf(vm, pid);
     const heapState = this.m.state<HeapState>('heap');
+    // A process that is gone is the reason first: a call after the allocation it died in has no
+    // pointer either, but it is skipped because nobody is left to make it.
     if (!vm.machine || !t || t.isKthread) return done('skipped', this.ended.get(pid) ?? `no process ${pid}`);
     const alive = t.state !== 'dead' && t.state !== 'zombie' && !!mmOf(vm, pid);
     if (!alive) {
@@ -226,6 +226,8 @@ export class ReplayMachine {
       if (heapState.procs.has(pid)) this.m.handle('heap', { type: 'ForgetProcess', pid, reason: exit });
       return done('skipped', `process ${pid} (${t.name}) is gone: ${exit}`);
     }
+    const cmd = this.mapHeap(recordedCmd, pid);
+    if (cmd === null) return done('skipped', 'its pointer came from an allocation that failed here (a program checks malloc\'s result)');
     if (!heapState.procs.has(pid)) {
       this.m.handle('heap', { type: 'CreateHeap', pid, brkStart: mmOf(vm, pid)!.startBrk, env: t.env, cpus: vm.machine.cpus, overcommitMemory: vm.sc.sysctl.overcommit_memory });
     }
