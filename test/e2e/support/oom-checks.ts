@@ -100,14 +100,14 @@ export function oomChecks(run: () => OomRun, opts: { scale?: number } = {}): voi
     // Roughly: the victim's RSS came back.
     expect(rise).toBeGreaterThan(kb(v.rssAnonKb) - stepKb);
     expect(rise).toBeLessThan(kb(v.vmRssKb) + kb(v.vmPteKb) + stepKb);
-    // Exactly: its anonymous pages and page tables were freed (its file pages are page cache
-    // and stay cached), the caller faulted in what it grew by, and reclaim dropped whatever page
-    // cache it dropped under the pressure. Slack: one kernel stack (16 kB, THREAD_SIZE on
-    // x86-64), which a real kernel frees with the task and the model does not count.
-    const freed = kb(v.rssAnonKb) + kb(v.vmPteKb);
+    // Exactly: its anonymous pages, page tables and kernel stack (one thread: THREAD_SIZE,
+    // 16 kB on x86-64, given back by do_exit) were freed (its file pages are page cache and stay
+    // cached), the caller faulted in what it grew by, and reclaim dropped whatever page cache it
+    // dropped under the pressure.
+    const freed = kb(v.rssAnonKb) + kb(v.vmPteKb) + 16;
     const taken = kb(ca.rssAnonKb) - kb(cb.rssAnonKb) + (kb(ca.vmPteKb) - kb(cb.vmPteKb));
     const cacheDropped = mb.get('Cached')! - ma.get('Cached')!;
-    expect(Math.abs(rise - (freed - taken + cacheDropped)), `rise ${rise}, freed ${freed}, taken ${taken}, cache dropped ${cacheDropped}`).toBeLessThanOrEqual(16);
+    expect(rise, `rise ${rise}, freed ${freed}, taken ${taken}, cache dropped ${cacheDropped}`).toBe(freed - taken + cacheDropped);
   });
 
   it('AnonPages is the sum of the live tasks\' RssAnon, PageTables of their VmPTE, before and after', () => {
