@@ -37,6 +37,11 @@ export interface PtmallocOptions extends HeapProcessConfig {
    * page's first load and store is reported once, not in every call. Leave unset for vma.
    */
   readonly touchesPersist?: boolean;
+  /**
+   * Serve the common calls through malloc/fast-paths.ts (default true). They give the same
+   * results, memory and touches as the general path; false is for checking that.
+   */
+  readonly fastPaths?: boolean;
 }
 
 export type MemalignVariant = 'memalign' | 'aligned_alloc' | 'posix_memalign' | 'valloc' | 'pvalloc';
@@ -56,8 +61,10 @@ export class Ptmalloc {
   readonly heap: HeapProcess;
   readonly tunables: MallocTunables;
   private lastTid = NaN;
+  private readonly fast: boolean;
 
   constructor(readonly options: PtmallocOptions, sys: HeapSys) {
+    this.fast = options.fastPaths ?? true;
     this.heap = new HeapProcess(options, sys);
     this.heap.mem.persistTouches = options.touchesPersist ?? false;
     this.tunables = parseMallocTunables(options.env ?? [], options.secure ?? false);
@@ -93,7 +100,7 @@ export class Ptmalloc {
   }
 
   malloc(tid: number, size: number): number {
-    if (tid === this.lastTid && this.heap.dead === null) {
+    if (tid === this.lastTid && this.heap.dead === null && this.fast) {
       // the same thread as the last call: the tcache hit needs nothing else (malloc/fast-paths.ts)
       const r = mallocFast(this.heap, size);
       if (r >= 0) return r;
@@ -109,7 +116,7 @@ export class Ptmalloc {
   }
 
   free(tid: number, ptr: number): void {
-    if (tid === this.lastTid && this.heap.dead === null && ptr !== 0 && freeFast(this.heap, ptr)) return;
+    if (tid === this.lastTid && this.heap.dead === null && ptr !== 0 && this.fast && freeFast(this.heap, ptr)) return;
     this.enter(tid);
     try {
       libcFree(this.heap, ptr);

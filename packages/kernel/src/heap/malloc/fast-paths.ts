@@ -12,6 +12,7 @@
 // memory and reports the same touches. Inside a transaction (the heap aggregate) each call
 // starts a new generation, so there the fast paths mostly give way to the general one.
 import { CHUNK_HDR_SZ, MALLOC_ALIGN_MASK, MINSIZE, SIZE_SZ, TCACHE_ENTRIES_OFFSET } from '../constants.js';
+import { freeToArenaFast } from './fast-free.js';
 import { G, TCACHE_KEY_HI, TCACHE_KEY_LO, type HeapProcess } from '../process.js';
 
 const TWO32 = 4294967296;
@@ -86,7 +87,8 @@ export function freeFast(h: HeapProcess, mem: number): boolean {
   const size = sLo - (sLo & 7);
   if (size < MINSIZE || (size & 15) !== 0) return false;
   const tcIdx = (size - MINSIZE + 15) >>> 4;
-  if (tcIdx >= h.g[G.TcacheBins]) return false;
+  // a size the tcache does not hold: straight to the fastbins or the unsorted bin
+  if (tcIdx >= h.g[G.TcacheBins]) return freeToArenaFast(h, p, size);
   // e->key == tcache_key: the double-free walk is the general path's
   const ko = po + 24;
   if (rg[ko >>> 12] !== gen) return false;
@@ -98,7 +100,8 @@ export function freeFast(h: HeapProcess, mem: number): boolean {
   if (!(ca >= 0 && ea + 8 <= len) || rg[ca >>> 12] !== gen || rg[ea >>> 12] !== gen) return false;
   const cw = w[ca >>> 2];
   const count = (ca & 2) === 0 ? cw & 0xffff : cw >>> 16;
-  if (count >= h.g[G.TcacheCount]) return false;
+  // the bin is full: the fastbins or the unsorted bin
+  if (count >= h.g[G.TcacheCount]) return freeToArenaFast(h, p, size);
   const ei = ea >>> 2;
   const oLo = w[ei], oHi = w[ei + 1];
   if (oHi >= HI_EXACT) return false;

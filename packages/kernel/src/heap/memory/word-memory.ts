@@ -86,9 +86,10 @@ export class WordMemory {
   private hTx = new Int32Array(0);
   private hDirty = new Uint8Array(0);
 
-  // tier 2: libc's data page
-  private readonly lw = new Uint32Array(U32_PER_PAGE);
-  private readonly lbGen = new Int32Array(8);
+  // tier 2: libc's data page. The fast paths read lw and lbGen: a word of it may be loaded
+  // with no more ado, and stored when lbGen[offset >>> 9] === gen.
+  readonly lw = new Uint32Array(U32_PER_PAGE);
+  readonly lbGen = new Int32Array(8);
   private readonly lTx = new Int32Array(8);
   private lDirty = false;
 
@@ -135,7 +136,7 @@ export class WordMemory {
 
   constructor(
     private readonly map: AddressMap,
-    private readonly lb: number,
+    readonly lb: number,
   ) {}
 
   private newGen(): void {

@@ -26,6 +26,8 @@ export interface ReplayOptions {
    * not see) and the arena to the free list. sort.ht.gz needs this: its worker was joined.
    */
   readonly exitThreadsAfterLastCall?: boolean;
+  /** Ptmalloc's fastPaths (default true). */
+  readonly fastPaths?: boolean;
 }
 
 /** A trace with its pointer arguments resolved to result slots. */
@@ -93,7 +95,7 @@ export function replayTrace(input: ParsedTrace | PreparedReplay, options: Replay
   const t = real.calls;
   const sys = new LocalSys({ brkStart: real.heapBase, mmapBase: options.mmapBase, maxRequest: options.maxRequest });
   const pm = new Ptmalloc(
-    { brkStart: real.heapBase, cpus: options.cpus ?? 2, env: options.env, overcommitMemory: options.overcommitMemory, thpMode: options.thpMode, touchesPersist: true },
+    { brkStart: real.heapBase, cpus: options.cpus ?? 2, env: options.env, overcommitMemory: options.overcommitMemory, thpMode: options.thpMode, touchesPersist: true, fastPaths: options.fastPaths },
     sys,
   );
   const slotPtr = new Float64Array(prep.slots);
