@@ -6,7 +6,7 @@
 // that dereferences an unmapped address throws SegvError. Either way the process is dead and
 // every later call throws the same again.
 import type { HeapSys } from '../contracts/heap-sys.js';
-import { CHUNK_HDR_SZ, IS_MMAPPED } from './constants.js';
+import { CHUNK_HDR_SZ, IS_MMAPPED, request2size } from './constants.js';
 import {
   libcCalloc,
   libcFree,
@@ -23,7 +23,8 @@ import {
   posixMemalign,
   threadExit,
 } from './malloc/api.js';
-import { freeFast, mallocFast } from './malloc/fast-paths.js';
+import { callocFast, intMallocFast } from './malloc/fast-malloc.js';
+import { freeFast, mallocFast, NOT_CACHED } from './malloc/fast-paths.js';
 import type { Mallinfo2 } from './malloc/stats.js';
 import { SegvError } from './memory/word-memory.js';
 import { HeapProcess, MallocAbort, MallocHang, type HeapProcessConfig } from './process.js';
@@ -104,7 +105,18 @@ export class Ptmalloc {
       // the same thread as the last call: the tcache hit needs nothing else (malloc/fast-paths.ts)
       const r = mallocFast(this.heap, size);
       if (r >= 0) return r;
+      if (r === NOT_CACHED) return this.mallocUncached(tid, size);
     }
+    return this.mallocGeneral(tid, size);
+  }
+
+  /** malloc when the fast path found the tcache empty for the size: _int_malloc, fast if it can. */
+  private mallocUncached(tid: number, size: number): number {
+    const r = intMallocFast(this.heap, request2size(size));
+    return r >= 0 ? r : this.mallocGeneral(tid, size);
+  }
+
+  private mallocGeneral(tid: number, size: number): number {
     this.enter(tid);
     try {
       const r = libcMalloc(this.heap, this.tunables, size);
@@ -127,6 +139,17 @@ export class Ptmalloc {
   }
 
   calloc(tid: number, nmemb: number, size: number): number {
+    if (tid === this.lastTid && this.heap.dead === null && this.fast) {
+      try {
+        const r = callocFast(this.heap, nmemb, size);
+        if (r >= 0) {
+          this.done();
+          return r;
+        }
+      } catch (e) {
+        return this.fail(e);
+      }
+    }
     this.enter(tid);
     try {
       const r = libcCalloc(this.heap, this.tunables, nmemb, size);

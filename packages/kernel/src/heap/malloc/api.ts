@@ -146,11 +146,17 @@ export function libcCalloc(h: HeapProcess, t: MallocTunables, n: number, elemSiz
     mem = intMalloc(h, av, sz);
   }
   if (mem === 0) return 0;
+  callocClear(h, mem, sz, oldtop, oldtopsize);
+  return mem;
+}
+
+/** The end of __libc_calloc: clears what of the chunk at mem may hold old data. */
+export function callocClear(h: HeapProcess, mem: number, sz: number, oldtop: number, oldtopsize: number): void {
   const p = mem - CHUNK_HDR_SZ;
   let csz = h.chunksize(p);
   if ((h.flags(p) & IS_MMAPPED) !== 0) {
     if (h.g[G.PerturbByte] !== 0) h.mem.fill(mem, sz, 0);
-    return mem;
+    return;
   }
   if (h.g[G.PerturbByte] === 0 && p === oldtop && csz > oldtopsize) csz = oldtopsize;
   const clearsize = csz - SIZE_SZ;
@@ -163,7 +169,6 @@ export function libcCalloc(h: HeapProcess, t: MallocTunables, n: number, elemSiz
     if (nclears > 8) words = 9;
     for (let i = 0; i < words; i++) h.mem.wr(mem + i * 8, 0);
   }
-  return mem;
 }
 
 /** __libc_realloc(oldmem, bytes) */

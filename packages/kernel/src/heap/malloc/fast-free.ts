@@ -35,9 +35,9 @@ import type { WordMemory } from '../memory/word-memory.js';
 import { G, MAIN_ARENA, type HeapProcess } from '../process.js';
 
 const TWO32 = 4294967296;
-const PAGE = 4096;
+export const PAGE = 4096;
 /** Not a word a fast path may use (a small integer, like every unified offset). */
-const NO = -0x20000000;
+export const NO = -0x20000000;
 /** Words from here up are not exact as doubles. */
 const HI_EXACT = 0x200000;
 
@@ -51,15 +51,15 @@ function chunkAt(m: WordMemory, x: number): number {
 }
 
 /** The array holding the word at unified offset o. */
-const wordsOf = (m: WordMemory, o: number): Uint32Array => (o >= 0 ? m.flat : m.lw);
+export const wordsOf = (m: WordMemory, o: number): Uint32Array => (o >= 0 ? m.flat : m.lw);
 /** Its index there. */
-const indexOf = (o: number): number => (o >= 0 ? o : o + PAGE) >>> 2;
+export const indexOf = (o: number): number => (o >= 0 ? o : o + PAGE) >>> 2;
 /** A load of the word at o reports nothing: its page was read in this generation (libc's page is never reported). */
-const loaded = (m: WordMemory, o: number): boolean => o < 0 || m.hrGen[o >>> 12] === m.gen;
+export const loaded = (m: WordMemory, o: number): boolean => o < 0 || m.hrGen[o >>> 12] === m.gen;
 /** A store to the word at o needs nothing else: its block was prepared in this generation. */
-const prepared = (m: WordMemory, o: number): boolean => (o >= 0 ? m.hbGen[o >>> 9] : m.lbGen[(o + PAGE) >>> 9]) === m.gen;
+export const prepared = (m: WordMemory, o: number): boolean => (o >= 0 ? m.hbGen[o >>> 9] : m.lbGen[(o + PAGE) >>> 9]) === m.gen;
 /** Whether the flat-tier chunk at xo is within 16 bytes of the one at co. */
-const near = (xo: number, co: number): boolean => xo >= 0 && xo >= co - 16 && xo <= co + 16;
+export const near = (xo: number, co: number): boolean => xo >= 0 && xo >= co - 16 && xo <= co + 16;
 
 /**
  * _int_free(&main_arena, p, 0) past the tcache, for p in the flat tier (16-aligned, its size
@@ -230,7 +230,7 @@ export function freeToArenaFast(h: HeapProcess, p: number, size: number): boolea
 }
 
 /** Stores at unified offset o the address of the chunk or bin header at unified offset x. */
-function storeAt(m: WordMemory, o: number, x: number): void {
+export function storeAt(m: WordMemory, o: number, x: number): void {
   const A = wordsOf(m, o), i = indexOf(o);
   const v = x >= 0 ? m.hb + x : m.lb + PAGE + x;
   A[i] = v >>> 0;

@@ -1,4 +1,4 @@
-// The fast paths (fast-paths.ts, fast-free.ts) against the general path: every recorded trace
+// The fast paths (fast-paths.ts, fast-free.ts, fast-malloc.ts) against the general path: every recorded trace
 // replayed both ways ends with the same results, the same memory word for word (the state
 // hash), the same statics and the same resident pages. The oracle specs only see what a
 // trace records; a fast path that stored a wrong link or a stale size would show here.

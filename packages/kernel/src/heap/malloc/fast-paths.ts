@@ -21,9 +21,15 @@ const HI_EXACT = 0x200000;
 /** Requests up to here are computed in small integers; larger ones are never tcache sizes. */
 const SMALL_REQUEST = 0xffff;
 
+/** mallocFast's answer when the tcache has nothing for the request: _int_malloc runs next. */
+export const NOT_CACHED = -2;
+
 /**
- * __libc_malloc(bytes) when the tcache has a chunk of its size: the user pointer, or -1 when
- * the general path must run the call (the tcache is empty for this size, or anything else).
+ * __libc_malloc(bytes) when the tcache has a chunk of its size: the user pointer; NOT_CACHED
+ * when the tcache holds nothing for the size (or does not hold the size) and nothing else is
+ * out of the ordinary, so that _int_malloc comes next (fast-malloc.ts may do it); -1 when the
+ * general path must run the call. (The caller does the rest: kept small, this inlines into
+ * the replay loop, and its result needs no heap number.)
  */
 export function mallocFast(h: HeapProcess, bytes: number): number {
   const tc = h.tcache;
@@ -31,7 +37,8 @@ export function mallocFast(h: HeapProcess, bytes: number): number {
   if (tc === 0 || h.g[G.Initialized] === 0 || !(bytes >= 0 && bytes <= SMALL_REQUEST)) return -1;
   const tbytes = bytes + SIZE_SZ + MALLOC_ALIGN_MASK < MINSIZE ? MINSIZE : (bytes + SIZE_SZ + MALLOC_ALIGN_MASK) & ~MALLOC_ALIGN_MASK;
   const tcIdx = (tbytes - MINSIZE + MALLOC_ALIGN_MASK) >>> 4;
-  if (tcIdx >= h.g[G.TcacheBins]) return -1;
+  // a size the tcache does not hold: _int_malloc
+  if (tcIdx >= h.g[G.TcacheBins]) return NOT_CACHED;
   const m = h.mem;
   const hb = m.hb, len = m.hlen, gen = m.gen, rg = m.hrGen, w = m.flat;
   const ca = tc - hb + tcIdx * 2;
@@ -40,7 +47,8 @@ export function mallocFast(h: HeapProcess, bytes: number): number {
   // tcache->counts[tc_idx] > 0
   const cw = w[ca >>> 2];
   const count = (ca & 2) === 0 ? cw & 0xffff : cw >>> 16;
-  if (count === 0) return -1;
+  // none cached: _int_malloc
+  if (count === 0) return NOT_CACHED;
   // tcache_get: e = tcache->entries[tc_idx], aligned
   const ei = ea >>> 2;
   const eLo = w[ei], eHi = w[ei + 1];

@@ -1,0 +1,378 @@
+// _int_malloc for the main arena when the tcache has nothing for the request, in its most
+// common shapes, after the fastbin and the small bin of the size were found empty (a hit there
+// stashes into the tcache: the general path's):
+//  - the unsorted bin holds only the last remainder, which a small request splits again;
+//  - it holds one chunk that fits exactly (and the tcache has no room for it, or no bin);
+//  - it holds one chunk of a larger small size whose bin was empty: sorted into that bin, it is
+//    the chunk the binmap search then finds and splits (the remainder back to the unsorted
+//    bin), so the net effect is a split that leaves the bin's links and binmap bit set;
+//  - it is empty: the binmap's next nonempty bin (stale bits cleared on the way) gives its
+//    last chunk to split, or top is split.
+// Anything else (consolidation, a large bin's nextsize list, sysmalloc, free_perturb, a chunk
+// sorted into a large bin) gives up before the first store, and int-malloc.ts runs the call
+// from the start. The rules of fast-paths.ts and fast-free.ts hold: every word in the flat
+// tier or libc's page and already accounted in this generation; glibc's loads first, each
+// taking what glibc's earlier stores would have left (the comments say where that matters).
+//
+// Pointers are compared and stored as uint32 halves and turned into unified offsets (see
+// fast-free.ts) inline: a call that passes or returns a pointer-sized number allocates a heap
+// number when V8 does not inline it, which costs as much as the general path saves.
+import {
+  fastbinIndex,
+  largebinIndex,
+  MIN_LARGE_SIZE,
+  MINSIZE,
+  MS_BINMAP,
+  MS_BINS,
+  MS_FASTBINS,
+  MS_HAVE_FASTCHUNKS,
+  MS_LAST_REMAINDER,
+  MS_SYSTEM_MEM,
+  MS_TOP,
+  PREV_INUSE,
+  request2size,
+} from '../constants.js';
+import { G, MAIN_ARENA, type HeapProcess } from '../process.js';
+import { callocClear } from './api.js';
+import { indexOf, loaded, near, NO, PAGE, prepared, storeAt, wordsOf } from './fast-free.js';
+
+const TWO32 = 4294967296;
+/** Sizes handled here: small integers. */
+const SIZE_LIMIT = 0x40000000;
+/** Larger callocs are left to the general path (few, and clearing them dominates). */
+const CALLOC_FAST_MAX = 0x100000;
+
+/**
+ * _int_malloc(&main_arena, bytes) for chunk size nb (request2size(bytes), below 2^30), in a
+ * single-threaded process with a tcache: the user pointer, or -1 when the general path must
+ * run the call.
+ */
+export function intMallocFast(h: HeapProcess, nb: number): number {
+  const g = h.g;
+  if (g[G.PerturbByte] !== 0 || g[G.MultiThreaded] !== 0 || h.tcache === 0) return -1;
+  const m = h.mem;
+  const hb = m.hb, len = m.hlen, gen = m.gen, rg = m.hrGen, bg = m.hbGen, w = m.flat, lw = m.lw, lbg = m.lbGen;
+  const hbLo = hb >>> 0, hbHi = (hb / TWO32) >>> 0;
+  const lbLo = m.lb >>> 0, lbHi = (m.lb / TWO32) >>> 0;
+  if (lbLo > TWO32 - PAGE) return -1;
+  // byte offsets in libc's page
+  const ao = MAIN_ARENA - m.lb;
+  const uO = ao + MS_BINS - 16;
+  const uLo = lbLo + uO;
+  const small = nb < MIN_LARGE_SIZE;
+
+  // the fastbin and the small bin of the size are empty; a large request consolidates first
+  if (nb <= g[G.GlobalMaxFast]) {
+    const fbI = (ao + MS_FASTBINS + fastbinIndex(nb) * 8) >>> 2;
+    if (lw[fbI] !== 0 || lw[fbI + 1] !== 0) return -1;
+  }
+  let idx: number;
+  if (small) {
+    idx = nb >>> 4;
+    const binO = uO + (idx - 1) * 16;
+    if (lw[(binO + 24) >>> 2] !== lbLo + binO || lw[(binO + 28) >>> 2] !== lbHi) return -1;
+  } else {
+    idx = largebinIndex(nb);
+    if (lw[(ao + MS_HAVE_FASTCHUNKS) >>> 2] !== 0) return -1;
+  }
+  if (lw[(ao + MS_SYSTEM_MEM + 4) >>> 2] !== 0) return -1;
+  const sysMem = lw[(ao + MS_SYSTEM_MEM) >>> 2];
+  const bmI = (ao + MS_BINMAP) >>> 2;
+
+  // the unsorted bin
+  const vLo = lw[(uO + 24) >>> 2], vHi = lw[(uO + 28) >>> 2];
+  let sortedBin = -1;
+  let vo = 0, size = 0, next = 0, nextNomask = 0;
+  if (vLo !== uLo || vHi !== lbHi) {
+    vo = vLo - hbLo + (vHi - hbHi) * TWO32;
+    if (!(vo >= 0 && vo + 48 <= len) || (vo & 15) !== 0 || rg[(vo + 8) >>> 12] !== gen || rg[(vo + 16) >>> 12] !== gen) return -1;
+    const vi = vo >>> 2;
+    // one chunk: its bk is the bin (bck == unsorted_chunks (av))
+    if (w[vi + 6] !== uLo || w[vi + 7] !== lbHi) return -1;
+    if (w[vi + 3] !== 0 || w[vi + 2] >= SIZE_LIMIT) return -1;
+    size = w[vi + 2] & ~7;
+    next = vo + size;
+    // malloc(): invalid size (unsorted), invalid next size, mismatching next->prev_size,
+    // unsorted double linked list corrupted, invalid next->prev_inuse
+    if (size <= 16 || size > sysMem) return -1;
+    if (next + 16 > len || rg[next >>> 12] !== gen || rg[(next + 8) >>> 12] !== gen) return -1;
+    const ni = next >>> 2;
+    if (w[ni + 1] !== 0 || w[ni + 3] !== 0 || w[ni + 2] >= SIZE_LIMIT) return -1;
+    nextNomask = w[ni + 2];
+    if (nextNomask < 16 || nextNomask > sysMem || (w[ni] & ~7) !== size) return -1;
+    if (lw[(uO + 16) >>> 2] !== vLo || lw[(uO + 20) >>> 2] !== vHi || w[vi + 4] !== uLo || w[vi + 5] !== lbHi) return -1;
+    if ((nextNomask & PREV_INUSE) !== 0) return -1;
+    const lrI = (ao + MS_LAST_REMAINDER) >>> 2;
+    if (small && lw[lrI] === vLo && lw[lrI + 1] === vHi && size > nb + MINSIZE) {
+      // the last remainder, split again
+      if (!splitPrepared(m, vo, nb, size - nb) || lbg[(uO + 16) >>> 9] !== gen || lbg[lrI >>> 7] !== gen) return -1;
+      const r = hb + vo + nb;
+      const rLo = r >>> 0, rHi = (r / TWO32) >>> 0;
+      lw[(uO + 24) >>> 2] = rLo;
+      lw[(uO + 28) >>> 2] = rHi;
+      lw[(uO + 16) >>> 2] = rLo;
+      lw[(uO + 20) >>> 2] = rHi;
+      lw[lrI] = rLo;
+      lw[lrI + 1] = rHi;
+      splitStore(m, vo, nb, size - nb, uLo, lbHi, uLo, lbHi);
+      return hb + vo + 16;
+    }
+    // taken off the unsorted bin: unsorted_chunks (av)->bk = bck; bck->fd = unsorted_chunks (av)
+    if (size === nb) {
+      // an exact fit the tcache has room for is stashed: the general path's
+      const tcIdx = (nb - MINSIZE + 15) >>> 4;
+      if (tcIdx < g[G.TcacheBins]) {
+        const co = h.tcache - hb + tcIdx * 2;
+        if (!(co >= 0 && co + 2 <= len) || rg[co >>> 12] !== gen) return -1;
+        const cw = w[co >>> 2];
+        if (((co & 2) === 0 ? cw & 0xffff : cw >>> 16) < g[G.TcacheCount]) return -1;
+      }
+      if (lbg[(uO + 16) >>> 9] !== gen || bg[(next + 8) >>> 9] !== gen) return -1;
+      lw[(uO + 24) >>> 2] = uLo;
+      lw[(uO + 28) >>> 2] = lbHi;
+      lw[(uO + 16) >>> 2] = uLo;
+      lw[(uO + 20) >>> 2] = lbHi;
+      // set_inuse_bit_at_offset (victim, size)
+      w[ni + 2] = nextNomask | PREV_INUSE;
+      return hb + vo + 16;
+    }
+    // sorted into its small bin, which must be empty and come before any other nonempty bin
+    // above the request's (else the general path's)
+    if (size >= MIN_LARGE_SIZE) return -1;
+    sortedBin = size >>> 4;
+    if (sortedBin <= idx) return -1;
+    const b0 = uO + (sortedBin - 1) * 16;
+    if (lw[(b0 + 16) >>> 2] !== lbLo + b0 || lw[(b0 + 20) >>> 2] !== lbHi) return -1;
+    // unlink_chunk's size check compares prev_size unmasked
+    if (w[ni] !== size) return -1;
+  }
+
+  // a large request's own bin: its best fit is the general path's
+  if (!small) {
+    const binO = uO + (idx - 1) * 16;
+    const fLo = lw[(binO + 16) >>> 2], fHi = lw[(binO + 20) >>> 2];
+    if (fLo !== lbLo + binO || fHi !== lbHi) {
+      const fo = fLo - hbLo + (fHi - hbHi) * TWO32;
+      if (!(fo >= 0 && fo + 16 <= len) || rg[(fo + 8) >>> 12] !== gen) return -1;
+      if (w[(fo + 12) >>> 2] !== 0 || w[(fo + 8) >>> 2] >= nb) return -1;
+    }
+  }
+
+  // the binmap search from idx + 1: empty bins' bits are cleared on the way (glibc stores
+  // each block's word as it clears; only the last value shows)
+  let found = -1;
+  let clear0 = 0, clear1 = 0, clear2 = 0, clear3 = 0;
+  const stop = sortedBin >= 0 ? sortedBin : 128;
+  for (let i = idx + 1; i < stop; i++) {
+    const word = lw[bmI + (i >>> 5)];
+    if ((word & (1 << (i & 31))) === 0) {
+      // the rest of an empty word at once
+      if (word >>> (i & 31) === 0) i |= 31;
+      continue;
+    }
+    const binO = uO + (i - 1) * 16;
+    if (lw[(binO + 24) >>> 2] === lbLo + binO && lw[(binO + 28) >>> 2] === lbHi) {
+      const bit = 1 << (i & 31);
+      if (i < 32) clear0 |= bit;
+      else if (i < 64) clear1 |= bit;
+      else if (i < 96) clear2 |= bit;
+      else clear3 |= bit;
+      continue;
+    }
+    found = i;
+    break;
+  }
+  if (found >= 0 && sortedBin >= 0) return -1;
+  if ((clear0 | clear1) !== 0 && lbg[bmI >>> 7] !== gen) return -1;
+  if ((clear2 | clear3) !== 0 && lbg[(bmI + 2) >>> 7] !== gen) return -1;
+
+  if (sortedBin >= 0) {
+    // The chunk goes to its empty bin (mark_bin; its fd and bk the bin), the search finds it
+    // there, unlink_chunk empties the bin again, and the rest is the split below.
+    const remainderSize = size - nb;
+    const b0 = uO + (sortedBin - 1) * 16;
+    const bmW = bmI + (sortedBin >>> 5);
+    if (lbg[(uO + 16) >>> 9] !== gen || lbg[(b0 + 16) >>> 9] !== gen || lbg[bmW >>> 7] !== gen || bg[(vo + 16) >>> 9] !== gen) return -1;
+    if (remainderSize < MINSIZE ? bg[(next + 8) >>> 9] !== gen : !splitPrepared(m, vo, nb, remainderSize)) return -1;
+    if (remainderSize >= MINSIZE && lbg[((ao + MS_LAST_REMAINDER) >>> 2) >>> 7] !== gen) return -1;
+    // unsorted_chunks (av)->bk = bck; bck->fd = unsorted_chunks (av) (empty again)
+    lw[(uO + 16) >>> 2] = uLo;
+    lw[(uO + 20) >>> 2] = lbHi;
+    lw[(uO + 24) >>> 2] = uLo;
+    lw[(uO + 28) >>> 2] = lbHi;
+    clearBits(lw, bmI, clear0, clear1, clear2, clear3);
+    lw[bmW] = (lw[bmW] | (1 << (sortedBin & 31))) >>> 0;
+    const vi = vo >>> 2;
+    w[vi + 4] = lbLo + b0;
+    w[vi + 5] = lbHi;
+    w[vi + 6] = lbLo + b0;
+    w[vi + 7] = lbHi;
+    lw[(b0 + 16) >>> 2] = lbLo + b0;
+    lw[(b0 + 20) >>> 2] = lbHi;
+    lw[(b0 + 24) >>> 2] = lbLo + b0;
+    lw[(b0 + 28) >>> 2] = lbHi;
+    return finishSplit(h, vo, nb, size, uO, uLo, lbHi, uLo, lbHi, small);
+  }
+
+  if (found >= 0) {
+    // the bin's last chunk v: unlink_chunk, then split (the remainder to the unsorted bin,
+    // which is empty: its fd and bk are the bin itself)
+    if (lw[(uO + 16) >>> 2] !== uLo || lw[(uO + 20) >>> 2] !== lbHi || lw[(uO + 24) >>> 2] !== uLo || lw[(uO + 28) >>> 2] !== lbHi) return -1;
+    const binO = uO + (found - 1) * 16;
+    const pLo = lw[(binO + 24) >>> 2], pHi = lw[(binO + 28) >>> 2];
+    const po = pLo - hbLo + (pHi - hbHi) * TWO32;
+    if (!(po >= 0 && po + 48 <= len) || (po & 15) !== 0 || rg[(po + 8) >>> 12] !== gen || rg[(po + 16) >>> 12] !== gen) return -1;
+    const pi = po >>> 2;
+    if (w[pi + 3] !== 0 || w[pi + 2] >= SIZE_LIMIT) return -1;
+    const pNomask = w[pi + 2];
+    const psize = pNomask & ~7;
+    const pnext = po + psize;
+    // corrupted size vs. prev_size
+    if (psize < nb || pnext + 16 > len || rg[pnext >>> 12] !== gen || rg[(pnext + 8) >>> 12] !== gen) return -1;
+    if (w[pnext >>> 2] !== psize || w[(pnext + 4) >>> 2] !== 0) return -1;
+    // a chunk in a large bin's nextsize list
+    if (pNomask >= MIN_LARGE_SIZE && (rg[(po + 32) >>> 12] !== gen || w[pi + 8] !== 0 || w[pi + 9] !== 0)) return -1;
+    const fo = unified(w[pi + 4], w[pi + 5], hbLo, hbHi, lbLo, lbHi, len);
+    const bo = unified(w[pi + 6], w[pi + 7], hbLo, hbHi, lbLo, lbHi, len);
+    if (fo === NO || bo === NO || fo === po || bo === po || fo === uO - PAGE || bo === uO - PAGE) return -1;
+    if (!loaded(m, fo + 24) || !loaded(m, bo + 16)) return -1;
+    // corrupted double-linked list
+    const fA = wordsOf(m, fo), fi = indexOf(fo), bA = wordsOf(m, bo), bi = indexOf(bo);
+    if (fA[fi + 6] !== pLo || fA[fi + 7] !== pHi || bA[bi + 4] !== pLo || bA[bi + 5] !== pHi) return -1;
+    // a neighbour 16 bytes from a chunk whose fields are loaded after the unlink's stores
+    if (near(fo, po) || near(bo, po) || near(fo, pnext) || near(bo, pnext)) return -1;
+    if (!prepared(m, fo + 24) || !prepared(m, bo + 16)) return -1;
+    const remainderSize = psize - nb;
+    if (remainderSize < MINSIZE ? bg[(pnext + 8) >>> 9] !== gen : !splitPrepared(m, po, nb, remainderSize)) return -1;
+    if (remainderSize >= MINSIZE && (lbg[(uO + 16) >>> 9] !== gen || lbg[((ao + MS_LAST_REMAINDER) >>> 2) >>> 7] !== gen)) return -1;
+    clearBits(lw, bmI, clear0, clear1, clear2, clear3);
+    storeAt(m, fo + 24, bo);
+    storeAt(m, bo + 16, fo);
+    return finishSplit(h, po, nb, psize, uO, uLo, lbHi, uLo, lbHi, small);
+  }
+
+  // use_top (malloc(): corrupted top size); too small: consolidation or sysmalloc, the general path's
+  const topI = (ao + MS_TOP) >>> 2;
+  const to = lw[topI] - hbLo + (lw[topI + 1] - hbHi) * TWO32;
+  if (!(to >= 0 && to + 16 <= len) || (to & 15) !== 0 || rg[(to + 8) >>> 12] !== gen) return -1;
+  if (w[(to + 12) >>> 2] !== 0 || w[(to + 8) >>> 2] >= SIZE_LIMIT) return -1;
+  const tsize = w[(to + 8) >>> 2] & ~7;
+  if (tsize > sysMem || tsize < nb + MINSIZE) return -1;
+  const ro = to + nb;
+  if (lbg[topI >>> 7] !== gen || bg[(to + 8) >>> 9] !== gen || ro + 16 > len || bg[(ro + 8) >>> 9] !== gen) return -1;
+  clearBits(lw, bmI, clear0, clear1, clear2, clear3);
+  const r = hb + ro;
+  lw[topI] = r >>> 0;
+  lw[topI + 1] = (r / TWO32) >>> 0;
+  w[(to + 8) >>> 2] = nb + PREV_INUSE;
+  w[(to + 12) >>> 2] = 0;
+  w[(ro + 8) >>> 2] = tsize - nb + PREV_INUSE;
+  w[(ro + 12) >>> 2] = 0;
+  return hb + to + 16;
+}
+
+/** The unified offset of the chunk or bin header at address (lo, hi), or NO. */
+function unified(lo: number, hi: number, hbLo: number, hbHi: number, lbLo: number, lbHi: number, len: number): number {
+  if (hi === lbHi && lo - lbLo >= 0 && lo - lbLo + 48 <= PAGE) return (lo & 15) === 0 ? lo - lbLo - PAGE : NO;
+  const o = lo - hbLo + (hi - hbHi) * TWO32;
+  return o >= 0 && o + 48 <= len && (o & 15) === 0 ? o : NO;
+}
+
+/** Clears binmap bits of the four blocks (the stale bits the search met). */
+function clearBits(lw: Uint32Array, bmI: number, c0: number, c1: number, c2: number, c3: number): void {
+  if (c0 !== 0) lw[bmI] = (lw[bmI] & ~c0) >>> 0;
+  if (c1 !== 0) lw[bmI + 1] = (lw[bmI + 1] & ~c1) >>> 0;
+  if (c2 !== 0) lw[bmI + 2] = (lw[bmI + 2] & ~c2) >>> 0;
+  if (c3 !== 0) lw[bmI + 3] = (lw[bmI + 3] & ~c3) >>> 0;
+}
+
+/** Whether the flat blocks a split of the chunk at vo into nb and a remainder stores to were prepared. */
+function splitPrepared(h: HeapProcess['mem'], vo: number, nb: number, remainderSize: number): boolean {
+  const ro = vo + nb;
+  const end = ro + remainderSize;
+  return (
+    end + 8 <= h.hlen &&
+    prepared(h, vo + 8) &&
+    prepared(h, ro + 8) &&
+    prepared(h, ro + 16) &&
+    prepared(h, end) &&
+    (remainderSize < MIN_LARGE_SIZE || prepared(h, ro + 32))
+  );
+}
+
+/**
+ * The split's stores into the chunk at vo: the remainder's bk and fd, its nextsize links
+ * cleared when it is large, both heads and the remainder's foot (set_head, set_foot).
+ */
+function splitStore(m: HeapProcess['mem'], vo: number, nb: number, remainderSize: number, bkLo: number, bkHi: number, fdLo: number, fdHi: number): void {
+  const w = m.flat;
+  const ri = (vo + nb) >>> 2;
+  w[ri + 6] = bkLo;
+  w[ri + 7] = bkHi;
+  w[ri + 4] = fdLo;
+  w[ri + 5] = fdHi;
+  if (remainderSize >= MIN_LARGE_SIZE) {
+    w[ri + 8] = 0;
+    w[ri + 9] = 0;
+    w[ri + 10] = 0;
+    w[ri + 11] = 0;
+  }
+  const vi = vo >>> 2;
+  w[vi + 2] = nb + PREV_INUSE;
+  w[vi + 3] = 0;
+  w[ri + 2] = remainderSize + PREV_INUSE;
+  w[ri + 3] = 0;
+  const fi = (vo + nb + remainderSize) >>> 2;
+  w[fi] = remainderSize;
+  w[fi + 1] = 0;
+}
+
+/**
+ * The end of the binmap case: a remainder too small to split leaves the whole chunk in use;
+ * otherwise the remainder goes to the (empty) unsorted bin, becomes the last remainder for a
+ * small request, and the chunk is split. Returns the user pointer.
+ */
+function finishSplit(h: HeapProcess, vo: number, nb: number, size: number, uO: number, uLo: number, uHi: number, fwdLo: number, fwdHi: number, small: boolean): number {
+  const m = h.mem;
+  const w = m.flat, lw = m.lw;
+  const remainderSize = size - nb;
+  if (remainderSize < MINSIZE) {
+    // set_inuse_bit_at_offset (victim, size)
+    const ni = (vo + size) >>> 2;
+    w[ni + 2] = (w[ni + 2] | PREV_INUSE) >>> 0;
+    return m.hb + vo + 16;
+  }
+  const r = m.hb + vo + nb;
+  const rLo = r >>> 0, rHi = (r / TWO32) >>> 0;
+  // remainder->bk = bck; remainder->fd = fwd; bck->fd = remainder; fwd->bk = remainder (fwd is the bin)
+  lw[(uO + 16) >>> 2] = rLo;
+  lw[(uO + 20) >>> 2] = rHi;
+  lw[(uO + 24) >>> 2] = rLo;
+  lw[(uO + 28) >>> 2] = rHi;
+  if (small) {
+    const lrI = (MAIN_ARENA - m.lb + MS_LAST_REMAINDER) >>> 2;
+    lw[lrI] = rLo;
+    lw[lrI + 1] = rHi;
+  }
+  splitStore(m, vo, nb, remainderSize, uLo, uHi, fwdLo, fwdHi);
+  return m.hb + vo + 16;
+}
+
+/**
+ * __libc_calloc(n, elem_size) when its _int_malloc is intMallocFast's: the user pointer (cleared
+ * as glibc clears it), or -1 when the general path must run the call.
+ */
+export function callocFast(h: HeapProcess, n: number, elemSize: number): number {
+  const bytes = n * elemSize;
+  if (!(bytes >= 0 && bytes <= CALLOC_FAST_MAX) || h.g[G.Initialized] === 0) return -1;
+  // oldtop = top (av); oldtopsize = chunksize (oldtop)
+  const m = h.mem;
+  const topI = (MAIN_ARENA - m.lb + MS_TOP) >>> 2;
+  const to = m.lw[topI] + m.lw[topI + 1] * TWO32 - m.hb;
+  if (!(to >= 0 && to + 16 <= m.hlen) || m.hrGen[(to + 8) >>> 12] !== m.gen || m.flat[(to + 12) >>> 2] !== 0) return -1;
+  const oldtopsize = m.flat[(to + 8) >>> 2] & ~7;
+  const mem = intMallocFast(h, request2size(bytes));
+  if (mem < 0) return -1;
+  callocClear(h, mem, bytes, m.hb + to, oldtopsize);
+  return mem;
+}
