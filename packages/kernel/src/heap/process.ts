@@ -180,6 +180,13 @@ export class HeapProcess {
   /** The current thread's tcache (a copy of its table entry, for the hot path). */
   tcache = 0;
 
+  /**
+   * The pointer going into or out of a fast path (malloc/fast-*.ts): they return a status and
+   * take or leave the pointer here, because a pointer-sized number passed to or returned from
+   * a call V8 does not inline is a new heap number each time.
+   */
+  readonly io = new Float64Array(1);
+
   /** The halves of the pointer malloc/arena-state.ts loadRevealed() last revealed. */
   revealedLo = 0;
   revealedHi = 0;

@@ -24,7 +24,7 @@ import {
   threadExit,
 } from './malloc/api.js';
 import { callocFast, intMallocFast } from './malloc/fast-malloc.js';
-import { freeFast, mallocFast, NOT_CACHED } from './malloc/fast-paths.js';
+import { FAST_DONE, freeFast, mallocFast, NOT_CACHED } from './malloc/fast-paths.js';
 import type { Mallinfo2 } from './malloc/stats.js';
 import { SegvError } from './memory/word-memory.js';
 import { HeapProcess, MallocAbort, MallocHang, type HeapProcessConfig } from './process.js';
@@ -104,7 +104,7 @@ export class Ptmalloc {
     if (tid === this.lastTid && this.heap.dead === null && this.fast) {
       // the same thread as the last call: the tcache hit needs nothing else (malloc/fast-paths.ts)
       const r = mallocFast(this.heap, size);
-      if (r >= 0) return r;
+      if (r === FAST_DONE) return this.heap.io[0];
       if (r === NOT_CACHED) return this.mallocUncached(tid, size);
     }
     return this.mallocGeneral(tid, size);
@@ -112,8 +112,7 @@ export class Ptmalloc {
 
   /** malloc when the fast path found the tcache empty for the size: _int_malloc, fast if it can. */
   private mallocUncached(tid: number, size: number): number {
-    const r = intMallocFast(this.heap, request2size(size));
-    return r >= 0 ? r : this.mallocGeneral(tid, size);
+    return intMallocFast(this.heap, request2size(size)) === FAST_DONE ? this.heap.io[0] : this.mallocGeneral(tid, size);
   }
 
   private mallocGeneral(tid: number, size: number): number {
@@ -128,7 +127,10 @@ export class Ptmalloc {
   }
 
   free(tid: number, ptr: number): void {
-    if (tid === this.lastTid && this.heap.dead === null && ptr !== 0 && this.fast && freeFast(this.heap, ptr)) return;
+    if (tid === this.lastTid && this.heap.dead === null && ptr !== 0 && this.fast) {
+      this.heap.io[0] = ptr;
+      if (freeFast(this.heap)) return;
+    }
     this.enter(tid);
     try {
       libcFree(this.heap, ptr);
@@ -141,10 +143,9 @@ export class Ptmalloc {
   calloc(tid: number, nmemb: number, size: number): number {
     if (tid === this.lastTid && this.heap.dead === null && this.fast) {
       try {
-        const r = callocFast(this.heap, nmemb, size);
-        if (r >= 0) {
+        if (callocFast(this.heap, nmemb, size) === FAST_DONE) {
           this.done();
-          return r;
+          return this.heap.io[0];
         }
       } catch (e) {
         return this.fail(e);

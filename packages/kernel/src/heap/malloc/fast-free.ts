@@ -62,17 +62,18 @@ export const prepared = (m: WordMemory, o: number): boolean => (o >= 0 ? m.hbGen
 export const near = (xo: number, co: number): boolean => xo >= 0 && xo >= co - 16 && xo <= co + 16;
 
 /**
- * _int_free(&main_arena, p, 0) past the tcache, for p in the flat tier (16-aligned, its size
- * field's page read in this generation, size < 2^32, IS_MMAPPED and NON_MAIN_ARENA clear: the
- * caller checked): true when done, false when the general path must run the call.
+ * _int_free(&main_arena, p, 0) past the tcache, for the chunk p at offset po of the flat tier
+ * (16-aligned, its size field's page read in this generation, size < 2^32, IS_MMAPPED and
+ * NON_MAIN_ARENA clear: the caller checked): true when done, false when the general path must
+ * run the call.
  */
-export function freeToArenaFast(h: HeapProcess, p: number, size: number): boolean {
+export function freeToArenaFast(h: HeapProcess, po: number, size: number): boolean {
   const g = h.g;
   if (g[G.PerturbByte] !== 0) return false;
   const m = h.mem;
   const hb = m.hb, len = m.hlen, gen = m.gen, rg = m.hrGen, bg = m.hbGen, w = m.flat, lw = m.lw, lbg = m.lbGen;
   const ao = MAIN_ARENA - m.lb;
-  const po = p - hb;
+  const p = hb + po;
   const sysMem = lw[(ao + MS_SYSTEM_MEM) >>> 2] + lw[(ao + MS_SYSTEM_MEM + 4) >>> 2] * TWO32;
   // the next chunk's size field
   const no = po + size;

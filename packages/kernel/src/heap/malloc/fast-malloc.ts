@@ -35,6 +35,7 @@ import {
 import { G, MAIN_ARENA, type HeapProcess } from '../process.js';
 import { callocClear } from './api.js';
 import { indexOf, loaded, near, NO, PAGE, prepared, storeAt, wordsOf } from './fast-free.js';
+import { FAST_DONE, FAST_NO } from './fast-paths.js';
 
 const TWO32 = 4294967296;
 /** Sizes handled here: small integers. */
@@ -44,17 +45,17 @@ const CALLOC_FAST_MAX = 0x100000;
 
 /**
  * _int_malloc(&main_arena, bytes) for chunk size nb (request2size(bytes), below 2^30), in a
- * single-threaded process with a tcache: the user pointer, or -1 when the general path must
- * run the call.
+ * single-threaded process with a tcache: FAST_DONE with the user pointer in h.io[0], or
+ * FAST_NO when the general path must run the call.
  */
 export function intMallocFast(h: HeapProcess, nb: number): number {
   const g = h.g;
-  if (g[G.PerturbByte] !== 0 || g[G.MultiThreaded] !== 0 || h.tcache === 0) return -1;
+  if (g[G.PerturbByte] !== 0 || g[G.MultiThreaded] !== 0 || h.tcache === 0) return FAST_NO;
   const m = h.mem;
   const hb = m.hb, len = m.hlen, gen = m.gen, rg = m.hrGen, bg = m.hbGen, w = m.flat, lw = m.lw, lbg = m.lbGen;
   const hbLo = hb >>> 0, hbHi = (hb / TWO32) >>> 0;
   const lbLo = m.lb >>> 0, lbHi = (m.lb / TWO32) >>> 0;
-  if (lbLo > TWO32 - PAGE) return -1;
+  if (lbLo > TWO32 - PAGE) return FAST_NO;
   // byte offsets in libc's page
   const ao = MAIN_ARENA - m.lb;
   const uO = ao + MS_BINS - 16;
@@ -64,18 +65,18 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
   // the fastbin and the small bin of the size are empty; a large request consolidates first
   if (nb <= g[G.GlobalMaxFast]) {
     const fbI = (ao + MS_FASTBINS + fastbinIndex(nb) * 8) >>> 2;
-    if (lw[fbI] !== 0 || lw[fbI + 1] !== 0) return -1;
+    if (lw[fbI] !== 0 || lw[fbI + 1] !== 0) return FAST_NO;
   }
   let idx: number;
   if (small) {
     idx = nb >>> 4;
     const binO = uO + (idx - 1) * 16;
-    if (lw[(binO + 24) >>> 2] !== lbLo + binO || lw[(binO + 28) >>> 2] !== lbHi) return -1;
+    if (lw[(binO + 24) >>> 2] !== lbLo + binO || lw[(binO + 28) >>> 2] !== lbHi) return FAST_NO;
   } else {
     idx = largebinIndex(nb);
-    if (lw[(ao + MS_HAVE_FASTCHUNKS) >>> 2] !== 0) return -1;
+    if (lw[(ao + MS_HAVE_FASTCHUNKS) >>> 2] !== 0) return FAST_NO;
   }
-  if (lw[(ao + MS_SYSTEM_MEM + 4) >>> 2] !== 0) return -1;
+  if (lw[(ao + MS_SYSTEM_MEM + 4) >>> 2] !== 0) return FAST_NO;
   const sysMem = lw[(ao + MS_SYSTEM_MEM) >>> 2];
   const bmI = (ao + MS_BINMAP) >>> 2;
 
@@ -85,27 +86,27 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
   let vo = 0, size = 0, next = 0, nextNomask = 0;
   if (vLo !== uLo || vHi !== lbHi) {
     vo = vLo - hbLo + (vHi - hbHi) * TWO32;
-    if (!(vo >= 0 && vo + 48 <= len) || (vo & 15) !== 0 || rg[(vo + 8) >>> 12] !== gen || rg[(vo + 16) >>> 12] !== gen) return -1;
+    if (!(vo >= 0 && vo + 48 <= len) || (vo & 15) !== 0 || rg[(vo + 8) >>> 12] !== gen || rg[(vo + 16) >>> 12] !== gen) return FAST_NO;
     const vi = vo >>> 2;
     // one chunk: its bk is the bin (bck == unsorted_chunks (av))
-    if (w[vi + 6] !== uLo || w[vi + 7] !== lbHi) return -1;
-    if (w[vi + 3] !== 0 || w[vi + 2] >= SIZE_LIMIT) return -1;
+    if (w[vi + 6] !== uLo || w[vi + 7] !== lbHi) return FAST_NO;
+    if (w[vi + 3] !== 0 || w[vi + 2] >= SIZE_LIMIT) return FAST_NO;
     size = w[vi + 2] & ~7;
     next = vo + size;
     // malloc(): invalid size (unsorted), invalid next size, mismatching next->prev_size,
     // unsorted double linked list corrupted, invalid next->prev_inuse
-    if (size <= 16 || size > sysMem) return -1;
-    if (next + 16 > len || rg[next >>> 12] !== gen || rg[(next + 8) >>> 12] !== gen) return -1;
+    if (size <= 16 || size > sysMem) return FAST_NO;
+    if (next + 16 > len || rg[next >>> 12] !== gen || rg[(next + 8) >>> 12] !== gen) return FAST_NO;
     const ni = next >>> 2;
-    if (w[ni + 1] !== 0 || w[ni + 3] !== 0 || w[ni + 2] >= SIZE_LIMIT) return -1;
+    if (w[ni + 1] !== 0 || w[ni + 3] !== 0 || w[ni + 2] >= SIZE_LIMIT) return FAST_NO;
     nextNomask = w[ni + 2];
-    if (nextNomask < 16 || nextNomask > sysMem || (w[ni] & ~7) !== size) return -1;
-    if (lw[(uO + 16) >>> 2] !== vLo || lw[(uO + 20) >>> 2] !== vHi || w[vi + 4] !== uLo || w[vi + 5] !== lbHi) return -1;
-    if ((nextNomask & PREV_INUSE) !== 0) return -1;
+    if (nextNomask < 16 || nextNomask > sysMem || (w[ni] & ~7) !== size) return FAST_NO;
+    if (lw[(uO + 16) >>> 2] !== vLo || lw[(uO + 20) >>> 2] !== vHi || w[vi + 4] !== uLo || w[vi + 5] !== lbHi) return FAST_NO;
+    if ((nextNomask & PREV_INUSE) !== 0) return FAST_NO;
     const lrI = (ao + MS_LAST_REMAINDER) >>> 2;
     if (small && lw[lrI] === vLo && lw[lrI + 1] === vHi && size > nb + MINSIZE) {
       // the last remainder, split again
-      if (!splitPrepared(m, vo, nb, size - nb) || lbg[(uO + 16) >>> 9] !== gen || lbg[lrI >>> 7] !== gen) return -1;
+      if (!splitPrepared(m, vo, nb, size - nb) || lbg[(uO + 16) >>> 9] !== gen || lbg[lrI >>> 7] !== gen) return FAST_NO;
       const r = hb + vo + nb;
       const rLo = r >>> 0, rHi = (r / TWO32) >>> 0;
       lw[(uO + 24) >>> 2] = rLo;
@@ -115,7 +116,7 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
       lw[lrI] = rLo;
       lw[lrI + 1] = rHi;
       splitStore(m, vo, nb, size - nb, uLo, lbHi, uLo, lbHi);
-      return hb + vo + 16;
+      return done(h, hb + vo + 16);
     }
     // taken off the unsorted bin: unsorted_chunks (av)->bk = bck; bck->fd = unsorted_chunks (av)
     if (size === nb) {
@@ -123,28 +124,28 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
       const tcIdx = (nb - MINSIZE + 15) >>> 4;
       if (tcIdx < g[G.TcacheBins]) {
         const co = h.tcache - hb + tcIdx * 2;
-        if (!(co >= 0 && co + 2 <= len) || rg[co >>> 12] !== gen) return -1;
+        if (!(co >= 0 && co + 2 <= len) || rg[co >>> 12] !== gen) return FAST_NO;
         const cw = w[co >>> 2];
-        if (((co & 2) === 0 ? cw & 0xffff : cw >>> 16) < g[G.TcacheCount]) return -1;
+        if (((co & 2) === 0 ? cw & 0xffff : cw >>> 16) < g[G.TcacheCount]) return FAST_NO;
       }
-      if (lbg[(uO + 16) >>> 9] !== gen || bg[(next + 8) >>> 9] !== gen) return -1;
+      if (lbg[(uO + 16) >>> 9] !== gen || bg[(next + 8) >>> 9] !== gen) return FAST_NO;
       lw[(uO + 24) >>> 2] = uLo;
       lw[(uO + 28) >>> 2] = lbHi;
       lw[(uO + 16) >>> 2] = uLo;
       lw[(uO + 20) >>> 2] = lbHi;
       // set_inuse_bit_at_offset (victim, size)
       w[ni + 2] = nextNomask | PREV_INUSE;
-      return hb + vo + 16;
+      return done(h, hb + vo + 16);
     }
     // sorted into its small bin, which must be empty and come before any other nonempty bin
     // above the request's (else the general path's)
-    if (size >= MIN_LARGE_SIZE) return -1;
+    if (size >= MIN_LARGE_SIZE) return FAST_NO;
     sortedBin = size >>> 4;
-    if (sortedBin <= idx) return -1;
+    if (sortedBin <= idx) return FAST_NO;
     const b0 = uO + (sortedBin - 1) * 16;
-    if (lw[(b0 + 16) >>> 2] !== lbLo + b0 || lw[(b0 + 20) >>> 2] !== lbHi) return -1;
+    if (lw[(b0 + 16) >>> 2] !== lbLo + b0 || lw[(b0 + 20) >>> 2] !== lbHi) return FAST_NO;
     // unlink_chunk's size check compares prev_size unmasked
-    if (w[ni] !== size) return -1;
+    if (w[ni] !== size) return FAST_NO;
   }
 
   // a large request's own bin: its best fit is the general path's
@@ -153,8 +154,8 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
     const fLo = lw[(binO + 16) >>> 2], fHi = lw[(binO + 20) >>> 2];
     if (fLo !== lbLo + binO || fHi !== lbHi) {
       const fo = fLo - hbLo + (fHi - hbHi) * TWO32;
-      if (!(fo >= 0 && fo + 16 <= len) || rg[(fo + 8) >>> 12] !== gen) return -1;
-      if (w[(fo + 12) >>> 2] !== 0 || w[(fo + 8) >>> 2] >= nb) return -1;
+      if (!(fo >= 0 && fo + 16 <= len) || rg[(fo + 8) >>> 12] !== gen) return FAST_NO;
+      if (w[(fo + 12) >>> 2] !== 0 || w[(fo + 8) >>> 2] >= nb) return FAST_NO;
     }
   }
 
@@ -182,9 +183,9 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
     found = i;
     break;
   }
-  if (found >= 0 && sortedBin >= 0) return -1;
-  if ((clear0 | clear1) !== 0 && lbg[bmI >>> 7] !== gen) return -1;
-  if ((clear2 | clear3) !== 0 && lbg[(bmI + 2) >>> 7] !== gen) return -1;
+  if (found >= 0 && sortedBin >= 0) return FAST_NO;
+  if ((clear0 | clear1) !== 0 && lbg[bmI >>> 7] !== gen) return FAST_NO;
+  if ((clear2 | clear3) !== 0 && lbg[(bmI + 2) >>> 7] !== gen) return FAST_NO;
 
   if (sortedBin >= 0) {
     // The chunk goes to its empty bin (mark_bin; its fd and bk the bin), the search finds it
@@ -192,9 +193,9 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
     const remainderSize = size - nb;
     const b0 = uO + (sortedBin - 1) * 16;
     const bmW = bmI + (sortedBin >>> 5);
-    if (lbg[(uO + 16) >>> 9] !== gen || lbg[(b0 + 16) >>> 9] !== gen || lbg[bmW >>> 7] !== gen || bg[(vo + 16) >>> 9] !== gen) return -1;
-    if (remainderSize < MINSIZE ? bg[(next + 8) >>> 9] !== gen : !splitPrepared(m, vo, nb, remainderSize)) return -1;
-    if (remainderSize >= MINSIZE && lbg[((ao + MS_LAST_REMAINDER) >>> 2) >>> 7] !== gen) return -1;
+    if (lbg[(uO + 16) >>> 9] !== gen || lbg[(b0 + 16) >>> 9] !== gen || lbg[bmW >>> 7] !== gen || bg[(vo + 16) >>> 9] !== gen) return FAST_NO;
+    if (remainderSize < MINSIZE ? bg[(next + 8) >>> 9] !== gen : !splitPrepared(m, vo, nb, remainderSize)) return FAST_NO;
+    if (remainderSize >= MINSIZE && lbg[((ao + MS_LAST_REMAINDER) >>> 2) >>> 7] !== gen) return FAST_NO;
     // unsorted_chunks (av)->bk = bck; bck->fd = unsorted_chunks (av) (empty again)
     lw[(uO + 16) >>> 2] = uLo;
     lw[(uO + 20) >>> 2] = lbHi;
@@ -217,34 +218,34 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
   if (found >= 0) {
     // the bin's last chunk v: unlink_chunk, then split (the remainder to the unsorted bin,
     // which is empty: its fd and bk are the bin itself)
-    if (lw[(uO + 16) >>> 2] !== uLo || lw[(uO + 20) >>> 2] !== lbHi || lw[(uO + 24) >>> 2] !== uLo || lw[(uO + 28) >>> 2] !== lbHi) return -1;
+    if (lw[(uO + 16) >>> 2] !== uLo || lw[(uO + 20) >>> 2] !== lbHi || lw[(uO + 24) >>> 2] !== uLo || lw[(uO + 28) >>> 2] !== lbHi) return FAST_NO;
     const binO = uO + (found - 1) * 16;
     const pLo = lw[(binO + 24) >>> 2], pHi = lw[(binO + 28) >>> 2];
     const po = pLo - hbLo + (pHi - hbHi) * TWO32;
-    if (!(po >= 0 && po + 48 <= len) || (po & 15) !== 0 || rg[(po + 8) >>> 12] !== gen || rg[(po + 16) >>> 12] !== gen) return -1;
+    if (!(po >= 0 && po + 48 <= len) || (po & 15) !== 0 || rg[(po + 8) >>> 12] !== gen || rg[(po + 16) >>> 12] !== gen) return FAST_NO;
     const pi = po >>> 2;
-    if (w[pi + 3] !== 0 || w[pi + 2] >= SIZE_LIMIT) return -1;
+    if (w[pi + 3] !== 0 || w[pi + 2] >= SIZE_LIMIT) return FAST_NO;
     const pNomask = w[pi + 2];
     const psize = pNomask & ~7;
     const pnext = po + psize;
     // corrupted size vs. prev_size
-    if (psize < nb || pnext + 16 > len || rg[pnext >>> 12] !== gen || rg[(pnext + 8) >>> 12] !== gen) return -1;
-    if (w[pnext >>> 2] !== psize || w[(pnext + 4) >>> 2] !== 0) return -1;
+    if (psize < nb || pnext + 16 > len || rg[pnext >>> 12] !== gen || rg[(pnext + 8) >>> 12] !== gen) return FAST_NO;
+    if (w[pnext >>> 2] !== psize || w[(pnext + 4) >>> 2] !== 0) return FAST_NO;
     // a chunk in a large bin's nextsize list
-    if (pNomask >= MIN_LARGE_SIZE && (rg[(po + 32) >>> 12] !== gen || w[pi + 8] !== 0 || w[pi + 9] !== 0)) return -1;
+    if (pNomask >= MIN_LARGE_SIZE && (rg[(po + 32) >>> 12] !== gen || w[pi + 8] !== 0 || w[pi + 9] !== 0)) return FAST_NO;
     const fo = unified(w[pi + 4], w[pi + 5], hbLo, hbHi, lbLo, lbHi, len);
     const bo = unified(w[pi + 6], w[pi + 7], hbLo, hbHi, lbLo, lbHi, len);
-    if (fo === NO || bo === NO || fo === po || bo === po || fo === uO - PAGE || bo === uO - PAGE) return -1;
-    if (!loaded(m, fo + 24) || !loaded(m, bo + 16)) return -1;
+    if (fo === NO || bo === NO || fo === po || bo === po || fo === uO - PAGE || bo === uO - PAGE) return FAST_NO;
+    if (!loaded(m, fo + 24) || !loaded(m, bo + 16)) return FAST_NO;
     // corrupted double-linked list
     const fA = wordsOf(m, fo), fi = indexOf(fo), bA = wordsOf(m, bo), bi = indexOf(bo);
-    if (fA[fi + 6] !== pLo || fA[fi + 7] !== pHi || bA[bi + 4] !== pLo || bA[bi + 5] !== pHi) return -1;
+    if (fA[fi + 6] !== pLo || fA[fi + 7] !== pHi || bA[bi + 4] !== pLo || bA[bi + 5] !== pHi) return FAST_NO;
     // a neighbour 16 bytes from a chunk whose fields are loaded after the unlink's stores
-    if (near(fo, po) || near(bo, po) || near(fo, pnext) || near(bo, pnext)) return -1;
-    if (!prepared(m, fo + 24) || !prepared(m, bo + 16)) return -1;
+    if (near(fo, po) || near(bo, po) || near(fo, pnext) || near(bo, pnext)) return FAST_NO;
+    if (!prepared(m, fo + 24) || !prepared(m, bo + 16)) return FAST_NO;
     const remainderSize = psize - nb;
-    if (remainderSize < MINSIZE ? bg[(pnext + 8) >>> 9] !== gen : !splitPrepared(m, po, nb, remainderSize)) return -1;
-    if (remainderSize >= MINSIZE && (lbg[(uO + 16) >>> 9] !== gen || lbg[((ao + MS_LAST_REMAINDER) >>> 2) >>> 7] !== gen)) return -1;
+    if (remainderSize < MINSIZE ? bg[(pnext + 8) >>> 9] !== gen : !splitPrepared(m, po, nb, remainderSize)) return FAST_NO;
+    if (remainderSize >= MINSIZE && (lbg[(uO + 16) >>> 9] !== gen || lbg[((ao + MS_LAST_REMAINDER) >>> 2) >>> 7] !== gen)) return FAST_NO;
     clearBits(lw, bmI, clear0, clear1, clear2, clear3);
     storeAt(m, fo + 24, bo);
     storeAt(m, bo + 16, fo);
@@ -254,12 +255,12 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
   // use_top (malloc(): corrupted top size); too small: consolidation or sysmalloc, the general path's
   const topI = (ao + MS_TOP) >>> 2;
   const to = lw[topI] - hbLo + (lw[topI + 1] - hbHi) * TWO32;
-  if (!(to >= 0 && to + 16 <= len) || (to & 15) !== 0 || rg[(to + 8) >>> 12] !== gen) return -1;
-  if (w[(to + 12) >>> 2] !== 0 || w[(to + 8) >>> 2] >= SIZE_LIMIT) return -1;
+  if (!(to >= 0 && to + 16 <= len) || (to & 15) !== 0 || rg[(to + 8) >>> 12] !== gen) return FAST_NO;
+  if (w[(to + 12) >>> 2] !== 0 || w[(to + 8) >>> 2] >= SIZE_LIMIT) return FAST_NO;
   const tsize = w[(to + 8) >>> 2] & ~7;
-  if (tsize > sysMem || tsize < nb + MINSIZE) return -1;
+  if (tsize > sysMem || tsize < nb + MINSIZE) return FAST_NO;
   const ro = to + nb;
-  if (lbg[topI >>> 7] !== gen || bg[(to + 8) >>> 9] !== gen || ro + 16 > len || bg[(ro + 8) >>> 9] !== gen) return -1;
+  if (lbg[topI >>> 7] !== gen || bg[(to + 8) >>> 9] !== gen || ro + 16 > len || bg[(ro + 8) >>> 9] !== gen) return FAST_NO;
   clearBits(lw, bmI, clear0, clear1, clear2, clear3);
   const r = hb + ro;
   lw[topI] = r >>> 0;
@@ -268,7 +269,7 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
   w[(to + 12) >>> 2] = 0;
   w[(ro + 8) >>> 2] = tsize - nb + PREV_INUSE;
   w[(ro + 12) >>> 2] = 0;
-  return hb + to + 16;
+  return done(h, hb + to + 16);
 }
 
 /** The unified offset of the chunk or bin header at address (lo, hi), or NO. */
@@ -330,7 +331,7 @@ function splitStore(m: HeapProcess['mem'], vo: number, nb: number, remainderSize
 /**
  * The end of the binmap case: a remainder too small to split leaves the whole chunk in use;
  * otherwise the remainder goes to the (empty) unsorted bin, becomes the last remainder for a
- * small request, and the chunk is split. Returns the user pointer.
+ * small request, and the chunk is split. FAST_DONE.
  */
 function finishSplit(h: HeapProcess, vo: number, nb: number, size: number, uO: number, uLo: number, uHi: number, fwdLo: number, fwdHi: number, small: boolean): number {
   const m = h.mem;
@@ -340,7 +341,7 @@ function finishSplit(h: HeapProcess, vo: number, nb: number, size: number, uO: n
     // set_inuse_bit_at_offset (victim, size)
     const ni = (vo + size) >>> 2;
     w[ni + 2] = (w[ni + 2] | PREV_INUSE) >>> 0;
-    return m.hb + vo + 16;
+    return done(h, m.hb + vo + 16);
   }
   const r = m.hb + vo + nb;
   const rLo = r >>> 0, rHi = (r / TWO32) >>> 0;
@@ -355,24 +356,30 @@ function finishSplit(h: HeapProcess, vo: number, nb: number, size: number, uO: n
     lw[lrI + 1] = rHi;
   }
   splitStore(m, vo, nb, remainderSize, uLo, uHi, fwdLo, fwdHi);
-  return m.hb + vo + 16;
+  return done(h, m.hb + vo + 16);
+}
+
+/** FAST_DONE, with the user pointer mem in h.io[0]. */
+function done(h: HeapProcess, mem: number): number {
+  h.io[0] = mem;
+  return FAST_DONE;
 }
 
 /**
- * __libc_calloc(n, elem_size) when its _int_malloc is intMallocFast's: the user pointer (cleared
- * as glibc clears it), or -1 when the general path must run the call.
+ * __libc_calloc(n, elem_size) when its _int_malloc is intMallocFast's: FAST_DONE with the user
+ * pointer (cleared as glibc clears it) in h.io[0], or FAST_NO when the general path must run
+ * the call.
  */
 export function callocFast(h: HeapProcess, n: number, elemSize: number): number {
   const bytes = n * elemSize;
-  if (!(bytes >= 0 && bytes <= CALLOC_FAST_MAX) || h.g[G.Initialized] === 0) return -1;
+  if (!(bytes >= 0 && bytes <= CALLOC_FAST_MAX) || h.g[G.Initialized] === 0) return FAST_NO;
   // oldtop = top (av); oldtopsize = chunksize (oldtop)
   const m = h.mem;
   const topI = (MAIN_ARENA - m.lb + MS_TOP) >>> 2;
   const to = m.lw[topI] + m.lw[topI + 1] * TWO32 - m.hb;
-  if (!(to >= 0 && to + 16 <= m.hlen) || m.hrGen[(to + 8) >>> 12] !== m.gen || m.flat[(to + 12) >>> 2] !== 0) return -1;
+  if (!(to >= 0 && to + 16 <= m.hlen) || m.hrGen[(to + 8) >>> 12] !== m.gen || m.flat[(to + 12) >>> 2] !== 0) return FAST_NO;
   const oldtopsize = m.flat[(to + 8) >>> 2] & ~7;
-  const mem = intMallocFast(h, request2size(bytes));
-  if (mem < 0) return -1;
-  callocClear(h, mem, bytes, m.hb + to, oldtopsize);
-  return mem;
+  if (intMallocFast(h, request2size(bytes)) !== FAST_DONE) return FAST_NO;
+  callocClear(h, h.io[0], bytes, m.hb + to, oldtopsize);
+  return FAST_DONE;
 }

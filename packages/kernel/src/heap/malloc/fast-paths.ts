@@ -21,20 +21,23 @@ const HI_EXACT = 0x200000;
 /** Requests up to here are computed in small integers; larger ones are never tcache sizes. */
 const SMALL_REQUEST = 0xffff;
 
+/** A fast path's answer: done (a pointer result is in h.io[0]). */
+export const FAST_DONE = 1;
+/** A fast path's answer: the general path must run the call from the start. */
+export const FAST_NO = -1;
 /** mallocFast's answer when the tcache has nothing for the request: _int_malloc runs next. */
 export const NOT_CACHED = -2;
 
 /**
- * __libc_malloc(bytes) when the tcache has a chunk of its size: the user pointer; NOT_CACHED
- * when the tcache holds nothing for the size (or does not hold the size) and nothing else is
- * out of the ordinary, so that _int_malloc comes next (fast-malloc.ts may do it); -1 when the
- * general path must run the call. (The caller does the rest: kept small, this inlines into
- * the replay loop, and its result needs no heap number.)
+ * __libc_malloc(bytes) when the tcache has a chunk of its size: FAST_DONE with the user pointer
+ * in h.io[0]; NOT_CACHED when the tcache holds nothing for the size (or does not hold the
+ * size) and nothing else is out of the ordinary, so that _int_malloc comes next (fast-malloc.ts
+ * may do it); FAST_NO when the general path must run the call.
  */
 export function mallocFast(h: HeapProcess, bytes: number): number {
   const tc = h.tcache;
   // ptmalloc_init done, a tcache, and a small request (checked_request2size, csize2tidx)
-  if (tc === 0 || h.g[G.Initialized] === 0 || !(bytes >= 0 && bytes <= SMALL_REQUEST)) return -1;
+  if (tc === 0 || h.g[G.Initialized] === 0 || !(bytes >= 0 && bytes <= SMALL_REQUEST)) return FAST_NO;
   const tbytes = bytes + SIZE_SZ + MALLOC_ALIGN_MASK < MINSIZE ? MINSIZE : (bytes + SIZE_SZ + MALLOC_ALIGN_MASK) & ~MALLOC_ALIGN_MASK;
   const tcIdx = (tbytes - MINSIZE + MALLOC_ALIGN_MASK) >>> 4;
   // a size the tcache does not hold: _int_malloc
@@ -43,7 +46,7 @@ export function mallocFast(h: HeapProcess, bytes: number): number {
   const hb = m.hb, len = m.hlen, gen = m.gen, rg = m.hrGen, w = m.flat;
   const ca = tc - hb + tcIdx * 2;
   const ea = tc - hb + TCACHE_ENTRIES_OFFSET + tcIdx * 8;
-  if (!(ca >= 0 && ea + 8 <= len) || rg[ca >>> 12] !== gen || rg[ea >>> 12] !== gen) return -1;
+  if (!(ca >= 0 && ea + 8 <= len) || rg[ca >>> 12] !== gen || rg[ea >>> 12] !== gen) return FAST_NO;
   // tcache->counts[tc_idx] > 0
   const cw = w[ca >>> 2];
   const count = (ca & 2) === 0 ? cw & 0xffff : cw >>> 16;
@@ -52,12 +55,12 @@ export function mallocFast(h: HeapProcess, bytes: number): number {
   // tcache_get: e = tcache->entries[tc_idx], aligned
   const ei = ea >>> 2;
   const eLo = w[ei], eHi = w[ei + 1];
-  if ((eLo & 15) !== 0 || eHi >= HI_EXACT) return -1;
+  if ((eLo & 15) !== 0 || eHi >= HI_EXACT) return FAST_NO;
   const e = eLo + eHi * TWO32;
   const eo = e - hb;
-  if (!(eo >= 0 && eo + 16 <= len) || rg[eo >>> 12] !== gen) return -1;
+  if (!(eo >= 0 && eo + 16 <= len) || rg[eo >>> 12] !== gen) return FAST_NO;
   const bg = m.hbGen;
-  if (bg[ea >>> 9] !== gen || bg[ca >>> 9] !== gen || bg[(eo + 8) >>> 9] !== gen) return -1;
+  if (bg[ea >>> 9] !== gen || bg[ca >>> 9] !== gen || bg[(eo + 8) >>> 9] !== gen) return FAST_NO;
   // tcache->entries[tc_idx] = REVEAL_PTR (e->next)
   const s = Math.floor(e / 4096);
   const no = eo >>> 2;
@@ -73,15 +76,16 @@ export function mallocFast(h: HeapProcess, bytes: number): number {
   // e->key = 0
   w[no + 2] = 0;
   w[no + 3] = 0;
-  return e;
+  h.io[0] = e;
+  return FAST_DONE;
 }
 
 /**
- * __libc_free(mem) up to tcache_put(p, tc_idx), for a chunk of the main arena: true when the
- * chunk went into the thread's tcache, false when the general path must run the call.
+ * __libc_free(mem) for mem in h.io[0], a chunk of the main arena: into the thread's tcache,
+ * or past it (fast-free.ts). True when done, false when the general path must run the call.
  */
-export function freeFast(h: HeapProcess, mem: number): boolean {
-  const p = mem - CHUNK_HDR_SZ;
+export function freeFast(h: HeapProcess): boolean {
+  const p = h.io[0] - CHUNK_HDR_SZ;
   const tc = h.tcache;
   if (tc === 0) return false;
   const m = h.mem;
@@ -96,7 +100,7 @@ export function freeFast(h: HeapProcess, mem: number): boolean {
   if (size < MINSIZE || (size & 15) !== 0) return false;
   const tcIdx = (size - MINSIZE + 15) >>> 4;
   // a size the tcache does not hold: straight to the fastbins or the unsorted bin
-  if (tcIdx >= h.g[G.TcacheBins]) return freeToArenaFast(h, p, size);
+  if (tcIdx >= h.g[G.TcacheBins]) return freeToArenaFast(h, po, size);
   // e->key == tcache_key: the double-free walk is the general path's
   const ko = po + 24;
   if (rg[ko >>> 12] !== gen) return false;
@@ -109,7 +113,7 @@ export function freeFast(h: HeapProcess, mem: number): boolean {
   const cw = w[ca >>> 2];
   const count = (ca & 2) === 0 ? cw & 0xffff : cw >>> 16;
   // the bin is full: the fastbins or the unsorted bin
-  if (count >= h.g[G.TcacheCount]) return freeToArenaFast(h, p, size);
+  if (count >= h.g[G.TcacheCount]) return freeToArenaFast(h, po, size);
   const ei = ea >>> 2;
   const oLo = w[ei], oHi = w[ei + 1];
   if (oHi >= HI_EXACT) return false;
