@@ -4,11 +4,12 @@
 // /proc/meminfo, and write the same log bytes; the JetStream log has dense seqs and
 // service_seqs, one message id per record, and replays cleanly.
 import { readFileSync } from 'node:fs';
+import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectJetStreamEventLog, exportToFile, replayMachine } from '@mmsim/eventlog';
 import { replayRegistry } from '@mmsim/service-all-in-one';
-import type { MachineRef, TaskInfo } from '@mmsim/proto';
+import { MachineServiceClient, type CreateMachineRequest, type CreateMachineResponse, type MachineRef, type TaskInfo } from '@mmsim/proto';
 import type { MmsimClient } from '@mmsim/sdk';
 import { freshMachine } from '../support/nats.js';
 import { startEmbedded, type EmbeddedServer } from '../e2e/support/embedded.js';
@@ -145,4 +146,48 @@ describe.skipIf(nats.skip)(`restart: a service killed with SIGKILL rebuilds from
     await embedded.stop();
     expect(readFileSync(out).equals(readFileSync(embedded.logFile(machine, tenant)))).toBe(true);
   });
+
+  it('a CreateMachine that stopped half-way (oom down) completes when retried with the same request id, and only then', async () => {
+    const ref = { tenant, machine: `${machine}-half` };
+    const req: CreateMachineRequest = { machine: ref, profile: 'linux-6.18', ramBytes: 256n * BigInt(MIB), swapBytes: 0n, cpus: 2, seed: 5n, sysctls: [] };
+    const grpc = new MachineServiceClient(cluster.endpoints.vma, credentials.createInsecure());
+    const create = (rid: string) =>
+      new Promise<CreateMachineResponse>((resolve, reject) => {
+        const md = new Metadata();
+        md.set('mmsim-tenant', tenant);
+        md.set('mmsim-request-id', rid);
+        grpc.createMachine(req, md, { deadline: Date.now() + 60_000 }, (e: ServiceError | null, r: CreateMachineResponse) => (e ? reject(e) : resolve(r)));
+      });
+    try {
+      await cluster.kill('oom', 'SIGKILL');
+      // frames booted the machine and vma created it; oom cannot be told
+      await expect(create('half-1')).rejects.toThrow(/oom/);
+      await cluster.restart('oom');
+      // another request for the same name is refused: the machine exists
+      await expect(create('half-2')).rejects.toThrow(/vma\.MACHINE_EXISTS/);
+      // the retry finishes the creation; a second retry is answered from the first run
+      const first = await create('half-1');
+      const again = await create('half-1');
+      expect(again.machine).toEqual(first.machine);
+      expect(first.machine!.config!.ramBytes).toBe(256n * BigInt(MIB));
+      const envelopes = (await rawRecords(nats.url!, tenant, ref.machine)).flatMap((r) => r.envelopes);
+      expect(envelopes.map((e) => Number(e.seq))).toEqual(envelopes.map((_, i) => i + 1));
+      // each service's first event is there once: frames booted once, vma created once, oom configured once
+      const firstOf = envelopes.filter((e) => Number(e.serviceSeq) === 1).map((e) => e.service).sort();
+      expect(firstOf).toEqual(['frames', 'oom', 'vma']);
+      const kinds = envelopes.map((e) => (e.event?.value as { event?: { $case: string } } | undefined)?.event?.$case ?? '');
+      expect(kinds.filter((k) => k === 'machineBooted' || k === 'machineCreated' || k === 'oomInitialized').sort()).toEqual(['machineBooted', 'machineCreated', 'oomInitialized']);
+      // and the machine works: a process can be spawned, and the log replays
+      await spawn(cluster.client(tenant), ref, 'after');
+      const log = await connectJetStreamEventLog({ servers: nats.url! });
+      try {
+        const r = await replayMachine(log, ref, { registry: replayRegistry() });
+        expect(r.divergence).toBeUndefined();
+      } finally {
+        await log.close();
+      }
+    } finally {
+      grpc.close();
+    }
+  }, 120_000);
 });

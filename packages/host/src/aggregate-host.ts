@@ -67,6 +67,8 @@ export interface AggregateHost<C, E, S> {
   query<R>(machine: MachineRef, read: (state: S) => R): R;
   /** The host's log position for a machine. */
   position(machine: MachineRef): LogPosition;
+  /** Whether a request id has been applied to a machine (and would be answered from its first run). */
+  applied(machine: MachineRef, requestId: string): boolean;
   /**
    * Merges a position (and simulated time) learned outside handle(): the reply of a service
    * asked directly (vma's gRPC edge telling oom, frames), or what a query answered. The next
@@ -376,6 +378,10 @@ class AggregateHostImpl<C, E, S> implements AggregateHost<C, E, S> {
 
   position(machine: MachineRef): LogPosition {
     return this.slots.get(machineKey(machine))?.position ?? EMPTY_POSITION;
+  }
+
+  applied(machine: MachineRef, requestId: string): boolean {
+    return requestId !== '' && (this.slots.get(machineKey(machine))?.recent.has(requestId) ?? false);
   }
 
   observe(machine: MachineRef, position: LogPosition | undefined, simTimeNs?: bigint): Promise<void> {

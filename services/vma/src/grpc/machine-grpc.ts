@@ -89,8 +89,11 @@ export function machineGrpc(host: VmaHost, bus: Bus): GrpcServiceRegistration {
       createMachine: unary(async (req: CreateMachineRequest, call: ServerUnaryCall<CreateMachineRequest, CreateMachineResponse>): Promise<CreateMachineResponse> => {
         const ref = machineOf(call, req.machine);
         const config = machineConfigOf(ref, req);
-        if (host.query(ref, (s) => s.machine !== null)) throw precondition('vma.MACHINE_EXISTS', `machine ${ref.machine} exists`);
         const rid = requestId(call);
+        // A retry (the same mmsim-request-id) of a creation that stopped half-way, say with oom
+        // unreachable, goes through again: each service answers the steps it has applied from
+        // their first run, and takes the ones it has not.
+        if (host.query(ref, (s) => s.machine !== null) && !host.applied(ref, rid)) throw precondition('vma.MACHINE_EXISTS', `machine ${ref.machine} exists`);
         // frames first: vm's boot reads frames' totals (MemTotal after the kernel's reservations).
         const booted = await ask('frames', { type: 'Boot', config }, askCtx(ref, rid, 'frames.boot'));
         const r = await host.handle(ref, { type: 'CreateMachine', config }, { requestId: rid, position: booted.position });
