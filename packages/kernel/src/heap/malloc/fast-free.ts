@@ -3,9 +3,8 @@
 // coalescing free into the unsorted bin. Same rules as fast-paths.ts: glibc's loads and checks
 // first, every word in the brk heap's flat tier or libc's page and already accounted in this
 // generation; anything out of the ordinary (a check glibc would fail, free_perturb, a chunk in
-// a large bin's nextsize list, merging into top, a result large enough for the consolidation
-// and trim of a large free) gives up before the first store, and int-free.ts runs the call
-// from the start.
+// a large bin's nextsize list, a free large enough to consolidate the fastbins or trim) gives
+// up before the first store, and int-free.ts runs the call from the start.
 //
 // glibc's unlink_chunk stores into the list neighbours' fd/bk before the next loads; here the
 // loads come first, so a later load that an earlier store would have changed takes the stored
@@ -41,13 +40,15 @@ export const NO = -0x20000000;
 /** Words from here up are not exact as doubles. */
 const HI_EXACT = 0x200000;
 
-/** The unified offset of the chunk or bin header at x, or NO (elsewhere, misaligned, or too close to the end). */
-function chunkAt(m: WordMemory, x: number): number {
-  const o = x - m.hb;
-  if (o >= 0 && o + 48 <= m.hlen) return (o & 15) === 0 ? o : NO;
-  const l = x - m.lb;
-  if (l >= 0 && l + 48 <= PAGE) return (l & 15) === 0 ? l - PAGE : NO;
-  return NO;
+/**
+ * The unified offset of the chunk or bin header at the address whose uint32 halves are lo and
+ * hi, or NO (elsewhere, misaligned, or too close to the end).
+ */
+export function unified(m: WordMemory, lo: number, hi: number): number {
+  const lbLo = m.lb >>> 0;
+  if (hi === (m.lb / TWO32) >>> 0 && lo - lbLo >= 0 && lo - lbLo + 48 <= PAGE) return (lo & 15) === 0 ? lo - lbLo - PAGE : NO;
+  const o = lo + hi * TWO32 - m.hb;
+  return o >= 0 && o + 48 <= m.hlen && (o & 15) === 0 ? o : NO;
 }
 
 /** The array holding the word at unified offset o. */
@@ -106,13 +107,15 @@ export function freeToArenaFast(h: HeapProcess, po: number, size: number): boole
   const topI = (ao + MS_TOP) >>> 2;
   const t = lw[topI] + lw[topI + 1] * TWO32;
   if (p === t || (lw[(ao + MS_FLAGS) >>> 2] & NONCONTIGUOUS_BIT) !== 0) return false;
-  const to = chunkAt(m, t);
+  const to = unified(m, lw[topI], lw[topI + 1]);
   if (to < 0 || rg[(to + 8) >>> 12] !== gen || w[(to + 12) >>> 2] !== 0) return false;
   const topSizeLo = w[(to + 8) >>> 2];
   if (no >= to + topSizeLo - (topSizeLo & 7)) return false;
   if ((nextNomask & PREV_INUSE) === 0 || nextNomask <= CHUNK_HDR_SZ || nextsize >= sysMem) return false;
-  // merging into top ends in a large free's consolidation and trim
-  if (no === to) return false;
+  // a large free consolidates the fastbins (with some) and trims (top past the threshold): the
+  // general path's
+  const haveFastchunks = lw[(ao + MS_HAVE_FASTCHUNKS) >>> 2] !== 0;
+  const trimThreshold = g[G.TrimThreshold];
 
   // consolidate backward: unlink_chunk (av, q) for the previous chunk q
   let qo = po;
@@ -129,8 +132,8 @@ export function freeToArenaFast(h: HeapProcess, po: number, size: number): boole
     // corrupted size vs. prev_size while consolidating (unlink_chunk's own check loads the same prev_size)
     if (w[qi + 3] !== 0 || qNomask - (qNomask & 7) !== prevsize) return false;
     if (w[qi + 5] >= HI_EXACT || w[qi + 7] >= HI_EXACT) return false;
-    f1o = chunkAt(m, w[qi + 4] + w[qi + 5] * TWO32);
-    b1o = chunkAt(m, w[qi + 6] + w[qi + 7] * TWO32);
+    f1o = unified(m, w[qi + 4], w[qi + 5]);
+    b1o = unified(m, w[qi + 6], w[qi + 7]);
     if (f1o === NO || b1o === NO || f1o === qo || b1o === qo || !loaded(m, f1o + 24) || !loaded(m, b1o + 16)) return false;
     // corrupted double-linked list: bk (fd) and fd (bk) must be q
     const q = hb + qo;
@@ -141,6 +144,24 @@ export function freeToArenaFast(h: HeapProcess, po: number, size: number): boole
     if (qNomask >= MIN_LARGE_SIZE && (rg[(qo + 32) >>> 12] !== gen || w[qi + 8] !== 0 || w[qi + 9] !== 0)) return false;
     if (!prepared(m, f1o + 24) || !prepared(m, b1o + 16)) return false;
     total += prevsize;
+  }
+
+  if (no === to) {
+    // merged into top: set_head (p, size | PREV_INUSE); av->top = p
+    total += nextsize;
+    if (total >= FASTBIN_CONSOLIDATION_THRESHOLD && (haveFastchunks || total >= trimThreshold)) return false;
+    if (prevMerged && (near(f1o, qo) || near(b1o, qo))) return false;
+    if (!prepared(m, qo + 8) || lbg[topI >>> 7] !== gen) return false;
+    if (prevMerged) {
+      storeAt(m, f1o + 24, b1o);
+      storeAt(m, b1o + 16, f1o);
+    }
+    w[(qo + 8) >>> 2] = total + PREV_INUSE;
+    w[(qo + 12) >>> 2] = 0;
+    const nt = hb + qo;
+    lw[topI] = nt >>> 0;
+    lw[topI + 1] = (nt / TWO32) >>> 0;
+    return true;
   }
 
   // consolidate forward: unlink_chunk (av, nextchunk), or clear its PREV_INUSE
@@ -155,8 +176,8 @@ export function freeToArenaFast(h: HeapProcess, po: number, size: number): boole
     // corrupted size vs. prev_size
     if (w[nno >>> 2] !== nextsize || w[(nno + 4) >>> 2] !== 0) return false;
     if (rg[(no + 16) >>> 12] !== gen || w[ni + 5] >= HI_EXACT || w[ni + 7] >= HI_EXACT) return false;
-    fNo = chunkAt(m, w[ni + 4] + w[ni + 5] * TWO32);
-    bNo = chunkAt(m, w[ni + 6] + w[ni + 7] * TWO32);
+    fNo = unified(m, w[ni + 4], w[ni + 5]);
+    bNo = unified(m, w[ni + 6], w[ni + 7]);
     if (fNo === NO || bNo === NO || fNo === no || bNo === no || !loaded(m, fNo + 24) || !loaded(m, bNo + 16)) return false;
     // bk (fd) and fd (bk) must be nextchunk, as q's unlink left them (bk (f1) = b1, fd (b1) = f1)
     const n = no + hb;
@@ -170,8 +191,8 @@ export function freeToArenaFast(h: HeapProcess, po: number, size: number): boole
     total += nextsize;
   } else if (bg[(no + 8) >>> 9] !== gen) return false;
 
-  // a large free consolidates the fastbins and may trim
-  if (total >= FASTBIN_CONSOLIDATION_THRESHOLD) return false;
+  // chunksize (av->top) is unchanged by this free
+  if (total >= FASTBIN_CONSOLIDATION_THRESHOLD && (haveFastchunks || topSizeLo - (topSizeLo & 7) >= trimThreshold)) return false;
 
   // q goes to the head of the unsorted bin: fwd = unsorted->fd as the unlinks left it, and
   // free(): corrupted unsorted chunks unless bk (fwd) is the bin
@@ -182,7 +203,7 @@ export function freeToArenaFast(h: HeapProcess, po: number, size: number): boole
   else {
     const ui = indexOf(uo);
     if (lw[ui + 5] >= HI_EXACT) return false;
-    fwdo = chunkAt(m, lw[ui + 4] + lw[ui + 5] * TWO32);
+    fwdo = unified(m, lw[ui + 4], lw[ui + 5]);
     if (fwdo === NO || !loaded(m, fwdo + 24)) return false;
   }
   let fwdBko: number;
@@ -191,7 +212,7 @@ export function freeToArenaFast(h: HeapProcess, po: number, size: number): boole
   else {
     const A = wordsOf(m, fwdo), i = indexOf(fwdo);
     if (A[i + 7] >= HI_EXACT) return false;
-    fwdBko = chunkAt(m, A[i + 6] + A[i + 7] * TWO32);
+    fwdBko = unified(m, A[i + 6], A[i + 7]);
   }
   if (fwdBko !== uo) return false;
   const large = total >= MIN_LARGE_SIZE;

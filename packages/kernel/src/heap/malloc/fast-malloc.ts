@@ -34,7 +34,7 @@ import {
 } from '../constants.js';
 import { G, MAIN_ARENA, type HeapProcess } from '../process.js';
 import { callocClear } from './api.js';
-import { indexOf, loaded, near, NO, PAGE, prepared, storeAt, wordsOf } from './fast-free.js';
+import { indexOf, loaded, near, NO, PAGE, prepared, storeAt, unified, wordsOf } from './fast-free.js';
 import { FAST_DONE, FAST_NO } from './fast-paths.js';
 
 const TWO32 = 4294967296;
@@ -233,8 +233,8 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
     if (w[pnext >>> 2] !== psize || w[(pnext + 4) >>> 2] !== 0) return FAST_NO;
     // a chunk in a large bin's nextsize list
     if (pNomask >= MIN_LARGE_SIZE && (rg[(po + 32) >>> 12] !== gen || w[pi + 8] !== 0 || w[pi + 9] !== 0)) return FAST_NO;
-    const fo = unified(w[pi + 4], w[pi + 5], hbLo, hbHi, lbLo, lbHi, len);
-    const bo = unified(w[pi + 6], w[pi + 7], hbLo, hbHi, lbLo, lbHi, len);
+    const fo = unified(m, w[pi + 4], w[pi + 5]);
+    const bo = unified(m, w[pi + 6], w[pi + 7]);
     if (fo === NO || bo === NO || fo === po || bo === po || fo === uO - PAGE || bo === uO - PAGE) return FAST_NO;
     if (!loaded(m, fo + 24) || !loaded(m, bo + 16)) return FAST_NO;
     // corrupted double-linked list
@@ -252,15 +252,22 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
     return finishSplit(h, po, nb, psize, uO, uLo, lbHi, uLo, lbHi, small);
   }
 
-  // use_top (malloc(): corrupted top size); too small: consolidation or sysmalloc, the general path's
+  // use_top (malloc(): corrupted top size); too small: consolidation or sysmalloc, the general
+  // path's. Top moves into memory not yet touched in this generation more often than not, so
+  // its load and stores do the general path's accounting (it is their first touch in the call:
+  // every word loaded before is in libc's page or was checked accounted, and the general path,
+  // should it run after all, finds them accounted and queues nothing more).
   const topI = (ao + MS_TOP) >>> 2;
   const to = lw[topI] - hbLo + (lw[topI + 1] - hbHi) * TWO32;
-  if (!(to >= 0 && to + 16 <= len) || (to & 15) !== 0 || rg[(to + 8) >>> 12] !== gen) return FAST_NO;
+  if (!(to >= 0 && to + 16 <= len) || (to & 15) !== 0 || lbg[topI >>> 7] !== gen) return FAST_NO;
+  m.noteFlatLoad(to + 8);
   if (w[(to + 12) >>> 2] !== 0 || w[(to + 8) >>> 2] >= SIZE_LIMIT) return FAST_NO;
   const tsize = w[(to + 8) >>> 2] & ~7;
   if (tsize > sysMem || tsize < nb + MINSIZE) return FAST_NO;
   const ro = to + nb;
-  if (lbg[topI >>> 7] !== gen || bg[(to + 8) >>> 9] !== gen || ro + 16 > len || bg[(ro + 8) >>> 9] !== gen) return FAST_NO;
+  if (ro + 16 > len) return FAST_NO;
+  m.noteFlatStore(to + 8);
+  m.noteFlatStore(ro + 8);
   clearBits(lw, bmI, clear0, clear1, clear2, clear3);
   const r = hb + ro;
   lw[topI] = r >>> 0;
@@ -270,13 +277,6 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
   w[(ro + 8) >>> 2] = tsize - nb + PREV_INUSE;
   w[(ro + 12) >>> 2] = 0;
   return done(h, hb + to + 16);
-}
-
-/** The unified offset of the chunk or bin header at address (lo, hi), or NO. */
-function unified(lo: number, hi: number, hbLo: number, hbHi: number, lbLo: number, lbHi: number, len: number): number {
-  if (hi === lbHi && lo - lbLo >= 0 && lo - lbLo + 48 <= PAGE) return (lo & 15) === 0 ? lo - lbLo - PAGE : NO;
-  const o = lo - hbLo + (hi - hbHi) * TWO32;
-  return o >= 0 && o + 48 <= len && (o & 15) === 0 ? o : NO;
 }
 
 /** Clears binmap bits of the four blocks (the stale bits the search met). */

@@ -553,6 +553,22 @@ export class WordMemory {
     w[i + 1] = hi;
   }
 
+  /**
+   * For a fast path about to load the word at flat offset off: the accounting rd() does (the
+   * page's first load in this generation queues a touch).
+   */
+  noteFlatLoad(off: number): void {
+    if (this.hrGen[off >>> 12] !== this.gen) this.hRead(off >>> 12);
+  }
+
+  /**
+   * For a fast path about to store the word at flat offset off: what wrHalves() does before
+   * storing (the block's first store in this generation: touch, journal, dirty mark).
+   */
+  noteFlatStore(off: number): void {
+    if (this.hbGen[off >>> 9] !== this.gen) this.hWrite(off >>> 9);
+  }
+
   /** 32-bit load at a 4-aligned address. */
   rd32(addr: number): number {
     return this.rdLo(addr);
