@@ -6,13 +6,15 @@
 //  - it holds one chunk of a larger small size whose bin was empty: sorted into that bin, it is
 //    the chunk the binmap search then finds and splits (the remainder back to the unsorted
 //    bin), so the net effect is a split that leaves the bin's links and binmap bit set;
+//  - it holds one chunk of a smaller small size: sorted into its bin, then as if it were empty;
 //  - it is empty: the binmap's next nonempty bin (stale bits cleared on the way) gives its
-//    last chunk to split, or top is split.
-// Anything else (consolidation, a large bin's nextsize list, sysmalloc, free_perturb, a chunk
-// sorted into a large bin) gives up before the first store, and int-malloc.ts runs the call
-// from the start. The rules of fast-paths.ts and fast-free.ts hold: every word in the flat
-// tier or libc's page and already accounted in this generation; glibc's loads first, each
-// taking what glibc's earlier stores would have left (the comments say where that matters).
+//    last chunk to split (taken off the nextsize list too when it heads one), or top is split.
+// Anything else (consolidation, sysmalloc, free_perturb, more than one unsorted chunk, a chunk
+// sorted into a large bin, a large request's own bin) gives up before the first store, and
+// int-malloc.ts runs the call from the start. The rules of fast-paths.ts and fast-free.ts hold:
+// every word in the flat tier or libc's page and already accounted in this generation (top's
+// split does the general path's accounting instead); glibc's loads first, each taking what
+// glibc's earlier stores would have left (the comments say where that matters).
 //
 // Pointers are compared and stored as uint32 halves and turned into unified offsets (see
 // fast-free.ts) inline: a call that passes or returns a pointer-sized number allocates a heap
@@ -82,7 +84,10 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
 
   // the unsorted bin
   const vLo = lw[(uO + 24) >>> 2], vHi = lw[(uO + 28) >>> 2];
+  // the one unsorted chunk, when it goes to a small bin: above the request's (sortedBin), or
+  // below it (keptBin, with keptFwd the chunk it goes in front of)
   let sortedBin = -1;
+  let keptBin = -1, keptFwd = NO;
   let vo = 0, size = 0, next = 0, nextNomask = 0;
   if (vLo !== uLo || vHi !== lbHi) {
     vo = vLo - hbLo + (vHi - hbHi) * TWO32;
@@ -137,15 +142,23 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
       w[ni + 2] = nextNomask | PREV_INUSE;
       return done(h, hb + vo + 16);
     }
-    // sorted into its small bin, which must be empty and come before any other nonempty bin
-    // above the request's (else the general path's)
+    // sorted into its small bin (a large bin's order is the general path's)
     if (size >= MIN_LARGE_SIZE) return FAST_NO;
-    sortedBin = size >>> 4;
-    if (sortedBin <= idx) return FAST_NO;
-    const b0 = uO + (sortedBin - 1) * 16;
-    if (lw[(b0 + 16) >>> 2] !== lbLo + b0 || lw[(b0 + 20) >>> 2] !== lbHi) return FAST_NO;
-    // unlink_chunk's size check compares prev_size unmasked
-    if (w[ni] !== size) return FAST_NO;
+    const i0 = size >>> 4;
+    const b0 = uO + (i0 - 1) * 16;
+    if (i0 < idx) {
+      // below the request's bin: it stays there, in front of the bin's chunks
+      keptBin = i0;
+      keptFwd = unified(m, lw[(b0 + 16) >>> 2], lw[(b0 + 20) >>> 2]);
+      if (keptFwd === NO) return FAST_NO;
+    } else {
+      // above: the bin must be empty and come before any other nonempty bin above the
+      // request's (checked below), so that the binmap search takes the chunk straight back
+      sortedBin = i0;
+      if (lw[(b0 + 16) >>> 2] !== lbLo + b0 || lw[(b0 + 20) >>> 2] !== lbHi) return FAST_NO;
+      // unlink_chunk's size check compares prev_size unmasked
+      if (w[ni] !== size) return FAST_NO;
+    }
   }
 
   // a large request's own bin: its best fit is the general path's
@@ -153,6 +166,7 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
     const binO = uO + (idx - 1) * 16;
     const fLo = lw[(binO + 16) >>> 2], fHi = lw[(binO + 20) >>> 2];
     if (fLo !== lbLo + binO || fHi !== lbHi) {
+      if (keptBin >= 0) return FAST_NO;
       const fo = fLo - hbLo + (fHi - hbHi) * TWO32;
       if (!(fo >= 0 && fo + 16 <= len) || rg[(fo + 8) >>> 12] !== gen) return FAST_NO;
       if (w[(fo + 12) >>> 2] !== 0 || w[(fo + 8) >>> 2] >= nb) return FAST_NO;
@@ -186,6 +200,11 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
   if (found >= 0 && sortedBin >= 0) return FAST_NO;
   if ((clear0 | clear1) !== 0 && lbg[bmI >>> 7] !== gen) return FAST_NO;
   if ((clear2 | clear3) !== 0 && lbg[(bmI + 2) >>> 7] !== gen) return FAST_NO;
+  if (keptBin >= 0) {
+    const b0 = uO + (keptBin - 1) * 16;
+    if (lbg[(uO + 16) >>> 9] !== gen || lbg[(b0 + 16) >>> 9] !== gen || lbg[(bmI + (keptBin >>> 5)) >>> 7] !== gen) return FAST_NO;
+    if (bg[(vo + 16) >>> 9] !== gen || !prepared(m, keptFwd + 24)) return FAST_NO;
+  }
 
   if (sortedBin >= 0) {
     // The chunk goes to its empty bin (mark_bin; its fd and bk the bin), the search finds it
@@ -217,8 +236,8 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
 
   if (found >= 0) {
     // the bin's last chunk v: unlink_chunk, then split (the remainder to the unsorted bin,
-    // which is empty: its fd and bk are the bin itself)
-    if (lw[(uO + 16) >>> 2] !== uLo || lw[(uO + 20) >>> 2] !== lbHi || lw[(uO + 24) >>> 2] !== uLo || lw[(uO + 28) >>> 2] !== lbHi) return FAST_NO;
+    // which is empty: its fd and bk are the bin itself, or will be once the kept chunk is sorted)
+    if (keptBin < 0 && (lw[(uO + 16) >>> 2] !== uLo || lw[(uO + 20) >>> 2] !== lbHi || lw[(uO + 24) >>> 2] !== uLo || lw[(uO + 28) >>> 2] !== lbHi)) return FAST_NO;
     const binO = uO + (found - 1) * 16;
     const pLo = lw[(binO + 24) >>> 2], pHi = lw[(binO + 28) >>> 2];
     const po = pLo - hbLo + (pHi - hbHi) * TWO32;
@@ -231,10 +250,32 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
     // corrupted size vs. prev_size
     if (psize < nb || pnext + 16 > len || rg[pnext >>> 12] !== gen || rg[(pnext + 8) >>> 12] !== gen) return FAST_NO;
     if (w[pnext >>> 2] !== psize || w[(pnext + 4) >>> 2] !== 0) return FAST_NO;
-    // a chunk in a large bin's nextsize list
-    if (pNomask >= MIN_LARGE_SIZE && (rg[(po + 32) >>> 12] !== gen || w[pi + 8] !== 0 || w[pi + 9] !== 0)) return FAST_NO;
     const fo = unified(m, w[pi + 4], w[pi + 5]);
     const bo = unified(m, w[pi + 6], w[pi + 7]);
+    // a chunk in a large bin's nextsize list (the first of its size): unlink_chunk takes it off
+    // that list too, after the fd/bk stores. Its nextsize neighbours are other free chunks (a
+    // sound heap never has them overlap p, nor fd or bk lie next to them).
+    let pfn = NO, pbn = NO, fdNs = NO;
+    if (pNomask >= MIN_LARGE_SIZE) {
+      if (rg[(po + 32) >>> 12] !== gen) return FAST_NO;
+      if (w[pi + 8] !== 0 || w[pi + 9] !== 0) {
+        pfn = unified(m, w[pi + 8], w[pi + 9]);
+        pbn = unified(m, w[pi + 10], w[pi + 11]);
+        if (pfn < 0 || pbn < 0 || !loaded(m, pfn + 40) || !loaded(m, pbn + 32)) return FAST_NO;
+        if (!(pfn === po || pfn >= pnext || pfn + 48 <= po) || !(pbn === po || pbn >= pnext || pbn + 48 <= po)) return FAST_NO;
+        if (near(fo, pfn) || near(bo, pfn) || near(fo, pbn) || near(bo, pbn) || bo - fo === 16) return FAST_NO;
+        // corrupted double-linked list (not small)
+        if (w[(pfn + 40) >>> 2] !== pLo || w[(pfn + 44) >>> 2] !== pHi || w[(pbn + 32) >>> 2] !== pLo || w[(pbn + 36) >>> 2] !== pHi) return FAST_NO;
+        // fd->fd_nextsize == NULL: fd takes p's place in the nextsize list (fd a chunk)
+        if (!loaded(m, fo + 32)) return FAST_NO;
+        const fA = wordsOf(m, fo), fi = indexOf(fo);
+        if (fA[fi + 8] === 0 && fA[fi + 9] === 0) {
+          if (fo < 0 || !(fo >= pnext + 16 || fo + 48 <= po) || !prepared(m, fo + 32)) return FAST_NO;
+          fdNs = fo;
+        }
+        if (!prepared(m, pfn + 40) || !prepared(m, pbn + 32)) return FAST_NO;
+      }
+    }
     if (fo === NO || bo === NO || fo === po || bo === po || fo === uO - PAGE || bo === uO - PAGE) return FAST_NO;
     if (!loaded(m, fo + 24) || !loaded(m, bo + 16)) return FAST_NO;
     // corrupted double-linked list
@@ -242,13 +283,36 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
     if (fA[fi + 6] !== pLo || fA[fi + 7] !== pHi || bA[bi + 4] !== pLo || bA[bi + 5] !== pHi) return FAST_NO;
     // a neighbour 16 bytes from a chunk whose fields are loaded after the unlink's stores
     if (near(fo, po) || near(bo, po) || near(fo, pnext) || near(bo, pnext)) return FAST_NO;
+    // the kept chunk's sorting stored into it, its new neighbour and its bin: none of them may
+    // be (or lie next to) what is loaded after
+    if (keptBin >= 0) {
+      const b0 = uO + (keptBin - 1) * 16 - PAGE;
+      if (near(vo, po) || near(vo, pnext) || near(keptFwd, po) || near(keptFwd, pnext)) return FAST_NO;
+      if (fo === vo || bo === vo || fo === keptFwd || bo === keptFwd || fo === b0 || bo === b0) return FAST_NO;
+    }
     if (!prepared(m, fo + 24) || !prepared(m, bo + 16)) return FAST_NO;
     const remainderSize = psize - nb;
     if (remainderSize < MINSIZE ? bg[(pnext + 8) >>> 9] !== gen : !splitPrepared(m, po, nb, remainderSize)) return FAST_NO;
     if (remainderSize >= MINSIZE && (lbg[(uO + 16) >>> 9] !== gen || lbg[((ao + MS_LAST_REMAINDER) >>> 2) >>> 7] !== gen)) return FAST_NO;
+    if (keptBin >= 0) keptSortStore(m, uO, keptBin, vo, keptFwd);
     clearBits(lw, bmI, clear0, clear1, clear2, clear3);
     storeAt(m, fo + 24, bo);
     storeAt(m, bo + 16, fo);
+    if (pfn !== NO) {
+      if (fdNs === NO) {
+        // p->fd_nextsize->bk_nextsize = p->bk_nextsize; p->bk_nextsize->fd_nextsize = p->fd_nextsize
+        storeAt(m, pfn + 40, pbn);
+        storeAt(m, pbn + 32, pfn);
+      } else if (pfn === po) {
+        storeAt(m, fdNs + 32, fdNs);
+        storeAt(m, fdNs + 40, fdNs);
+      } else {
+        storeAt(m, fdNs + 32, pfn);
+        storeAt(m, fdNs + 40, pbn);
+        storeAt(m, pfn + 40, fdNs);
+        storeAt(m, pbn + 32, fdNs);
+      }
+    }
     return finishSplit(h, po, nb, psize, uO, uLo, lbHi, uLo, lbHi, small);
   }
 
@@ -266,6 +330,8 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
   if (tsize > sysMem || tsize < nb + MINSIZE) return FAST_NO;
   const ro = to + nb;
   if (ro + 16 > len) return FAST_NO;
+  if (keptBin >= 0 && (near(vo, to) || near(keptFwd, to))) return FAST_NO;
+  if (keptBin >= 0) keptSortStore(m, uO, keptBin, vo, keptFwd);
   m.noteFlatStore(to + 8);
   m.noteFlatStore(ro + 8);
   clearBits(lw, bmI, clear0, clear1, clear2, clear3);
@@ -277,6 +343,25 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
   w[(ro + 8) >>> 2] = tsize - nb + PREV_INUSE;
   w[(ro + 12) >>> 2] = 0;
   return done(h, hb + to + 16);
+}
+
+/**
+ * The unsorted bin's one chunk (at flat offset vo) sorted into small bin i below the request's:
+ * taken off the unsorted bin (empty again), mark_bin, and linked in front of the bin's first
+ * chunk (at unified offset fwd, the bin itself when empty).
+ */
+function keptSortStore(m: HeapProcess['mem'], uO: number, i: number, vo: number, fwd: number): void {
+  const lw = m.lw;
+  const u = uO - PAGE;
+  storeAt(m, u + 24, u);
+  storeAt(m, u + 16, u);
+  const bmW = (MAIN_ARENA - m.lb + MS_BINMAP) / 4 + (i >>> 5);
+  lw[bmW] = (lw[bmW] | (1 << (i & 31))) >>> 0;
+  const b = uO + (i - 1) * 16 - PAGE;
+  storeAt(m, vo + 24, b);
+  storeAt(m, vo + 16, fwd);
+  storeAt(m, fwd + 24, vo);
+  storeAt(m, b + 16, vo);
 }
 
 /** Clears binmap bits of the four blocks (the stale bits the search met). */
