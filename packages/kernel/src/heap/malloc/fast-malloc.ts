@@ -3,14 +3,14 @@
 // stashes into the tcache: the general path's):
 //  - the unsorted bin holds only the last remainder, which a small request splits again;
 //  - it holds one chunk that fits exactly (and the tcache has no room for it, or no bin);
-//  - it holds one chunk of a larger small size whose bin was empty: sorted into that bin, it is
-//    the chunk the binmap search then finds and splits (the remainder back to the unsorted
+//  - it holds one larger chunk whose bin (small, or large) was empty: sorted into that bin, it
+//    is the chunk the binmap search then finds and splits (the remainder back to the unsorted
 //    bin), so the net effect is a split that leaves the bin's links and binmap bit set;
 //  - it holds one chunk of a smaller small size: sorted into its bin, then as if it were empty;
 //  - it is empty: the binmap's next nonempty bin (stale bits cleared on the way) gives its
 //    last chunk to split (taken off the nextsize list too when it heads one), or top is split.
 // Anything else (consolidation, sysmalloc, free_perturb, more than one unsorted chunk, a chunk
-// sorted into a large bin, a large request's own bin) gives up before the first store, and
+// sorted into a nonempty large bin, a large request's own bin) gives up before the first store, and
 // int-malloc.ts runs the call from the start. The rules of fast-paths.ts and fast-free.ts hold:
 // every word in the flat tier or libc's page and already accounted in this generation (top's
 // split does the general path's accounting instead); glibc's loads first, each taking what
@@ -142,11 +142,18 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
       w[ni + 2] = nextNomask | PREV_INUSE;
       return done(h, hb + vo + 16);
     }
-    // sorted into its small bin (a large bin's order is the general path's)
-    if (size >= MIN_LARGE_SIZE) return FAST_NO;
-    const i0 = size >>> 4;
+    // sorted into its bin (a nonempty large bin's order is the general path's)
+    const i0 = size >= MIN_LARGE_SIZE ? largebinIndex(size) : size >>> 4;
     const b0 = uO + (i0 - 1) * 16;
-    if (i0 < idx) {
+    if (size >= MIN_LARGE_SIZE) {
+      // into its empty large bin above the request's, as the only chunk of its size
+      // (fd_nextsize = bk_nextsize = itself), for the binmap search to take straight back;
+      // unlink_chunk then finds the bin's fd_nextsize (the next bin's fd) non-null
+      if (i0 <= idx || lw[(b0 + 16) >>> 2] !== lbLo + b0 || lw[(b0 + 20) >>> 2] !== lbHi || w[ni] !== size) return FAST_NO;
+      if (lw[(b0 + 32) >>> 2] === 0 && lw[(b0 + 36) >>> 2] === 0) return FAST_NO;
+      if (bg[(vo + 32) >>> 9] !== gen) return FAST_NO;
+      sortedBin = i0;
+    } else if (i0 < idx) {
       // below the request's bin: it stays there, in front of the bin's chunks
       keptBin = i0;
       keptFwd = unified(m, lw[(b0 + 16) >>> 2], lw[(b0 + 20) >>> 2]);
@@ -223,6 +230,12 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
     clearBits(lw, bmI, clear0, clear1, clear2, clear3);
     lw[bmW] = (lw[bmW] | (1 << (sortedBin & 31))) >>> 0;
     const vi = vo >>> 2;
+    if (size >= MIN_LARGE_SIZE) {
+      // victim->fd_nextsize = victim->bk_nextsize = victim (unlink_chunk stores the same again)
+      const v = hb + vo;
+      w[vi + 8] = w[vi + 10] = v >>> 0;
+      w[vi + 9] = w[vi + 11] = (v / TWO32) >>> 0;
+    }
     w[vi + 4] = lbLo + b0;
     w[vi + 5] = lbHi;
     w[vi + 6] = lbLo + b0;
