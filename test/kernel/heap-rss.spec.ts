@@ -1,15 +1,13 @@
 // RSS follows the kernel, through the services: recorded heap programs replayed through
-// HeapService, their resident pages counted from /proc/<pid>/smaps and compared with the traces'
-// `resident` line (how, and what may differ: heap-rss-support.ts). prog-mixed-1 by default;
-// MMSIM_HEAP_RSS_TRACES=all adds prog-tuned-8 and prog-small-4 (each trace is about 30 s of RPCs).
-// Measured: all three match the recorded counts exactly.
+// HeapService, their resident pages counted with mincore (VmaService.Syscall) over the break and
+// the mmapped chunks, and compared with the traces' `resident` line (how, and why smaps' Rss
+// may be lower: heap-rss-support.ts). prog-mixed-1 by default (each trace is tens of seconds of
+// RPCs); MMSIM_HEAP_RSS_TRACES=all runs every generated program but prog-edge-10 (its
+// zero-page reads: heap-rss-zero-page.spec.ts), and MMSIM_HEAP_RSS_TRACES=a,b names some.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMachine, expectLogReplays, GiB, startEmbedded, type EmbeddedServer } from './support.js';
 import { replayThroughServices, type Outcome } from './heap-rss-support.js';
 
-// prog-mixed-1 runs by default (each trace is tens of seconds of RPCs); MMSIM_HEAP_RSS_TRACES=all
-// runs every generated program but prog-edge-10 (its zero-page reads: heap-rss-zero-page.spec.ts),
-// and MMSIM_HEAP_RSS_TRACES=a,b names some.
 const ALL = ['prog-mixed-1', 'prog-mixed-2', 'prog-mixed-3', 'prog-small-4', 'prog-large-5', 'prog-mmap-6', 'prog-tuned-7', 'prog-tuned-8', 'prog-edge-9'];
 const env = process.env.MMSIM_HEAP_RSS_TRACES;
 const TRACES = env === 'all' ? ALL : env ? env.split(',') : ['prog-mixed-1'];
