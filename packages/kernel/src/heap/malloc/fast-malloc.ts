@@ -111,7 +111,7 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
     const lrI = (ao + MS_LAST_REMAINDER) >>> 2;
     if (small && lw[lrI] === vLo && lw[lrI + 1] === vHi && size > nb + MINSIZE) {
       // the last remainder, split again
-      if (!splitPrepared(m, vo, nb, size - nb) || lbg[(uO + 16) >>> 9] !== gen || lbg[lrI >>> 7] !== gen) return FAST_NO;
+      if (vo + size + 8 > len || lbg[(uO + 16) >>> 9] !== gen || lbg[lrI >>> 7] !== gen) return FAST_NO;
       const r = hb + vo + nb;
       const rLo = r >>> 0, rHi = (r / TWO32) >>> 0;
       lw[(uO + 24) >>> 2] = rLo;
@@ -120,6 +120,7 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
       lw[(uO + 20) >>> 2] = rHi;
       lw[lrI] = rLo;
       lw[lrI + 1] = rHi;
+      splitNote(m, vo, nb, size - nb);
       splitStore(m, vo, nb, size - nb, uLo, lbHi, uLo, lbHi);
       return done(h, hb + vo + 16);
     }
@@ -220,7 +221,7 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
     const b0 = uO + (sortedBin - 1) * 16;
     const bmW = bmI + (sortedBin >>> 5);
     if (lbg[(uO + 16) >>> 9] !== gen || lbg[(b0 + 16) >>> 9] !== gen || lbg[bmW >>> 7] !== gen || bg[(vo + 16) >>> 9] !== gen) return FAST_NO;
-    if (remainderSize < MINSIZE ? bg[(next + 8) >>> 9] !== gen : !splitPrepared(m, vo, nb, remainderSize)) return FAST_NO;
+    if (vo + size + 8 > len) return FAST_NO;
     if (remainderSize >= MINSIZE && lbg[((ao + MS_LAST_REMAINDER) >>> 2) >>> 7] !== gen) return FAST_NO;
     // unsorted_chunks (av)->bk = bck; bck->fd = unsorted_chunks (av) (empty again)
     lw[(uO + 16) >>> 2] = uLo;
@@ -305,7 +306,7 @@ export function intMallocFast(h: HeapProcess, nb: number): number {
     }
     if (!prepared(m, fo + 24) || !prepared(m, bo + 16)) return FAST_NO;
     const remainderSize = psize - nb;
-    if (remainderSize < MINSIZE ? bg[(pnext + 8) >>> 9] !== gen : !splitPrepared(m, po, nb, remainderSize)) return FAST_NO;
+    if (pnext + 16 > len) return FAST_NO;
     if (remainderSize >= MINSIZE && (lbg[(uO + 16) >>> 9] !== gen || lbg[((ao + MS_LAST_REMAINDER) >>> 2) >>> 7] !== gen)) return FAST_NO;
     if (keptBin >= 0) keptSortStore(m, uO, keptBin, vo, keptFwd);
     clearBits(lw, bmI, clear0, clear1, clear2, clear3);
@@ -385,18 +386,22 @@ function clearBits(lw: Uint32Array, bmI: number, c0: number, c1: number, c2: num
   if (c3 !== 0) lw[bmI + 3] = (lw[bmI + 3] & ~c3) >>> 0;
 }
 
-/** Whether the flat blocks a split of the chunk at vo into nb and a remainder stores to were prepared. */
-function splitPrepared(h: HeapProcess['mem'], vo: number, nb: number, remainderSize: number): boolean {
+/**
+ * The general path's accounting for the split's stores, in its order (see noteFlatStore): the
+ * remainder's bk and fd, its nextsize links when it is large, both heads, the remainder's foot.
+ * Split chunks often reach memory not yet stored to in this generation (a foot far away).
+ */
+function splitNote(m: HeapProcess['mem'], vo: number, nb: number, remainderSize: number): void {
   const ro = vo + nb;
-  const end = ro + remainderSize;
-  return (
-    end + 8 <= h.hlen &&
-    prepared(h, vo + 8) &&
-    prepared(h, ro + 8) &&
-    prepared(h, ro + 16) &&
-    prepared(h, end) &&
-    (remainderSize < MIN_LARGE_SIZE || prepared(h, ro + 32))
-  );
+  m.noteFlatStore(ro + 24);
+  m.noteFlatStore(ro + 16);
+  if (remainderSize >= MIN_LARGE_SIZE) {
+    m.noteFlatStore(ro + 32);
+    m.noteFlatStore(ro + 40);
+  }
+  m.noteFlatStore(vo + 8);
+  m.noteFlatStore(ro + 8);
+  m.noteFlatStore(ro + remainderSize);
 }
 
 /**
@@ -437,6 +442,7 @@ function finishSplit(h: HeapProcess, vo: number, nb: number, size: number, uO: n
   const remainderSize = size - nb;
   if (remainderSize < MINSIZE) {
     // set_inuse_bit_at_offset (victim, size)
+    m.noteFlatStore(vo + size + 8);
     const ni = (vo + size) >>> 2;
     w[ni + 2] = (w[ni + 2] | PREV_INUSE) >>> 0;
     return done(h, m.hb + vo + 16);
@@ -453,6 +459,7 @@ function finishSplit(h: HeapProcess, vo: number, nb: number, size: number, uO: n
     lw[lrI] = rLo;
     lw[lrI + 1] = rHi;
   }
+  splitNote(m, vo, nb, remainderSize);
   splitStore(m, vo, nb, remainderSize, uLo, uHi, fwdLo, fwdHi);
   return done(h, m.hb + vo + 16);
 }
