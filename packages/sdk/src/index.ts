@@ -3,5 +3,6 @@ export { connect, isUnreachable, procOwner, type ConnectOptions, type MmsimClien
 export { allAt, checkEndpoint, DEFAULT_ENDPOINT, parseEndpoints, type Endpoints } from './endpoints.js';
 export type { Unary, CallContext } from './promisify.js';
 export { runScenario, duration, ScenarioError, type RunOptions } from './scenario/runner.js';
+export { parseScenario, validateScenario } from './scenario/validate.js';
 export { parseNumber } from './scenario/size.js';
 export type { Scenario, ScenarioMachine, ScenarioResult, Step, Until } from './scenario/types.js';

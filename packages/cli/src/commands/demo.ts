@@ -1,10 +1,10 @@
 // The main demo: a machine runs out of memory, the OOM killer picks a victim, and says why.
-import { connect, isUnreachable, runScenario, type MmsimClient, type Scenario } from '@mmsim/sdk';
-import { startAllInOne, type AllInOne } from '@mmsim/service-all-in-one';
+import { runScenario, type MmsimClient, type Scenario } from '@mmsim/sdk';
+import type { AllInOne } from '@mmsim/service-all-in-one';
 import type { MachineRef } from '@mmsim/proto';
 import { UsageError } from '../args.js';
-import { clientOf, CLIENT_OPTIONS, describeGrpcError } from '../client-options.js';
 import type { Command } from '../command.js';
+import { EMBEDDED_OPTIONS, withServerOrEmbedded } from '../embedded-fallback.js';
 import type { Io } from '../io.js';
 import { psTable } from './inspect.js';
 
@@ -53,34 +53,9 @@ export const demo: Command = {
     { name: 'ram', type: 'number', valueName: 'MiB', description: 'RAM in MiB', default: 256 },
     { name: 'profile', type: 'string', description: 'kernel profile: linux-6.18 or linux-2.6.18', default: 'linux-6.18' },
     { name: 'seed', type: 'number', description: 'machine seed', default: 42 },
-    { name: 'log-dir', type: 'string', valueName: 'DIR', description: 'embedded server: where logs go (default .mmsim/log)' },
-    ...CLIENT_OPTIONS,
+    ...EMBEDDED_OPTIONS,
   ],
-  async run(args, io) {
-    const explicit = args.options.endpoint !== undefined || args.options.endpoints !== undefined;
-    let server: AllInOne | undefined;
-    let client = clientOf(args);
-    try {
-      try {
-        await client.machines.listMachines({});
-      } catch (e) {
-        if (!isUnreachable(e) || explicit) throw e;
-        client.close();
-        io.err('no mmsim server on 127.0.0.1:50051: starting the embedded one in this process\n');
-        server = await startAllInOne({ listen: '127.0.0.1:0', logDir: args.options['log-dir'] as string | undefined, logger: { info: () => undefined, warn: (m) => io.err(`warning: ${m}\n`), error: (m) => io.err(`error: ${m}\n`) } });
-        client = connect({ endpoint: server.address, tenant: args.options.tenant as string | undefined });
-      }
-      return await runDemo(client, args.options, io, server);
-    } catch (e) {
-      const line = describeGrpcError(e, client.endpoints.vma);
-      if (line === undefined) throw e;
-      io.err(`mmsim demo: ${line}\n`);
-      return 1;
-    } finally {
-      client.close();
-      await server?.stop();
-    }
-  },
+  run: (args, io) => withServerOrEmbedded('demo', args, io, (client, server) => runDemo(client, args.options, io, server)),
 };
 
 async function runDemo(client: MmsimClient, o: Readonly<Record<string, unknown>>, io: Io, server: AllInOne | undefined): Promise<number> {

@@ -7,7 +7,8 @@ import { heapCommand } from './heap/index.js';
 import { heapInspectCommands } from './heap-inspect.js';
 import { importCmd } from './import.js';
 import { oom } from './oom.js';
+import { run } from './run.js';
 
 const heap: Command = { ...heapCommand, summary: 'the glibc allocator: traces in and out, and a live heap\'s bins, chunks and map', subcommands: [...(heapCommand.subcommands ?? []), ...heapInspectCommands] };
 
-export const COMMANDS: readonly Command[] = [serve, demo, machine, ps, meminfo, proc, sysctl, heap, oom, importCmd, tail, exportLog, replay];
+export const COMMANDS: readonly Command[] = [serve, demo, run, machine, ps, meminfo, proc, sysctl, heap, oom, importCmd, tail, exportLog, replay];

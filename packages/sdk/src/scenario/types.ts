@@ -38,6 +38,8 @@ export type Step =
 export type Until = 'oom-kill' | 'null' | { readonly gone: Ref };
 
 export interface Scenario {
+  /** What the scenario shows, for its readers (not used when it runs). */
+  readonly description?: string;
   readonly machine: ScenarioMachine;
   readonly steps: readonly Step[];
 }
