@@ -68,6 +68,11 @@ const samples: { [K in FramesEvent['type']]: Extract<FramesEvent, { type: K }>[]
     { type: 'MemcgHighSet', memcg: 3, highPages: -1, outcome: { evicted: [] } },
     { type: 'MemcgHighSet', memcg: 2 ** 32 - 1, highPages: 2 ** 40, outcome: { evicted: [{ pfn: 30, count: 2, kind: 'file', owner: 5, index: 0, slot: -1 }] } },
   ],
+  MemcgSwapMaxSet: [
+    { type: 'MemcgSwapMaxSet', memcg: 3, swapMaxPages: -1 },
+    { type: 'MemcgSwapMaxSet', memcg: 2 ** 32 - 1, swapMaxPages: 0 },
+    { type: 'MemcgSwapMaxSet', memcg: 7, swapMaxPages: 2 ** 40 },
+  ],
   PagesLazyFreeMarked: [
     { type: 'PagesLazyFreeMarked', pfns: [{ pfn: 5, count: 2 }], lazy: true },
     { type: 'PagesLazyFreeMarked', pfns: [], lazy: false },

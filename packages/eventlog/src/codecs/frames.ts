@@ -296,6 +296,8 @@ function toProto(e: FramesEvent): Msg {
       return { event: { $case: 'memcgHighSet', value: { memcg: u32(e.memcg, 'memcg'), highPages: s64(e.highPages, 'highPages'), outcome: evictOutcomeToProto(e.outcome) } } };
     case 'PagesLazyFreeMarked':
       return { event: { $case: 'pagesLazyFreeMarked', value: { pfns: e.pfns.map(pfnRunToProto), lazy: e.lazy } } };
+    case 'MemcgSwapMaxSet':
+      return { event: { $case: 'memcgSwapMaxSet', value: { memcg: u32(e.memcg, 'memcg'), swapMaxPages: s64(e.swapMaxPages, 'swapMaxPages') } } };
     default:
       return unreachable(e, 'frames event');
   }
@@ -438,6 +440,8 @@ function fromProto(m: Msg): FramesEvent {
       return { type: 'MemcgHighSet', memcg: ev.value.memcg, highPages: num(ev.value.highPages, 'highPages'), outcome: evictOutcomeFromProto(ev.value.outcome) } satisfies Ev<'MemcgHighSet'>;
     case 'pagesLazyFreeMarked':
       return { type: 'PagesLazyFreeMarked', pfns: ev.value.pfns.map(pfnRunFromProto), lazy: ev.value.lazy } satisfies Ev<'PagesLazyFreeMarked'>;
+    case 'memcgSwapMaxSet':
+      return { type: 'MemcgSwapMaxSet', memcg: ev.value.memcg, swapMaxPages: num(ev.value.swapMaxPages, 'swapMaxPages') } satisfies Ev<'MemcgSwapMaxSet'>;
     default:
       return unreachable(ev, 'frames event message');
   }

@@ -11,10 +11,10 @@ import {
 } from '../common/index.js';
 import type { PageKind, PageOwner } from '../contracts/frames.js';
 import { KERNEL_PAGE_KINDS, MAX_SWAPPINESS } from './constants.js';
-import { CTR_SIZE, K_PENDING, MEMCG_EVENTS, MS, T_MEMCGS } from './counters.js';
+import { CTR_SIZE, K_PENDING, MEMCG_EVENTS, MS, M_SWAP_MAX, T_MEMCGS } from './counters.js';
 import { MAX_PAGE_INDEX } from './frame-word.js';
 import { validateRam } from './layout.js';
-import { validMemcgId } from './memcg.js';
+import { swapAccounted, validMemcgId } from './memcg.js';
 import { validOwnerId } from './owners.js';
 import { execute, type Outcome } from './ops.js';
 import { countRuns, toPfnRuns, type OwnerRun } from './runs.js';
@@ -180,6 +180,14 @@ function eventOf(cmd: FramesCommand, s: FramesState): FramesEvent | null {
       const high = cmd.highPages === null ? -1 : requireInt(BAD, 'highPages', cmd.highPages, 0);
       return { type: 'MemcgHighSet', memcg: cmd.memcg, highPages: pages(high), outcome: { evicted: [] } };
     }
+    case 'SetMemcgSwapMax': {
+      requireBooted(s);
+      requireMemcgId(cmd.memcg);
+      if (cmd.memcg === 0) throw invalid(BAD, 'the root memcg has no memory.swap.max');
+      if (!s.memcgIdx.has(cmd.memcg)) throw precondition('frames.NO_SUCH_MEMCG', `memcg ${cmd.memcg} does not exist (SetMemcgLimit creates it)`);
+      const max = cmd.swapMaxPages === null ? -1 : requireInt(BAD, 'swapMaxPages', cmd.swapMaxPages, 0);
+      return { type: 'MemcgSwapMaxSet', memcg: cmd.memcg, swapMaxPages: pages(max) };
+    }
     case 'MarkLazyFree':
       requireBooted(s);
       return { type: 'PagesLazyFreeMarked', pfns: pfnList(cmd.pfns), lazy: cmd.lazy === true };
@@ -298,15 +306,25 @@ export function sameData(a: unknown, b: unknown): boolean {
   return ka.length === kb.length && ka.every((k) => sameData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
-/** 16 hex digits: the incremental hashes of frames, owners, swap and caches, and the scalar state. */
+/**
+ * 16 hex digits: the incremental hashes of frames, owners, swap and caches, and the scalar state.
+ * The memcg swap columns and swap_cgroup come in only once some memcg uses swap accounting, so a
+ * state that never did (every log written before memory.swap.max was enforced) hashes as before.
+ */
 export function stateHash(s: FramesState): string {
   s.settle();
   const h = new StateHasher();
   h.str(s.profile).bool(s.booted);
   for (let k = 0; k < CTR_SIZE; k++) h.int(s.ctr[k]);
-  const rows = s.ctr[T_MEMCGS] * MS;
-  for (let k = 0; k < rows; k++) h.int(s.mcg[k]);
-  return combineDigests([h.digest(), s.fh.digest(), s.hh.digest(), s.sh.digest(), s.ph.digest(), s.ch.digest()]);
+  const n = s.ctr[T_MEMCGS];
+  for (let m = 0; m < n; m++) for (let k = 0; k < M_SWAP_MAX; k++) h.int(s.mcg[m * MS + k]);
+  const digests = [s.fh.digest(), s.hh.digest(), s.sh.digest(), s.ph.digest(), s.ch.digest()];
+  if (swapAccounted(s)) {
+    h.str('swap');
+    for (let m = 0; m < n; m++) for (let k = M_SWAP_MAX; k < MS; k++) h.int(s.mcg[m * MS + k]);
+    digests.push(s.wh.digest());
+  }
+  return combineDigests([h.digest(), ...digests]);
 }
 
 export const frames: Aggregate<FramesCommand, FramesEvent, FramesState> & Decider<FramesCommand, FramesEvent, FramesState> = {

@@ -192,9 +192,15 @@ export interface MemcgFigures {
   readonly eventsLocal: Readonly<Record<C.MemcgEventKind, number>>;
   /** Pages on each of the memcg's own LRU lists. */
   readonly lru: readonly number[];
+  /** memory.swap.max in pages; -1: "max". */
+  readonly swapMax: number;
+  /** memory.swap.current in pages: swap slots charged to the memcg and its descendants. */
+  readonly swapCurrent: number;
+  /** memory.swap.events (hierarchical): swap-outs refused by a swap.max (max), and every failed one (fail). */
+  readonly swapEvents: Readonly<Record<C.MemcgSwapEventKind, number>>;
 }
 
-/** memory.current / memory.max / memory.events of a memcg, or null if it does not exist. */
+/** memory.current / memory.max / memory.events / memory.swap.* of a memcg, or null if it does not exist. */
 export function memcgFigures(s: FramesState, id: number): MemcgFigures | null {
   s.settle();
   const m = s.memcgIdx.get(id);
@@ -212,6 +218,8 @@ export function memcgFigures(s: FramesState, id: number): MemcgFigures | null {
   return {
     id, parent: parent < 0 ? -1 : s.mcg[parent * C.MS + C.M_ID], max: s.mcg[b + C.M_MAX], high: s.mcg[b + C.M_HIGH], current: s.mcg[b + C.M_CURRENT],
     events: ev, eventsLocal: evl, lru,
+    swapMax: s.mcg[b + C.M_SWAP_MAX], swapCurrent: s.mcg[b + C.M_SWAP_CURRENT],
+    swapEvents: { max: s.mcg[b + C.M_SWAP_EV], fail: s.mcg[b + C.M_SWAP_EV + 1] },
   };
 }
 

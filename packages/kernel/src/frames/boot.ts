@@ -33,6 +33,7 @@ export function bootMachine(s: FramesState, config: MachineConfig): void {
   s.ctr = new Float64Array(CTR_SIZE);
   const slots = config.swapBytes / 4096;
   s.swapMap = new Uint16Array(slots);
+  s.swapCgroup = new Uint16Array(slots);
   s.refreshArrays();
 
   for (const r of [...layout.holes, ...layout.reserved]) for (let i = r.start; i < r.end; i++) s.setWord(i, ST_RESERVED);

@@ -106,7 +106,15 @@ export const M_LRU_SIZE = M_LRU_HEAD + NR_LRU_LISTS;
 export const M_K_HEAD = M_LRU_SIZE + NR_LRU_LISTS;
 export const M_K_SIZE = M_K_HEAD + NR_KERNEL_KINDS;
 export const M_HIGH = M_K_SIZE + NR_KERNEL_KINDS; // memory.high, pages; -1: "max"
-export const MS = M_HIGH + 1;
+// memory.swap.*: hashed only once some memcg uses them (aggregate.ts stateHash), so that logs
+// written before swap.max was enforced keep their state hashes.
+export const M_SWAP_MAX = M_HIGH + 1; // memory.swap.max, pages; -1: "max"
+export const M_SWAP_CURRENT = M_SWAP_MAX + 1; // memory.swap.current, pages (hierarchical)
+export const M_SWAP_EV = M_SWAP_CURRENT + 1; // memory.swap.events: max, fail (hierarchical)
+export const MS = M_SWAP_EV + 2;
+
+export const MEMCG_SWAP_EVENTS = ['max', 'fail'] as const;
+export type MemcgSwapEventKind = (typeof MEMCG_SWAP_EVENTS)[number];
 
 export const MEMCG_EVENTS = ['low', 'high', 'max', 'oom', 'oom_kill', 'oom_group_kill'] as const;
 export type MemcgEventKind = (typeof MEMCG_EVENTS)[number];

@@ -2,8 +2,15 @@
 // memory.current (pages charged to the memcg and its descendants), memory.max, and
 // memory.events (hierarchical) / memory.events.local. Index 0 is the root (id 0), which has
 // no limit. Each memcg has its own LRU lists (lru.ts), so reclaim can target a subtree.
+// Swap is charged apart from memory (cgroup v2's memcg->swap counter): a slot is charged to the
+// memcg of the page written to it when it is allocated for swap-out, and uncharged when the slot
+// is freed (swap.ts), not at swap-in; memory.swap.max caps that charge up the tree. The root
+// memcg is never charged for swap and has no swap files.
 import { invalid } from '../common/index.js';
-import { MEMCG_EVENTS, MS, M_CURRENT, M_EV, M_EVL, M_HIGH, M_ID, M_MAX, M_PARENT, T_MEMCGS, type MemcgEventKind } from './counters.js';
+import {
+  MEMCG_EVENTS, MEMCG_SWAP_EVENTS, MS, M_CURRENT, M_EV, M_EVL, M_HIGH, M_ID, M_MAX, M_PARENT, M_SWAP_CURRENT, M_SWAP_EV, M_SWAP_MAX,
+  SW_FREE, SW_TOTAL, T_MEMCGS, type MemcgEventKind, type MemcgSwapEventKind,
+} from './counters.js';
 import type { FramesState } from './state.js';
 
 export const UNLIMITED = -1;
@@ -89,4 +96,68 @@ export function memcgEvent(s: FramesState, m: number, kind: MemcgEventKind): voi
   s.addM(m * MS + M_EVL + e, 1);
   for (let a = m; a > 0; a = s.mcg[a * MS + M_PARENT]) s.addM(a * MS + M_EV + e, 1);
   if (m === 0) s.addM(M_EV + e, 1);
+}
+
+// ---- swap ---------------------------------------------------------------------------------
+
+/** memory.swap.max in pages; -1: "max". */
+export const memcgSwapMax = (s: FramesState, m: number): number => s.mcg[m * MS + M_SWAP_MAX];
+/** memory.swap.current in pages (the memcg and its descendants). */
+export const memcgSwapCurrent = (s: FramesState, m: number): number => s.mcg[m * MS + M_SWAP_CURRENT];
+
+/**
+ * mem_cgroup_get_nr_swap_pages(): the free swap slots memcg m may still take, the smallest of
+ * the free slots and of swap.max - swap.current of m and each ancestor below the root.
+ */
+export function memcgNrSwapPages(s: FramesState, m: number): number {
+  let n = s.ctr[SW_FREE];
+  for (let a = m; a > 0; a = s.mcg[a * MS + M_PARENT]) {
+    const max = s.mcg[a * MS + M_SWAP_MAX];
+    if (max >= 0) n = Math.min(n, max - s.mcg[a * MS + M_SWAP_CURRENT]);
+  }
+  return n;
+}
+
+/** Would one more swap page push m or an ancestor below the root over memory.swap.max? (page_counter_try_charge fails) */
+export function overSwapLimit(s: FramesState, m: number): boolean {
+  for (let a = m; a > 0; a = s.mcg[a * MS + M_PARENT]) {
+    const max = s.mcg[a * MS + M_SWAP_MAX];
+    if (max >= 0 && s.mcg[a * MS + M_SWAP_CURRENT] + 1 > max) return true;
+  }
+  return false;
+}
+
+/** page_counter_charge / uncharge of memcg->swap, up the tree below the root. */
+export function chargeSwap(s: FramesState, m: number, n: number): void {
+  for (let a = m; a > 0; a = s.mcg[a * MS + M_PARENT]) s.addM(a * MS + M_SWAP_CURRENT, n);
+}
+
+/**
+ * mem_cgroup_swap_full(): vm_swap_full(), or m or an ancestor below the root uses half of its
+ * memory.swap.max (memory.swap.high is not modelled: "max").
+ */
+export function memcgSwapFull(s: FramesState, m: number): boolean {
+  if (s.ctr[SW_FREE] * 2 < s.ctr[SW_TOTAL]) return true;
+  for (let a = m; a > 0; a = s.mcg[a * MS + M_PARENT]) {
+    const max = s.mcg[a * MS + M_SWAP_MAX];
+    if (max >= 0 && s.mcg[a * MS + M_SWAP_CURRENT] * 2 >= max) return true;
+  }
+  return false;
+}
+
+/** memcg_memory_event() for memory.swap.events: m and its ancestors below the root (the root has no such file). */
+export function memcgSwapEvent(s: FramesState, m: number, kind: MemcgSwapEventKind): void {
+  const e = MEMCG_SWAP_EVENTS.indexOf(kind);
+  for (let a = m; a > 0; a = s.mcg[a * MS + M_PARENT]) s.addM(a * MS + M_SWAP_EV + e, 1);
+}
+
+/** Does any memcg use swap accounting (a swap.max set, swap charged, a swap event)? */
+export function swapAccounted(s: FramesState): boolean {
+  const n = s.ctr[T_MEMCGS];
+  for (let m = 1; m < n; m++) {
+    const b = m * MS;
+    if (s.mcg[b + M_SWAP_MAX] !== -1 || s.mcg[b + M_SWAP_CURRENT] !== 0) return true;
+    for (let e = 0; e < MEMCG_SWAP_EVENTS.length; e++) if (s.mcg[b + M_SWAP_EV + e] !== 0) return true;
+  }
+  return false;
 }

@@ -6,7 +6,7 @@ import type { AllocConstraint } from '../contracts/frames.js';
 import { KERNEL_PAGE_KINDS, LRU_ACTIVE_ANON, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE, LRU_UNEVICTABLE, MAX_RECLAIM_RETRIES, ZONE_MODELS } from './constants.js';
 import {
   E_DROP_PAGECACHE, E_DROP_SLAB, E_MAJFAULT, E_MLOCKED, E_MUNLOCKED, E_OOM_KILL, E_PGACTIVATE, E_PGLAZYFREE, E_PGPGIN, E_PSWPIN,
-  MS, M_HIGH, M_MAX, M_PARENT, N_MLOCK, S_SWAPPINESS, S_USER_MIN_FREE_KBYTES, S_WSF, ZF_MLOCK, ZS, Z0,
+  MS, M_HIGH, M_MAX, M_PARENT, M_SWAP_MAX, N_MLOCK, S_SWAPPINESS, S_USER_MIN_FREE_KBYTES, S_WSF, ZF_MLOCK, ZS, Z0,
 } from './counters.js';
 import { bootMachine, setupZoneWatermarks } from './boot.js';
 import { allocFrame, reclaimHigh, tryCharge, unallocFrame } from './alloc.js';
@@ -14,14 +14,14 @@ import { zoneOf } from './buddy.js';
 import { F_REFERENCED, F_SWAPCACHE, handleOf, isLazyFree, lruOf, withLru } from './frame-word.js';
 import { idxOfPfn, pfnOfIdx } from './layout.js';
 import { lruAdd, lruDel } from './lru.js';
-import { createMemcg, inSubtree, memcgCurrent, memcgEvent, memcgId, memcgIndex, UNLIMITED } from './memcg.js';
+import { createMemcg, inSubtree, memcgCurrent, memcgEvent, memcgId, memcgIndex, memcgSwapFull, UNLIMITED } from './memcg.js';
 import { K_ANON, K_SHMEM, fileNo, findFileNo, getHandle, isFileLru, kindCode, pageKindOf, refHandle } from './owners.js';
 import { pcEntries, pcGet, pcSet } from './page-cache.js';
 import { freeKernelPage, freeUserRange, installKernelPage, installUserPage, isUserFrame, removeUserPage } from './pages.js';
 import { dropPageCache, dropSlab, memcgReclaim, runKswapd } from './reclaim.js';
 import { EvictionLog, PfnRuns, type PfnRun } from './runs.js';
 import { bulkAllocUser } from './bulk.js';
-import { setSwapCount, slotInUse, swapCacheAdd, swapCacheDel, swapCount, vmSwapFull } from './swap.js';
+import { setSwapCount, slotInUse, swapCacheAdd, swapCacheDel, swapCount } from './swap.js';
 import type { FramesState } from './state.js';
 import type { AllocOutcome, EvictOutcome, FileKind, FramesEvent } from './types.js';
 
@@ -122,6 +122,10 @@ export function execute(s: FramesState, e: FramesEvent): Outcome {
       return swapInPages(s, e);
     case 'MemcgHighSet':
       return setMemcgHigh(s, e.memcg, e.highPages);
+    case 'MemcgSwapMaxSet':
+      // swap_max_write(): only the limit; slots already charged above it stay until freed.
+      s.setM(existingMemcg(s, e.memcg) * MS + M_SWAP_MAX, e.swapMaxPages);
+      return null;
     case 'PagesLazyFreeMarked':
       forEachPfn(e.pfns, (i) => lazyFree(s, userFrame(s, i), e.lazy), s);
       return null;
@@ -255,7 +259,7 @@ function swapIn(s: FramesState, e: Extract<FramesEvent, { type: 'SwappedIn' }>):
   }
   // swap_free(entry): the PTE's reference is consumed; then should_try_to_free_swap().
   setSwapCount(s, slot, swapCount(s, slot) - 1);
-  if (swapCount(s, slot) === 0 && (vmSwapFull(s) || e.mlocked || e.write) && s.swapCacheBySlot.get(slot) === i) swapCacheDel(s, i);
+  if (swapCount(s, slot) === 0 && (swapFullFor(s, i) || e.mlocked || e.write) && s.swapCacheBySlot.get(slot) === i) swapCacheDel(s, i);
   reclaimHigh(s, ev, s.memcgIdx.get(e.memcg) ?? -1);
   runKswapd(s, ev);
   return { pfns: [oneRun(i)], evicted: ev.done(), failed: null, majorFaults: major };
@@ -266,8 +270,11 @@ function freeSwapRef(s: FramesState, slot: number): void {
   if (!slotInUse(s, slot) || swapCount(s, slot) === 0) throw notFound('frames.NO_SUCH_SWAP_ENTRY', `swap slot ${slot} has no reference to free`);
   setSwapCount(s, slot, swapCount(s, slot) - 1);
   const cached = s.swapCacheBySlot.get(slot);
-  if (swapCount(s, slot) === 0 && cached !== undefined && vmSwapFull(s)) swapCacheDel(s, cached);
+  if (swapCount(s, slot) === 0 && cached !== undefined && swapFullFor(s, cached)) swapCacheDel(s, cached);
 }
+
+/** mem_cgroup_swap_full() for the page in frame i (its memcg's swap.max counts, not only the device). */
+const swapFullFor = (s: FramesState, i: number): boolean => memcgSwapFull(s, s.handleMemcg[handleOf(s.word[i])]);
 
 /** folio_mark_accessed(): referenced on the first access, activated on the second. */
 function markAccessed(s: FramesState, i: number): void {
@@ -429,7 +436,7 @@ function swapInPages(s: FramesState, e: Extract<FramesEvent, { type: 'PagesSwapp
         major++;
       }
       setSwapCount(s, slot, swapCount(s, slot) - 1);
-      if (swapCount(s, slot) === 0 && (vmSwapFull(s) || e.mlocked || e.write) && s.swapCacheBySlot.get(slot) === i) swapCacheDel(s, i);
+      if (swapCount(s, slot) === 0 && (swapFullFor(s, i) || e.mlocked || e.write) && s.swapCacheBySlot.get(slot) === i) swapCacheDel(s, i);
       got.push(pfnOfIdx(i));
     }
   }

@@ -5,13 +5,14 @@
 //    priority), and how to balance anon against file. The kernel weighs the two by swappiness
 //    and by the recent cost of reclaiming each (refaults, rotations); we have no refault
 //    history, so costs are equal: anon : file = swappiness : (200 - swappiness). As in the
-//    kernel: no free swap -> file only; plenty of inactive file that is not "low" (cache trim
+//    kernel: no free swap, or none left under memory.swap.max of the lruvec's memcg -> file only; plenty of inactive file that is not "low" (cache trim
 //    mode) -> file only; file nearly gone in global reclaim (file_is_tiny) -> anon only;
 //    priority 0 -> both by size.
 //  - shrink_inactive_list isolates pages from the tail of an inactive list and reclaims each:
 //    a file page is dropped (pages are clean: no dirty/writeback model); an anon or shmem page
-//    gets a swap slot and is written (pswpout; the write completes at once), or is moved to
-//    the active list when swap is full; an anon page in the swap cache is dropped without a
+//    gets a swap slot charged to its memcg and is written (pswpout; the write completes at
+//    once), or is moved to the active list when swap is full or the charge would go over
+//    memory.swap.max; an anon page in the swap cache is dropped without a
 //    write. We have no PTE accessed bits, so referenced pages are not given a second chance on
 //    the inactive list; page-cache hits do activate pages (mark_page_accessed).
 //  - shrink_active_list moves pages from the tail of an active list to the inactive list when
@@ -29,16 +30,16 @@ import {
 import {
   E_PGACTIVATE, E_PGDEACTIVATE, E_PGPGOUT, E_PGREFILL, E_PGSCAN_ANON, E_PGSCAN_DIRECT, E_PGSCAN_FILE, E_PGSCAN_KSWAPD,
   E_PGSTEAL_ANON, E_PGSTEAL_DIRECT, E_PGSTEAL_FILE, E_PGSTEAL_KSWAPD, E_PSWPOUT, E_SLABS_SCANNED, E_VMSCAN_WRITE,
-  E_PAGEOUTRUN, E_PGLAZYFREED, K_CLASSZONE, K_FAILURES, K_PENDING, MS, M_LRU_HEAD, M_LRU_SIZE, S_SWAPPINESS, SW_FREE, SW_TOTAL,
+  E_PAGEOUTRUN, E_PGLAZYFREED, K_CLASSZONE, K_FAILURES, K_PENDING, MS, M_LRU_HEAD, M_LRU_SIZE, S_SWAPPINESS, SW_TOTAL,
   ZF_FREE, ZF_RESERVE, ZF_WHIGH, ZS, Z0,
 } from './counters.js';
 import { inactiveIsLow } from './watermarks.js';
 import { F_REFERENCED, F_SWAPCACHE, handleOf, isLazyFree, lruOf, withLru } from './frame-word.js';
 import { lruAdd, lruDel, lruTail } from './lru.js';
-import { subtree } from './memcg.js';
+import { memcgNrSwapPages, subtree } from './memcg.js';
 import { K_ANON, K_SHMEM, isFileLru, pageKindOf } from './owners.js';
 import { freeKernelPage, kernelPages, removeUserPage } from './pages.js';
-import { allocSlot, setSwapCount, swapCount } from './swap.js';
+import { folioAllocSwap, setSwapCount, swapCount } from './swap.js';
 import { pfnOfIdx } from './layout.js';
 import type { EvictionLog } from './runs.js';
 import type { FramesState } from './state.js';
@@ -106,7 +107,7 @@ function reclaimIsolated(s: FramesState, ev: EvictionLog, i: number): boolean {
     ev.push(pfnOfIdx(i), pageKindOf(kind), r.owner, r.index, slot);
     return true;
   }
-  const slot = allocSlot(s);
+  const slot = folioAllocSwap(s, s.handleMemcg[h]);
   if (slot < 0) return false;
   s.ctr[E_PSWPOUT]++;
   s.ctr[E_PGPGOUT] += 4;
@@ -172,7 +173,8 @@ function getScanCount(s: FramesState, sc: ScanControl, m: number): number[] {
   const swappiness = s.ctr[S_SWAPPINESS];
   const FILE = 0, ANON = 1, EQUAL = 2, FRACT = 3;
   let balance: number;
-  if (s.ctr[SW_FREE] <= 0) balance = FILE; // !can_reclaim_anon_pages
+  // can_reclaim_anon_pages(): no free slot this lruvec's memcg may take (mem_cgroup_get_nr_swap_pages).
+  if (memcgNrSwapPages(s, m) <= 0) balance = FILE;
   else if (sc.cgroupReclaim && swappiness === 0) balance = FILE;
   else if (sc.priority === 0 && swappiness > 0) balance = EQUAL;
   else if (sc.fileIsTiny) balance = ANON;

@@ -10,6 +10,7 @@ import { StateHasher } from '../common/index.js';
 /** A workload that exercises reclaim, swap, the page cache, memcgs and kernel pages. */
 const workload: FramesCommand[] = [
   { type: 'SetMemcgLimit', memcg: 5, maxPages: 3000, parent: 0 },
+  { type: 'SetMemcgSwapMax', memcg: 5, swapMaxPages: 500 },
   ...Array.from({ length: 40 }, (_, k): FramesCommand => ({ type: 'GetFilePage', file: 1, index: k * 50, memcg: 0 })),
   { type: 'AllocUserPages', runs: [{ kind: 'file', owner: 2, index: 0, count: 6000 }], memcg: 0, allowReclaim: true },
   { type: 'AllocUserPages', runs: [{ kind: 'anon', owner: 3, index: 0, count: 4000 }], memcg: 5, allowReclaim: true },
@@ -46,6 +47,7 @@ function snapshot(s: FramesState): string {
   used(s.freeHead, s.freeHead.length);
   used(s.mcg, s.ctr[T_MEMCGS] * MS);
   used(s.swapMap, s.swapMap.length);
+  used(s.swapCgroup, s.swapCgroup.length);
   for (const a of [s.handleKind, s.handleOwner, s.handleMemcg, s.handleFile, s.handleRefs, s.handleFree]) used(a, handles);
   used(s.fileMaxChunk, s.ctr[T_FILES]);
   used(s.ctr, s.ctr.length);

@@ -9,7 +9,7 @@
 // the old value in the journal.
 import { AddHash, DEFAULT_KERNEL_PROFILE, type KernelProfile } from '../common/index.js';
 import type { MachineConfig } from '../machine/config.js';
-import { CTR_SIZE, MS, M_PARENT, M_MAX, M_LRU_HEAD, M_K_HEAD, M_ID, M_HIGH } from './counters.js';
+import { CTR_SIZE, MS, M_PARENT, M_MAX, M_LRU_HEAD, M_K_HEAD, M_ID, M_HIGH, M_SWAP_MAX } from './counters.js';
 import { NR_KERNEL_KINDS, NR_LRU_LISTS, NR_PAGE_ORDERS } from './constants.js';
 import { Journal, type JournaledArray } from './journal.js';
 import { FrameHash } from './frame-hash.js';
@@ -30,7 +30,8 @@ export const A_HFILE = 10;
 export const A_HREFS = 11;
 export const A_HFREE = 12;
 export const A_FMAXCHUNK = 13;
-const NR_ARRAYS = 14;
+export const A_SWAPCG = 14;
+const NR_ARRAYS = 15;
 
 export class FramesState {
   booted = false;
@@ -76,14 +77,20 @@ export class FramesState {
   swapMap = new Uint16Array(0);
   swapCacheBySlot = new Map<number, number>();
   swapCacheByIdx = new Map<number, number>();
+  /**
+   * swap_cgroup: the memcg index each slot's swap charge went to (0: none; the root memcg is not
+   * charged for swap), so that freeing the slot uncharges the memcg that was charged.
+   */
+  swapCgroup = new Uint16Array(0);
 
-  /** Incremental hashes: frames (word, index), owner handles, swap map, shmem swap entries, swap cache. */
+  /** Incremental hashes: frames (word, index), owner handles, swap map, shmem swap entries, swap cache, swap_cgroup. */
   fh = new FrameHash();
   hh = new AddHash();
   sh = new AddHash();
   ph = new AddHash();
   ch = new AddHash();
-  private hashSave = new Float64Array(10);
+  wh = new AddHash();
+  private hashSave = new Float64Array(12);
 
   j: Journal | null = null;
   /**
@@ -119,6 +126,7 @@ export class FramesState {
     a[A_HREFS] = this.handleRefs;
     a[A_HFREE] = this.handleFree;
     a[A_FMAXCHUNK] = this.fileMaxChunk;
+    a[A_SWAPCG] = this.swapCgroup;
   }
 
   // ---- journal -------------------------------------------------------------------------
@@ -127,7 +135,7 @@ export class FramesState {
   beginJournal(): void {
     if (this.j !== null) throw new Error('frames: journal already open');
     this.ctrSave.set(this.ctr);
-    const hs = [this.fh, this.hh, this.sh, this.ph, this.ch];
+    const hs = [this.fh, this.hh, this.sh, this.ph, this.ch, this.wh];
     hs.forEach((h, k) => {
       this.hashSave[2 * k] = h.lo;
       this.hashSave[2 * k + 1] = h.hi;
@@ -142,7 +150,7 @@ export class FramesState {
     this.j = null;
     j.rollback(this.arrays);
     this.ctr.set(this.ctrSave);
-    const hs = [this.fh, this.hh, this.sh, this.ph, this.ch];
+    const hs = [this.fh, this.hh, this.sh, this.ph, this.ch, this.wh];
     hs.forEach((h, k) => {
       h.lo = this.hashSave[2 * k];
       h.hi = this.hashSave[2 * k + 1];
@@ -242,6 +250,16 @@ export class FramesState {
     this.swapMap[slot] = v;
   }
 
+  /** The memcg a slot's swap charge belongs to (0: none). */
+  setSwapCgroup(slot: number, m: number): void {
+    const old = this.swapCgroup[slot];
+    if (old === m) return;
+    if (this.j !== null) this.j.rec(A_SWAPCG, slot, old);
+    if (old !== 0) this.wh.remove(slot, old);
+    if (m !== 0) this.wh.add(slot, m);
+    this.swapCgroup[slot] = m;
+  }
+
   setHandleRefs(h: number, v: number): void {
     if (this.j !== null) this.j.rec(A_HREFS, h, this.handleRefs[h]);
     this.handleRefs[h] = v;
@@ -297,6 +315,7 @@ export class FramesState {
     this.setM(b + M_PARENT, parent);
     this.setM(b + M_MAX, max);
     this.setM(b + M_HIGH, -1);
+    this.setM(b + M_SWAP_MAX, -1);
     for (let l = 0; l < NR_LRU_LISTS; l++) this.setM(b + M_LRU_HEAD + l, -1);
     for (let k = 0; k < NR_KERNEL_KINDS; k++) this.setM(b + M_K_HEAD + k, -1);
   }

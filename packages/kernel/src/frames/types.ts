@@ -96,6 +96,8 @@ export type FramesCommand =
   }
   /** memory.high of a memcg, in pages (null: "max"): reclaimed down to it now, and after each charge above it. */
   | { readonly type: 'SetMemcgHigh'; readonly memcg: number; readonly highPages: number | null }
+  /** memory.swap.max of a memcg, in pages (null: "max"): swap-outs of its pages (and its descendants') are charged against it. */
+  | { readonly type: 'SetMemcgSwapMax'; readonly memcg: number; readonly swapMaxPages: number | null }
   /** madvise(MADV_FREE) of exclusive anon pages (lazy), or a write that dirtied such a page again (!lazy). */
   | { readonly type: 'MarkLazyFree'; readonly pfns: readonly number[]; readonly lazy: boolean }
   /** Drop a file's pages and shmem swap entries (unlink/truncate to 0; shm segment destroyed). */
@@ -216,4 +218,6 @@ export type FramesEvent =
   }
   /** highPages -1: "max". */
   | { readonly type: 'MemcgHighSet'; readonly memcg: number; readonly highPages: number; readonly outcome: EvictOutcome }
-  | { readonly type: 'PagesLazyFreeMarked'; readonly pfns: readonly PfnRun[]; readonly lazy: boolean };
+  | { readonly type: 'PagesLazyFreeMarked'; readonly pfns: readonly PfnRun[]; readonly lazy: boolean }
+  /** swapMaxPages -1: "max". */
+  | { readonly type: 'MemcgSwapMaxSet'; readonly memcg: number; readonly swapMaxPages: number };

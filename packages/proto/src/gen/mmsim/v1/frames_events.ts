@@ -298,6 +298,7 @@ export interface FramesEvent {
     | { $case: "pagesSwappedIn"; value: PagesSwappedIn }
     | { $case: "memcgHighSet"; value: MemcgHighSet }
     | { $case: "pagesLazyFreeMarked"; value: PagesLazyFreeMarked }
+    | { $case: "memcgSwapMaxSet"; value: MemcgSwapMaxSet }
     | undefined;
 }
 
@@ -603,6 +604,17 @@ export interface PagesLazyFreeMarked {
   lazy: boolean;
 }
 
+/**
+ * memory.swap.max was written (swap_max_write): later swap-outs of the memcg's pages, and its
+ * descendants', are charged against it (memory.swap.current) and refused over it. Slots already
+ * charged stay until freed. Logs written before this event have none: every swap.max is "max".
+ */
+export interface MemcgSwapMaxSet {
+  memcg: number;
+  /** memory.swap.max in pages; -1: "max". */
+  swapMaxPages: bigint;
+}
+
 function createBaseFramesEvent(): FramesEvent {
   return { event: undefined };
 }
@@ -672,6 +684,9 @@ export const FramesEvent: MessageFns<FramesEvent> = {
         break;
       case "pagesLazyFreeMarked":
         PagesLazyFreeMarked.encode(message.event.value, writer.uint32(170).fork()).join();
+        break;
+      case "memcgSwapMaxSet":
+        MemcgSwapMaxSet.encode(message.event.value, writer.uint32(178).fork()).join();
         break;
     }
     return writer;
@@ -867,6 +882,14 @@ export const FramesEvent: MessageFns<FramesEvent> = {
             };
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.event = { $case: "memcgSwapMaxSet", value: MemcgSwapMaxSet.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -965,6 +988,10 @@ export const FramesEvent: MessageFns<FramesEvent> = {
         ? { $case: "pagesLazyFreeMarked", value: PagesLazyFreeMarked.fromJSON(object.pagesLazyFreeMarked) }
         : isSet(object.pages_lazy_free_marked)
         ? { $case: "pagesLazyFreeMarked", value: PagesLazyFreeMarked.fromJSON(object.pages_lazy_free_marked) }
+        : isSet(object.memcgSwapMaxSet)
+        ? { $case: "memcgSwapMaxSet", value: MemcgSwapMaxSet.fromJSON(object.memcgSwapMaxSet) }
+        : isSet(object.memcg_swap_max_set)
+        ? { $case: "memcgSwapMaxSet", value: MemcgSwapMaxSet.fromJSON(object.memcg_swap_max_set) }
         : undefined,
     };
   },
@@ -1013,6 +1040,8 @@ export const FramesEvent: MessageFns<FramesEvent> = {
       obj.memcgHighSet = MemcgHighSet.toJSON(message.event.value);
     } else if (message.event?.$case === "pagesLazyFreeMarked") {
       obj.pagesLazyFreeMarked = PagesLazyFreeMarked.toJSON(message.event.value);
+    } else if (message.event?.$case === "memcgSwapMaxSet") {
+      obj.memcgSwapMaxSet = MemcgSwapMaxSet.toJSON(message.event.value);
     }
     return obj;
   },
@@ -1149,6 +1178,12 @@ export const FramesEvent: MessageFns<FramesEvent> = {
       case "pagesLazyFreeMarked": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "pagesLazyFreeMarked", value: PagesLazyFreeMarked.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "memcgSwapMaxSet": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "memcgSwapMaxSet", value: MemcgSwapMaxSet.fromPartial(object.event.value) };
         }
         break;
       }
@@ -4717,6 +4752,100 @@ export const PagesLazyFreeMarked: MessageFns<PagesLazyFreeMarked> = {
     const message = createBasePagesLazyFreeMarked();
     message.pfns = object.pfns?.map((e) => PfnRun.fromPartial(e)) || [];
     message.lazy = object.lazy ?? false;
+    return message;
+  },
+};
+
+function createBaseMemcgSwapMaxSet(): MemcgSwapMaxSet {
+  return { memcg: 0, swapMaxPages: 0n };
+}
+
+export const MemcgSwapMaxSet: MessageFns<MemcgSwapMaxSet> = {
+  encode(message: MemcgSwapMaxSet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memcg !== 0) {
+      writer.uint32(8).uint32(message.memcg);
+    }
+    if (message.swapMaxPages !== 0n) {
+      if (BigInt.asIntN(64, message.swapMaxPages) !== message.swapMaxPages) {
+        throw new globalThis.Error("value provided for field message.swapMaxPages of type sint64 too large");
+      }
+      writer.uint32(16).sint64(message.swapMaxPages);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemcgSwapMaxSet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemcgSwapMaxSet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.memcg = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.swapMaxPages = reader.sint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemcgSwapMaxSet {
+    return {
+      memcg: isSet(object.memcg) ? globalThis.Number(object.memcg) : 0,
+      swapMaxPages: isSet(object.swapMaxPages)
+        ? BigInt(object.swapMaxPages)
+        : isSet(object.swap_max_pages)
+        ? BigInt(object.swap_max_pages)
+        : 0n,
+    };
+  },
+
+  toJSON(message: MemcgSwapMaxSet): unknown {
+    const obj: any = {};
+    if (message.memcg !== 0) {
+      obj.memcg = Math.round(message.memcg);
+    }
+    if (message.swapMaxPages !== 0n) {
+      obj.swapMaxPages = message.swapMaxPages.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MemcgSwapMaxSet>): MemcgSwapMaxSet {
+    return MemcgSwapMaxSet.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MemcgSwapMaxSet>): MemcgSwapMaxSet {
+    const message = createBaseMemcgSwapMaxSet();
+    message.memcg = object.memcg ?? 0;
+    message.swapMaxPages = (object.swapMaxPages !== undefined && object.swapMaxPages !== null)
+      ? BigInt(object.swapMaxPages)
+      : 0n;
     return message;
   },
 };

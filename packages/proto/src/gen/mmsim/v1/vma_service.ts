@@ -232,8 +232,9 @@ export interface CgroupRequest {
   /** "mkdir", "write", "read", "move". */
   op: string;
   /**
-   * For write/read: "memory.max", "memory.high", "memory.oom.group", "memory.swap.max",
-   * "memory.current", "memory.events".
+   * For write/read: "memory.max", "memory.high", "memory.oom.group", "memory.swap.max";
+   * read only: "memory.current", "memory.events", "memory.swap.current", "memory.swap.events",
+   * "cgroup.procs".
    */
   file: string;
   value: string;
