@@ -1,12 +1,14 @@
 // The cgroup v2 memory controller, vm's side: the tree by path, tasks moved between cgroups
 // (cgroup.procs moves a whole thread group; charges stay where they were, as in v2), and the
-// memory.* files. frames keeps the charges and enforces memory.max (SetMemcgLimit) and
-// memory.high (SetMemcgHigh: reclaim, never the OOM killer); vm keeps the tree, the limits as
-// written, memory.swap.max (read by the memcg OOM's totalpages only: swap use is not capped) and
-// memory.oom.group, and runs the OOM killer.
+// memory.* files. frames keeps the charges and enforces memory.max (SetMemcgLimit), memory.high
+// (SetMemcgHigh: reclaim, never the OOM killer) and memory.swap.max (SetMemcgSwapMax: swap-outs
+// over it fail, and reclaim leaves the anon pages of a memcg with no swap left alone, so
+// memory.max pressure ends in the memcg OOM killer instead of swap); vm keeps the tree, the
+// limits as written (the memcg OOM's totalpages reads memory.max + swap.max), memory.oom.group,
+// and runs the OOM killer.
 import { invalid, notFound, precondition, quota } from '../common/index.js';
 import type { Ctx, Step } from './ctx.js';
-import { setMemcgHigh, setMemcgLimit } from './frames-port.js';
+import { setMemcgHigh, setMemcgLimit, setMemcgSwapMax } from './frames-port.js';
 import { outOfMemory, subtree } from './oom-flow.js';
 import { settle } from './settle.js';
 import { threadGroup } from './task-exit.js';
@@ -60,7 +62,8 @@ function checkLimit(field: string, v: number | undefined): void {
 /**
  * Writes memory.max / memory.high / memory.swap.max / memory.oom.group (bytes, -1 = "max").
  * memory.max is passed to frames, which reclaims down to it; when reclaim cannot get there the
- * kernel's memory_max_write() runs the memcg OOM killer until it can.
+ * kernel's memory_max_write() runs the memcg OOM killer until it can. memory.swap.max is passed
+ * to frames as it is.
  */
 export function* decideSetCgroupLimit(ctx: Ctx, cmd: { path: string; max?: number; high?: number; swapMax?: number; oomGroup?: boolean }): Step<void> {
   const c = cgroupByPath(ctx, cmd.path);
@@ -74,6 +77,8 @@ export function* decideSetCgroupLimit(ctx: Ctx, cmd: { path: string; max?: numbe
   const high = cmd.high !== undefined ? round(cmd.high) : c.high;
   const swapMax = cmd.swapMax !== undefined ? round(cmd.swapMax) : c.swapMax;
   ctx.emit({ type: 'CgroupLimitSet', id: c.id, max, high, swapMax, oomGroup: cmd.oomGroup ?? c.oomGroup });
+  // swap_max_write(): the limit only; swap already charged above it stays until freed.
+  if (cmd.swapMax !== undefined) yield* setMemcgSwapMax(c.id, swapMax < 0 ? null : swapMax / PAGE_SIZE);
   if (cmd.high !== undefined) {
     // memory_high_write(): reclaim down to the new value, without the OOM killer.
     const reply = yield* setMemcgHigh(c.id, high < 0 ? null : high / PAGE_SIZE);

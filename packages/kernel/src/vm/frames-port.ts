@@ -141,6 +141,11 @@ export function* setMemcgHigh(memcg: number, highPages: number | null): Step<Gra
   return granted(yield* ask('frames', { type: 'SetMemcgHigh', memcg, highPages }));
 }
 
+/** memory.swap.max in pages (null: "max"): frames charges swap-outs against it; nothing is reclaimed. */
+export function* setMemcgSwapMax(memcg: number, swapMaxPages: number | null): Step<void> {
+  yield* ask('frames', { type: 'SetMemcgSwapMax', memcg, swapMaxPages });
+}
+
 /** frames takes at most 2^20 pages per command; vm asks for at most this many at once. */
 export const FRAMES_BATCH = 2 ** 18;
 

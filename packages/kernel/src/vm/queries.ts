@@ -112,6 +112,10 @@ export interface MemcgCharge {
   /** memory.current, pages. */
   readonly current: number;
   readonly events: Readonly<Partial<Record<'low' | 'high' | 'max' | 'oom' | 'oom_kill' | 'oom_group_kill', number>>>;
+  /** memory.swap.current, pages (absent: 0). */
+  readonly swapCurrent?: number;
+  /** memory.swap.events max and fail (absent: 0). */
+  readonly swapEvents?: Readonly<Partial<Record<'max' | 'fail', number>>>;
 }
 
 /**
@@ -134,7 +138,10 @@ export function cgroupMemoryFiles(s: VmState, path: string, charge: (memcg: numb
     'memory.current': `${(f?.current ?? 0) * PAGE_SIZE}\n`,
     'memory.max': lim(c.max),
     'memory.high': lim(c.high),
+    'memory.swap.current': `${(f?.swapCurrent ?? 0) * PAGE_SIZE}\n`,
     'memory.swap.max': lim(c.swapMax),
+    // memory.swap.high is not modelled ("max"), so its event never counts.
+    'memory.swap.events': `high 0\nmax ${f?.swapEvents?.max ?? 0}\nfail ${f?.swapEvents?.fail ?? 0}\n`,
     'memory.oom.group': `${c.oomGroup ? 1 : 0}\n`,
     'memory.events': events.map((k) => `${k} ${ev[k] ?? 0}\n`).join('') + 'sock_throttled 0\n',
   };

@@ -341,7 +341,8 @@ function cgroupIdOf(s: VmState, path: string): number {
 function cgroupRead(s: VmState, path: string, file: string, fig: MemcgFigures | null): string {
   const id = cgroupIdOf(s, path);
   const cg = s.cgroups.get(id);
-  const files = cgroupMemoryFiles(s, cg?.path ?? path, () => (fig ? { current: fig.current, events: fig.events } : null));
+  const files = cgroupMemoryFiles(s, cg?.path ?? path, () =>
+    fig ? { current: fig.current, events: fig.events, swapCurrent: fig.swapCurrent, swapEvents: fig.swapEvents } : null);
   const text = files[file];
   if (text === undefined) throw invalid('vma.INVALID_CGROUP_FILE', `cannot read "${file}" (${Object.keys(files).join(', ')})`);
   return text;
