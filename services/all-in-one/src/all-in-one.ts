@@ -9,7 +9,7 @@ import type { HostLogger } from '@mmsim/host';
 import { createFramesService } from '@mmsim/service-frames';
 import { createHeapService } from '@mmsim/service-heap';
 import { createOomService } from '@mmsim/service-oom';
-import { createVmaService } from '@mmsim/service-vma';
+import { createVmaService, type TenantQuota } from '@mmsim/service-vma';
 import { replayRegistry } from './registry.js';
 
 export interface AllInOneOptions {
@@ -22,6 +22,8 @@ export interface AllInOneOptions {
   readonly logger?: HostLogger;
   /** fdatasync each append (default false: survives a process crash, not a power cut). */
   readonly fsync?: boolean;
+  /** Per-tenant limits on machines (mmsim serve --max-machines, --max-ram). */
+  readonly tenantQuota?: TenantQuota;
 }
 
 export interface AllInOne {
@@ -44,7 +46,7 @@ export async function startAllInOne(opts: AllInOneOptions = {}): Promise<AllInOn
   const deps = { log, bus, logger: opts.logger };
   const frames = createFramesService(deps);
   const oom = createOomService(deps);
-  const vma = createVmaService(deps);
+  const vma = createVmaService({ ...deps, tenantQuota: opts.tenantQuota });
   const heap = createHeapService(deps);
   try {
     // Leaves first: a rebuilt vma may be asked to go on at once.

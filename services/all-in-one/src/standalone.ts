@@ -8,7 +8,7 @@ import type { HostLogger } from '@mmsim/host';
 import type { ServiceName } from '@mmsim/kernel';
 import { createFramesService } from '@mmsim/service-frames';
 import { createOomService } from '@mmsim/service-oom';
-import { createVmaService } from '@mmsim/service-vma';
+import { createVmaService, type TenantQuota } from '@mmsim/service-vma';
 import { createHeapService } from '@mmsim/service-heap';
 import { replayRegistry } from './registry.js';
 
@@ -19,6 +19,8 @@ export interface StandaloneOptions {
   readonly listen: string;
   readonly exportDir?: string;
   readonly logger?: HostLogger;
+  /** vma only: per-tenant limits on machines (mmsim serve --max-machines, --max-ram). */
+  readonly tenantQuota?: TenantQuota;
 }
 
 export interface Standalone {
@@ -38,7 +40,7 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
       svc = createFramesService(deps);
       break;
     case 'vma':
-      svc = createVmaService(deps);
+      svc = createVmaService({ ...deps, tenantQuota: opts.tenantQuota });
       break;
     case 'oom':
       svc = createOomService(deps);

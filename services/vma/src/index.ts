@@ -2,3 +2,4 @@
 export { createVmaService, VMA_QUERY_OP, type VmaHost, type VmaService, type VmaServiceOptions } from './vma-service.js';
 export type { VmaQuery, MachineSummary, ProcessSummary } from './queries.js';
 export { sysctlName, sysctlValue } from './sysctl.js';
+export { checkTenantQuota, type TenantQuota } from './tenant-quota.js';

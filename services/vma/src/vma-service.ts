@@ -10,6 +10,7 @@ import { machineGrpc } from './grpc/machine-grpc.js';
 import { vmaGrpc } from './grpc/vma-grpc.js';
 import { readVmaProcNow } from './proc.js';
 import { runVmaQuery, type VmaQuery } from './queries.js';
+import type { TenantQuota } from './tenant-quota.js';
 
 export type VmaHost = AggregateHost<VmCommand, VmEvent, VmState>;
 
@@ -19,6 +20,8 @@ export interface VmaServiceOptions {
   readonly logger?: HostLogger;
   /** Per Need round trip (default 30 s). */
   readonly askTimeoutMs?: number;
+  /** Per-tenant limits on CreateMachine (default: none). */
+  readonly tenantQuota?: TenantQuota;
 }
 
 export interface VmaService {
@@ -45,7 +48,7 @@ export function createVmaService(opts: VmaServiceOptions): VmaService {
   const subs: Subscription[] = [];
   return {
     host,
-    grpc: [machineGrpc(host, opts.bus), vmaGrpc(host, opts.bus)],
+    grpc: [machineGrpc(host, opts.bus, opts.tenantQuota), vmaGrpc(host, opts.bus)],
     proc: (m, path) => readVmaProcNow(host, busAsk(opts.bus), m, path),
     async start() {
       await host.start();

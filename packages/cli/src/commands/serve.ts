@@ -1,6 +1,6 @@
-import { DEFAULT_LOG_DIR, startAllInOne, startStandalone } from '@mmsim/service-all-in-one';
+import { DEFAULT_LOG_DIR, startAllInOne, startStandalone, type TenantQuota } from '@mmsim/service-all-in-one';
 import type { ServiceName } from '@mmsim/kernel';
-import { checkEndpoint } from '@mmsim/sdk';
+import { checkEndpoint, parseNumber } from '@mmsim/sdk';
 import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -21,6 +21,8 @@ export const serve: Command = {
     { name: 'log-dir', type: 'string', valueName: 'DIR', description: `embedded mode: where machine logs live (default ${DEFAULT_LOG_DIR})` },
     { name: 'export-dir', type: 'string', valueName: 'DIR', description: 'where Export writes and Replay reads files on the server' },
     { name: 'fsync', type: 'boolean', description: 'embedded mode: fdatasync every append' },
+    { name: 'max-machines', type: 'number', valueName: 'N', description: 'per tenant: at most N machines at once (embedded, or --service vma); more is RESOURCE_EXHAUSTED' },
+    { name: 'max-ram', type: 'string', valueName: 'SIZE', description: "per tenant: at most SIZE (e.g. 64G) of simulated RAM over the tenant's machines" },
   ],
   examples: ['mmsim serve', 'mmsim serve --service vma --nats nats://127.0.0.1:4222 --listen 127.0.0.1:50053'],
   async run(args, io) {
@@ -30,11 +32,12 @@ export const serve: Command = {
       throw new UsageError(`mmsim serve: --service must be one of ${SERVICES.join(', ')}, got "${service}"`);
     }
     if (service === undefined && o.nats !== undefined) throw new UsageError('mmsim serve: --nats is for one service (--service); the embedded default needs no NATS');
+    const tenantQuota = tenantQuotaOf(o, service);
     const listen = checkListen((o.listen as string | undefined) ?? `127.0.0.1:${SERVICE_PORTS[(service as ServiceName | undefined) ?? 'all']}`);
     const logger = { info: (m: string) => io.err(`${m}\n`), warn: (m: string) => io.err(`warning: ${m}\n`), error: (m: string, e?: unknown) => io.err(`error: ${m}${e ? ` ${String(e)}` : ''}\n`) };
     const server = service
-      ? await startStandalone({ service: service as ServiceName, nats: (o.nats as string | undefined) ?? 'nats://127.0.0.1:4222', listen, exportDir: o['export-dir'] as string | undefined, logger })
-      : await startAllInOne({ listen, logDir: o['log-dir'] as string | undefined, exportDir: o['export-dir'] as string | undefined, fsync: o.fsync === true, logger });
+      ? await startStandalone({ service: service as ServiceName, nats: (o.nats as string | undefined) ?? 'nats://127.0.0.1:4222', listen, exportDir: o['export-dir'] as string | undefined, logger, tenantQuota })
+      : await startAllInOne({ listen, logDir: o['log-dir'] as string | undefined, exportDir: o['export-dir'] as string | undefined, fsync: o.fsync === true, logger, tenantQuota });
     io.err(`mmsim: serving ${service ?? 'frames, vma, heap and oom (embedded)'} on ${server.address}${service ? '' : ` (logs in ${(server as { logDir: string }).logDir})`}\n`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
@@ -58,4 +61,19 @@ export function checkListen(s: string): string {
   } catch {
     throw new UsageError(`mmsim serve: --listen "${s}" is not HOST:PORT (PORT 0..65535; 0 picks a free one)`);
   }
+}
+
+/** --max-machines / --max-ram: the vma service enforces them, so they go where vma runs. */
+function tenantQuotaOf(o: Readonly<Record<string, unknown>>, service: string | undefined): TenantQuota {
+  const machines = o['max-machines'] as number | undefined;
+  const ram = o['max-ram'] as string | undefined;
+  if ((machines !== undefined || ram !== undefined) && service !== undefined && service !== 'vma') {
+    throw new UsageError(`mmsim serve: --max-machines and --max-ram are enforced by the vma service; give them to --service vma, not ${service}`);
+  }
+  if (machines !== undefined && (!Number.isSafeInteger(machines) || machines < 1)) throw new UsageError(`mmsim serve: --max-machines takes a whole number >= 1, got ${machines}`);
+  const ramBytes = ram === undefined ? undefined : parseNumber(ram);
+  if (ram !== undefined && (ramBytes === undefined || !Number.isSafeInteger(ramBytes) || ramBytes < 2 ** 27)) {
+    throw new UsageError(`mmsim serve: --max-ram takes a size of at least 128M (the smallest machine), got "${ram}"`);
+  }
+  return { ...(machines !== undefined ? { maxMachines: machines } : {}), ...(ramBytes !== undefined ? { maxRamBytes: ramBytes } : {}) };
 }

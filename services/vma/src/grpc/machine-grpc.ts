@@ -21,6 +21,7 @@ import {
 import type { GrpcServiceRegistration } from '@mmsim/grpc';
 import { machineSummary, requireMachine } from '../queries.js';
 import { sysctlName, sysctlNow, sysctlValue } from '../sysctl.js';
+import { checkTenantQuota, KeyedQueue, type TenantQuota } from '../tenant-quota.js';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 
 type VmaHost = AggregateHost<VmCommand, VmEvent, VmState>;
@@ -74,8 +75,9 @@ export function machineInfo(host: VmaHost, ref: MachineRefLike): MachineInfo {
   });
 }
 
-export function machineGrpc(host: VmaHost, bus: Bus): GrpcServiceRegistration {
+export function machineGrpc(host: VmaHost, bus: Bus, tenantQuota: TenantQuota = {}): GrpcServiceRegistration {
   const ask = busAsk(bus);
+  const creations = new KeyedQueue();
   const askCtx = (ref: MachineRefLike, rid: string, what: string, simTimeNs = 0n) => ({
     machine: ref,
     requestId: rid === '' ? '' : `${rid}.${what}`,
@@ -83,6 +85,24 @@ export function machineGrpc(host: VmaHost, bus: Bus): GrpcServiceRegistration {
     simTimeNs,
     position: host.position(ref),
   });
+  const create = async (ref: MachineRefLike, config: MachineConfig, rid: string): Promise<CreateMachineResponse> => {
+    const exists = host.query(ref, (s) => s.machine !== null);
+    // A retry (the same mmsim-request-id) of a creation that stopped half-way, say with oom
+    // unreachable, goes through again: each service answers the steps it has applied from
+    // their first run, and takes the ones it has not.
+    if (exists && !host.applied(ref, rid)) throw precondition('vma.MACHINE_EXISTS', `machine ${ref.machine} exists`);
+    if (!exists) checkTenantQuota(tenantQuota, ref.tenant, ramOfTenant(ref.tenant), config.ramBytes);
+    // frames first: vm's boot reads frames' totals (MemTotal after the kernel's reservations).
+    const booted = await ask('frames', { type: 'Boot', config }, askCtx(ref, rid, 'frames.boot'));
+    const r = await host.handle(ref, { type: 'CreateMachine', config }, { requestId: rid, position: booted.position });
+    const totals = host.query(ref, (s) => s.machine!.totals);
+    const configured = await ask('oom', { type: 'Configure', config, totalRamPages: totals.totalRamPages, totalSwapPages: totals.totalSwapPages }, { ...askCtx(ref, rid, 'oom.configure', r.simTimeNs), position: r.position });
+    // vma's next append goes after oom's record (else it would meet it as a conflict).
+    await host.observe(ref, configured.position, configured.simTimeNs);
+    return { machine: machineInfo(host, ref) };
+  };
+  const ramOfTenant = (tenant: string): number[] =>
+    host.machines().filter((m) => m.tenant === tenant).flatMap((m) => host.query(m, (s) => (s.machine ? [s.machine.ramBytes] : [])));
   return {
     definition: MachineServiceService,
     implementation: {
@@ -90,18 +110,7 @@ export function machineGrpc(host: VmaHost, bus: Bus): GrpcServiceRegistration {
         const ref = machineOf(call, req.machine);
         const config = machineConfigOf(ref, req);
         const rid = requestId(call);
-        // A retry (the same mmsim-request-id) of a creation that stopped half-way, say with oom
-        // unreachable, goes through again: each service answers the steps it has applied from
-        // their first run, and takes the ones it has not.
-        if (host.query(ref, (s) => s.machine !== null) && !host.applied(ref, rid)) throw precondition('vma.MACHINE_EXISTS', `machine ${ref.machine} exists`);
-        // frames first: vm's boot reads frames' totals (MemTotal after the kernel's reservations).
-        const booted = await ask('frames', { type: 'Boot', config }, askCtx(ref, rid, 'frames.boot'));
-        const r = await host.handle(ref, { type: 'CreateMachine', config }, { requestId: rid, position: booted.position });
-        const totals = host.query(ref, (s) => s.machine!.totals);
-        const configured = await ask('oom', { type: 'Configure', config, totalRamPages: totals.totalRamPages, totalSwapPages: totals.totalSwapPages }, { ...askCtx(ref, rid, 'oom.configure', r.simTimeNs), position: r.position });
-        // vma's next append goes after oom's record (else it would meet it as a conflict).
-        await host.observe(ref, configured.position, configured.simTimeNs);
-        return { machine: machineInfo(host, ref) };
+        return creations.run(ref.tenant, () => create(ref, config, rid));
       }),
       getMachine: unary(async (req: GetMachineRequest, call: ServerUnaryCall<GetMachineRequest, GetMachineResponse>): Promise<GetMachineResponse> => ({
         machine: machineInfo(host, machineOf(call, req.machine)),
