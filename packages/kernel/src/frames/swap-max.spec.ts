@@ -86,6 +86,24 @@ describe('memory.swap.max', () => {
     expect(framesFigures(s).swapFree).toBe(framesFigures(s).swapTotal - 10);
   });
 
+  it('swap.max = 0 holds in global reclaim too: kswapd and direct reclaim swap other memcgs\' pages, never its', () => {
+    // 128 MiB of RAM (about 32000 pages): 8000 anon pages in each memcg, then 20000 in the root
+    // push the machine into global reclaim. get_scan_count runs per lruvec, with the lruvec's
+    // memcg: memcg 6 has no swap it may take, so its anon lists are not scanned.
+    const s = bootFrames(machine(128 * MiB, 64 * MiB));
+    memcg(s, 6, null, 0);
+    memcg(s, 7, null, null);
+    handleFrames(s, anon(6, 1, 0, 8000));
+    handleFrames(s, anon(7, 2, 0, 8000));
+    const r = handleFrames(s, anon(0, 3, 0, 20000));
+    expect(r.reply.evicted.filter((e) => e.page.owner === 1)).toEqual([]);
+    expect(memcgFigures(s, 6)?.current).toBe(8000);
+    expect(swap(s, 6)).toEqual({ current: 0, max: 0, fail: 0 });
+    expect(swap(s, 7).current).toBeGreaterThan(0);
+    // Every page of memcg 7 that went to swap is charged to it.
+    expect(r.reply.evicted.filter((e) => e.page.owner === 2)).toHaveLength(swap(s, 7).current ?? -1);
+  });
+
   it('a parent\'s swap.max caps its children together', () => {
     const s = bootFrames(machine(GiB, 64 * MiB));
     memcg(s, 20, null, 4);
