@@ -6,6 +6,7 @@
 // difference. Expectations come from the badness formula computed here by hand from the inputs
 // the explanation shows and from ps.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bufferIo, main } from '@mmsim/cli';
 import { runScenario, type Scenario } from '@mmsim/sdk';
 import type { OomExplanation } from '@mmsim/kernel/oom';
 import { cdiv, oomScore618, ps, ref, replayClean, run, startServer, type Server } from './support.js';
@@ -154,6 +155,14 @@ describe('the wrong process: a leaking worker gets the database killed (linux-6.
     expect(again.out).toBe(r.out);
     const offline = await run('oom', 'whatif', String(killSeq), '--log', srv.logFile(M), '--adj', `${db}=-500`, '--continue', '--json');
     expect(JSON.parse(offline.out).continued).toEqual(c);
+    // on a terminal, the re-runs say how far they are; the answer is the same
+    const io = { ...bufferIo(), isTty: true };
+    let err = '';
+    const tty = { ...io, err: (t: string) => void (err += t) };
+    expect(await main(['oom', 'whatif', String(killSeq), '--log', srv.logFile(M), '--adj', `${db}=-500`, '--continue', '--json'], tty)).toBe(0);
+    expect(JSON.parse(io.stdout()).continued).toEqual(c);
+    expect(err).toMatch(new RegExp(`re-running the workload unchanged: step ${c.steps} of ${c.steps}`));
+    expect(err).toMatch(new RegExp(`re-running the workload changed: step ${c.steps} of ${c.steps}\n$`));
     // and the WhatIf RPC runs the same in the server, from its own log
     const rpc = await srv.client.oom.whatIf({ machine: ref(M), seq: BigInt(killSeq), policy: '', adj: [`${db}=-500`], sysctl: [], cgroup: [], continue: true });
     expect(JSON.parse(rpc.json).continued).toEqual(c);

@@ -170,7 +170,13 @@ async function localWhatIf(log: Awaited<ReturnType<typeof decodeLog>>, seq: numb
     io.err(`mmsim oom whatif: ${e.message}\n`);
     return 1;
   }
-  const a = answerWhatIf(name, d, changes, args.options.continue === true ? log : null, { from: args.options['from-start'] === true ? 'boot' : 'kill' });
+  // The re-runs are synchronous: on a terminal, a line every 1% of the steps says how far they are.
+  const onStep = io.isTty
+    ? (run: string, done: number, total: number) => {
+        if (done === total || done % Math.max(1, Math.floor(total / 100)) === 0) io.err(`\rre-running the workload ${run}: step ${done} of ${total}${done === total && run === 'changed' ? '\n' : ''}`);
+      }
+    : undefined;
+  const a = answerWhatIf(name, d, changes, args.options.continue === true ? log : null, { from: args.options['from-start'] === true ? 'boot' : 'kill', onStep });
   io.out(args.options.json ? json(a) : formatWhatIf(a, args.options.all === true));
   return 0;
 }

@@ -72,6 +72,8 @@ export interface ContinueOptions {
    * whole recorded workload (what if the machine had always run so).
    */
   readonly from?: 'kill' | 'boot';
+  /** After each re-run step (both runs): for a progress line on long logs. */
+  readonly onStep?: (run: 'unchanged' | 'changed', done: number, total: number) => void;
 }
 
 export function continueWhatIf(log: DecodedLog, killSeq: number, changes: readonly MachineChange[], opts: ContinueOptions = {}): ContinueResult {
@@ -88,7 +90,12 @@ export function continueWhatIf(log: DecodedLog, killSeq: number, changes: readon
   const base = rebuildStates(log, at.firstSeq, vmB);
   const rebuilt = Object.values(base.hashes).every((h) => h!.recorded === h!.got);
   const before = new ReplayMachine(base.states, vmB);
-  const beforeSteps = rest.map((r) => before.run(r));
+  const progress = (run: 'unchanged' | 'changed', i: number): void => opts.onStep?.(run, i + 1, rest.length);
+  const beforeSteps = rest.map((r, i) => {
+    const out = before.run(r);
+    progress('unchanged', i);
+    return out;
+  });
 
   // The what-if: the same prefix, the change, the same steps.
   const vmA = newVm();
@@ -97,7 +104,11 @@ export function continueWhatIf(log: DecodedLog, killSeq: number, changes: readon
   for (const c of changes) if (c.kind === 'profile') states = { ...states, oom: { ...states.oom, profile: c.profile } };
   const after = new ReplayMachine(states, vmA);
   const changeSteps = changes.flatMap((c) => applyChange(after, c, at));
-  const afterSteps = rest.map((r) => after.run(r));
+  const afterSteps = rest.map((r, i) => {
+    const out = after.run(r);
+    progress('changed', i);
+    return out;
+  });
 
   const reproduceDetail: string[] = [];
   const finalB = before.hashes(vmB);
