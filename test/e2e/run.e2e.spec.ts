@@ -97,6 +97,20 @@ describe('mmsim run SCENARIO', () => {
     expect(Number(/^pgmajfault (\d+)$/m.exec(vmstat)?.[1])).toBeGreaterThan(0);
   });
 
+  it('swap-max: the tenant that may not swap is OOM-killed in its cgroup; the other swaps and lives', async () => {
+    const o = await runJson('swap-max.json');
+    // both apps write 64 MiB under memory.max 48M; /a has memory.swap.max 0, so reclaim cannot
+    // take its anonymous pages and the memcg OOM kills a-app; b-app's 16 MiB past its limit go
+    // to swap.
+    expect(o.kills).toHaveLength(1);
+    expect(o.kills[0].logLine).toMatch(/^Memory cgroup out of memory: Killed process \d+ \(a-app\)/);
+    expect(Object.keys(await names('swap-max'))).toContain('b-app');
+    expect(o.meminfo.SwapTotal - o.meminfo.SwapFree).toBeGreaterThanOrEqual(16 * 1024);
+    const read = async (path: string, file: string) => (await srv.client.vma.cgroup({ machine: { tenant: 'default', machine: 'swap-max' }, path, op: 'read', file, value: '', pid: 0 })).value.trim();
+    expect(Number(await read('/b', 'memory.swap.current'))).toBeGreaterThanOrEqual(16 * 2 ** 20);
+    expect(await read('/a', 'memory.swap.current')).toBe('0');
+  });
+
   it('the text report names the kill and how to explain it; --machine and --seed override the file', async () => {
     const r = await mmsim('run', join(EXAMPLES, 'wrong-process.json'), '--endpoint', srv.server.address, '--machine', 'wp-2', '--seed', '9');
     expect(r.code, r.err).toBe(0);
@@ -108,7 +122,7 @@ describe('mmsim run SCENARIO', () => {
   });
 
   it('every machine a scenario made replays from its log', async () => {
-    for (const m of ['wrong-process', 'tenants', 'cache-then-anon', 'swap', 'wp-2']) {
+    for (const m of ['wrong-process', 'tenants', 'cache-then-anon', 'swap', 'swap-max', 'wp-2']) {
       const r = await replayFile(srv.logFile(m), { registry: replayRegistry() });
       expect(r.divergence, m).toBeUndefined();
     }
