@@ -8,11 +8,14 @@ import type { GrpcServiceRegistration, ProcReader } from '@mmsim/grpc';
 import { busAsk, createAggregateHost, type AggregateHost, type HostLogger } from '@mmsim/host';
 import { notFound, precondition } from '@mmsim/kernel';
 import { heap, type HeapCallCommand, type HeapCallResult, type HeapCommand, type HeapEvent, type HeapState } from '@mmsim/kernel/heap';
-import type { ProcessSummary } from '@mmsim/service-vma';
+import type { GoneSummary, ProcessSummary } from '@mmsim/service-vma';
 import { heapGrpc } from './grpc/heap-grpc.js';
 import { processEnded } from './results.js';
 
 export type HeapHost = AggregateHost<HeapCommand, HeapEvent, HeapState>;
+
+/** The heap asks vma which of its processes have ended once per this many of its own events. */
+export const SWEEP_EVERY = 256;
 
 const SIGABRT = 6;
 const SIGSEGV = 11;
@@ -67,7 +70,33 @@ export function createHeapService(opts: HeapServiceOptions): HeapService {
     }
   };
 
+  /**
+   * Forgets the processes vma has seen end (an OOM kill of another process, a Kill or Exit sent
+   * to vma): without it a dead process's heap (its memory contents) would be held until a call
+   * of its own that never comes. It runs when the heap's own service_seq crosses a multiple of
+   * SWEEP_EVERY during a call, a point that depends only on the log, so the same calls forget at
+   * the same place (byte-identical logs, and the same after a restart rebuilt from the log).
+   */
+  const sweep = async (m: MachineRef, rid: string): Promise<void> => {
+    const known = host.query(m, (s) => [...s.procs.keys()]);
+    if (known.length === 0) return;
+    const a = (await opts.bus.request(rpcSubject('vma', 'query'), { machine: m, query: { type: 'Gone', pids: known } })) as GoneSummary;
+    const position = isLogPosition(a.position) ? a.position : undefined;
+    for (const g of a.gone) {
+      if (!host.query(m, (s) => s.procs.has(g.pid))) continue;
+      await host.handle(m, { type: 'ForgetProcess', pid: g.pid, reason: g.exit || 'gone' }, { requestId: rid === '' ? '' : `${rid}.sweep.${g.pid}`, position });
+    }
+  };
+  const ownSeq = (m: MachineRef): number => host.position(m).serviceSeqs.heap ?? 0;
+
   const call: HeapCall = async (m, command, rid) => {
+    const seqBefore = ownSeq(m);
+    const result = await callOnce(m, command, rid);
+    if (Math.floor(seqBefore / SWEEP_EVERY) !== Math.floor(ownSeq(m) / SWEEP_EVERY)) await sweep(m, rid);
+    return result;
+  };
+
+  const callOnce: HeapCall = async (m, command, rid) => {
     await ensure(m, command.pid, rid);
     const r = await host.handle(m, command, { requestId: rid });
     const result = r.answer as HeapCallResult | undefined;

@@ -8,7 +8,15 @@ export type VmaQuery =
   | { readonly type: 'Machine' }
   | { readonly type: 'Process'; readonly pid: number }
   | { readonly type: 'VmFigures' }
-  | { readonly type: 'OomTasks' };
+  | { readonly type: 'OomTasks' }
+  /** Which of these processes have ended (the heap's sweep of processes it still holds). */
+  | { readonly type: 'Gone'; readonly pids: readonly number[] };
+
+export interface GoneSummary {
+  readonly gone: readonly { readonly pid: number; readonly exit: string }[];
+  /** vma's log position when it answered (added by the bus endpoint). */
+  readonly position?: LogPosition;
+}
 
 export interface MachineSummary {
   readonly exists: boolean;
@@ -93,6 +101,18 @@ export function runVmaQuery(s: VmState, q: VmaQuery, machine: string): unknown {
       return processSummary(s, q.pid, machine);
     case 'VmFigures':
       return vmFigures(s);
+    case 'Gone': {
+      const gone: { pid: number; exit: string }[] = [];
+      for (const pid of q.pids) {
+        // reaped: the task is not there at all
+        if (!taskOf(s, pid)) gone.push({ pid, exit: 'ended and reaped by its parent' });
+        else {
+          const p = processSummary(s, pid, machine);
+          if (!p.alive) gone.push({ pid, exit: p.exit });
+        }
+      }
+      return { gone } satisfies GoneSummary;
+    }
     case 'OomTasks': {
       const m = s.machine;
       const tasks: OomTask[] = m ? oomTasks(s) : [];

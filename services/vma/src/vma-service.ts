@@ -59,10 +59,11 @@ export function createVmaService(opts: VmaServiceOptions): VmaService {
           (payload) => {
             const p = payload as { machine: MachineRef; query: VmaQuery };
             const answer = host.query(p.machine, (s) => runVmaQuery(s, p.query, p.machine.machine));
-            // A process summary also says where vma's log position is: the heap takes a process
-            // on (or forgets it) right after asking, and appends after vma's records without a
-            // conflict (in JetStream, a 10071 round and a read of every record it missed).
-            return p.query.type === 'Process' ? { ...(answer as object), position: host.position(p.machine) } : answer;
+            // A process summary (or the list of gone ones) also says where vma's log position is:
+            // the heap takes a process on (or forgets it) right after asking, and appends after
+            // vma's records without a conflict (in JetStream, a 10071 round and a read of every
+            // record it missed).
+            return p.query.type === 'Process' || p.query.type === 'Gone' ? { ...(answer as object), position: host.position(p.machine) } : answer;
           },
           { queue: 'vma' },
         ),
