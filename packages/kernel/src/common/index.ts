@@ -7,3 +7,4 @@ export * from './profile.js';
 export * from './prng.js';
 export * from './hash.js';
 export * from './aggregate.js';
+export * from './memparse.js';

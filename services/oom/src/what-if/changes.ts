@@ -7,7 +7,7 @@
 // made on a machine rebuilt from the log (MachineChange, for --continue), or both. Settings that
 // decide which allocations succeed rather than whom the OOM killer picks (overcommit, reserves,
 // watermarks, memory.high) only show when the rest of the workload is run again.
-import { DEFAULT_SYSCTLS, invalid, isKernelProfile, type KernelProfile, type VmSysctls } from '@mmsim/kernel';
+import { DEFAULT_SYSCTLS, invalid, isKernelProfile, pageCounterMemparse, type KernelProfile, type VmSysctls } from '@mmsim/kernel';
 import type { WhatIfChange } from '@mmsim/kernel/oom';
 
 export type CgroupFile = 'memory.max' | 'memory.high' | 'memory.swap.max' | 'memory.oom.group';
@@ -41,17 +41,10 @@ const bad = (message: string): never => {
 
 const SYSCTLS = Object.keys(DEFAULT_SYSCTLS) as (keyof VmSysctls)[];
 const DECIDING_SYSCTLS: readonly string[] = ['panic_on_oom', 'oom_kill_allocating_task'];
-const UNITS: Readonly<Record<string, number>> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
-
-/** memory.max-style values: bytes with an optional K/M/G/T suffix (as memparse reads them), or "max". */
+/** memory.max-style values as the kernel reads them (pageCounterMemparse), or "max" (-1). */
 export function cgroupBytes(v: string, file: string): number {
-  const s = v.trim();
-  if (s === 'max') return -1;
-  const m = /^(\d+)([kKmMgGtT]?)$/.exec(s);
-  if (!m) return bad(`${file} takes bytes (K, M, G suffixes allowed) or "max", got "${v}"`);
-  const n = Number(m[1]) * UNITS[m[2].toLowerCase()];
-  if (!Number.isSafeInteger(n)) return bad(`${file} value ${v} is too large`);
-  return n;
+  const n = pageCounterMemparse(v);
+  return n === undefined ? bad(`${file} takes bytes (K, M, G suffixes allowed) or "max", got "${v}"`) : n;
 }
 
 export function parseChanges(spec: ChangeSpec): ParsedChanges {

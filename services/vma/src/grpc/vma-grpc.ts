@@ -3,7 +3,7 @@
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import { big, machineOf, num, pidOf, requestId, unary, type GrpcServiceRegistration, type MachineRefLike } from '@mmsim/grpc';
 import { busAsk, type AggregateHost } from '@mmsim/host';
-import { invalid, notFound, SYSCALL_KILLED, type AddrRange } from '@mmsim/kernel';
+import { invalid, notFound, pageCounterMemparse, SYSCALL_KILLED, type AddrRange } from '@mmsim/kernel';
 import { cgroupMemoryFiles, fileIdByPath, isMapped, mmOf, residentPages, taskOf, tasksInOrder, type CapName, type Rlimits, type SpawnSpec, type VmCommand, type VmEvent, type VmState, type VmSyscall } from '@mmsim/kernel/vm';
 import type { MemcgFigures } from '@mmsim/kernel/frames';
 import type { Bus } from '@mmsim/bus';
@@ -296,20 +296,10 @@ function mincore(host: VmaHost, m: MachineRefLike, pid: number, args: readonly b
   });
 }
 
-/**
- * page_counter_memparse(): "max", or memparse()'s number: decimal, 0x hex or 0-led octal
- * (simple_strtoull base 0), then at most one of K M G T P E (either case, powers of 1024), and
- * nothing after it.
- */
+/** A cgroup limit as the kernel reads it (pageCounterMemparse): bytes, or -1 for "max". */
 export function limitValue(file: string, value: string): number {
-  const v = value.trim();
-  if (v === 'max') return -1;
-  const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)([kKmMgGtTpPeE]?)$/.exec(v);
-  const digits = m?.[1] ?? '';
-  const base = /^0[xX]/.test(digits) ? BigInt(digits) : digits.length > 1 && digits.startsWith('0') ? BigInt(`0o${digits.slice(1)}`) : BigInt(digits || '-1');
-  const shift = 10n * BigInt(' kmgtpe'.indexOf((m?.[2] ?? '').toLowerCase() || ' '));
-  const n = Number(base << shift);
-  if (!m || !Number.isSafeInteger(n)) throw invalid('vma.INVALID_CGROUP_VALUE', `${file} takes bytes (4096, 64M, 2G...) or "max", got "${value}"`);
+  const n = pageCounterMemparse(value);
+  if (n === undefined) throw invalid('vma.INVALID_CGROUP_VALUE', `${file} takes bytes (4096, 64M, 2G...) or "max", got "${value}"`);
   return n;
 }
 
