@@ -1,7 +1,7 @@
 // Per-tenant quotas of a server (mmsim serve --max-machines / --max-ram): what platform teams
 // set so that one tenant's load test cannot take the whole host. A create over quota is
-// RESOURCE_EXHAUSTED and writes nothing. Creations of one tenant are checked one at a time, so
-// concurrent creates cannot pass the check together.
+// RESOURCE_EXHAUSTED and writes nothing. MachineService runs the creations of one tenant one
+// at a time, so concurrent creates cannot pass the check together.
 import { quota } from '@mmsim/kernel';
 
 export interface TenantQuota {
@@ -22,23 +22,5 @@ export function checkTenantQuota(q: TenantQuota, tenant: string, ramOfMachines: 
   const used = ramOfMachines.reduce((a, b) => a + b, 0);
   if (q.maxRamBytes !== undefined && used + ramBytes > q.maxRamBytes) {
     throw quota('vma.TENANT_RAM', `tenant ${tenant}'s machines have ${human(used)} of RAM; ${human(ramBytes)} more would pass the ${human(q.maxRamBytes)} this server allows per tenant (--max-ram)`);
-  }
-}
-
-/** Runs fn after every earlier fn of the same key has settled. */
-export class KeyedQueue {
-  private readonly tails = new Map<string, Promise<unknown>>();
-  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.tails.get(key) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const tail = next.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return next;
   }
 }

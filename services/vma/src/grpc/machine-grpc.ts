@@ -1,5 +1,5 @@
 // MachineService: boot a machine (frames, then vma, then oom), read it, move its clock, sysctls.
-import { busAsk, type AggregateHost } from '@mmsim/host';
+import { busAsk, SerialQueue, type AggregateHost } from '@mmsim/host';
 import type { Bus } from '@mmsim/bus';
 import { DEFAULT_SYSCTLS, invalid, isKernelProfile, precondition, type MachineConfig, type VmSysctls } from '@mmsim/kernel';
 import type { VmCommand, VmEvent, VmState } from '@mmsim/kernel/vm';
@@ -21,7 +21,7 @@ import {
 import type { GrpcServiceRegistration } from '@mmsim/grpc';
 import { machineSummary, requireMachine } from '../queries.js';
 import { sysctlName, sysctlNow, sysctlValue } from '../sysctl.js';
-import { checkTenantQuota, KeyedQueue, type TenantQuota } from '../tenant-quota.js';
+import { checkTenantQuota, type TenantQuota } from '../tenant-quota.js';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 
 type VmaHost = AggregateHost<VmCommand, VmEvent, VmState>;
@@ -77,7 +77,13 @@ export function machineInfo(host: VmaHost, ref: MachineRefLike): MachineInfo {
 
 export function machineGrpc(host: VmaHost, bus: Bus, tenantQuota: TenantQuota = {}): GrpcServiceRegistration {
   const ask = busAsk(bus);
-  const creations = new KeyedQueue();
+  // one creation per tenant at a time: the quota check and the creation are one step
+  const creations = new Map<string, SerialQueue>();
+  const creationsOf = (tenant: string): SerialQueue => {
+    let q = creations.get(tenant);
+    if (!q) creations.set(tenant, (q = new SerialQueue()));
+    return q;
+  };
   const askCtx = (ref: MachineRefLike, rid: string, what: string, simTimeNs = 0n) => ({
     machine: ref,
     requestId: rid === '' ? '' : `${rid}.${what}`,
@@ -110,7 +116,7 @@ export function machineGrpc(host: VmaHost, bus: Bus, tenantQuota: TenantQuota = 
         const ref = machineOf(call, req.machine);
         const config = machineConfigOf(ref, req);
         const rid = requestId(call);
-        return creations.run(ref.tenant, () => create(ref, config, rid));
+        return creationsOf(ref.tenant).run(() => create(ref, config, rid));
       }),
       getMachine: unary(async (req: GetMachineRequest, call: ServerUnaryCall<GetMachineRequest, GetMachineResponse>): Promise<GetMachineResponse> => ({
         machine: machineInfo(host, machineOf(call, req.machine)),
