@@ -2,12 +2,14 @@
 // server over gRPC, each ending as its description says (expectations reasoned from the
 // kernel's rules in the comments, not copied from a run); bad scenarios refused before anything
 // runs, with the place of the mistake; a step the server refuses stops the run with its index.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bufferIo, main } from '@mmsim/cli';
 import { replayFile } from '@mmsim/eventlog';
+import { parseScenario } from '@mmsim/sdk';
+import { demoScenario } from '../../packages/cli/src/commands/demo.js';
 import { replayRegistry } from '@mmsim/service-all-in-one';
 import { startEmbedded, type EmbeddedServer } from './support/embedded.js';
 
@@ -56,6 +58,13 @@ describe('mmsim run SCENARIO', () => {
     expect(o.kills[0].logLine).toMatch(/^Out of memory: Killed process \d+ \(postgres\)/);
     const t = await names('wrong-process');
     expect(Object.keys(t).sort()).toEqual(['init', 'leaky-worker', 'nginx', 'sshd']);
+  });
+
+  it('wrong-process.json is the demo\'s own scenario (mmsim demo at its defaults)', () => {
+    const file = parseScenario(readFileSync(join(EXAMPLES, 'wrong-process.json'), 'utf8'));
+    const demo = demoScenario('wrong-process', 256, 'linux-6.18', 42);
+    expect(file.steps).toEqual(demo.steps);
+    expect({ ...file.machine, ramBytes: 256 * 2 ** 20 }).toEqual({ ...demo.machine, ramBytes: 256 * 2 ** 20 });
   });
 
   it('tenants-memcg: the kill stays inside the cgroup that hit memory.max', async () => {

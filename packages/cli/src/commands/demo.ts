@@ -6,6 +6,7 @@ import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { EMBEDDED_OPTIONS, withServerOrEmbedded } from '../embedded-fallback.js';
 import type { Io } from '../io.js';
+import { meminfoFields } from '../meminfo-text.js';
 import { psTable } from './inspect.js';
 
 export function demoScenario(name: string, ramMiB: number, profile: string, seed: number): Scenario {
@@ -25,15 +26,6 @@ export function demoScenario(name: string, ramMiB: number, profile: string, seed
 }
 
 const MEMINFO_KEYS = ['MemTotal', 'MemFree', 'MemAvailable', 'Cached', 'AnonPages', 'PageTables', 'CommitLimit', 'Committed_AS'];
-
-function meminfoPick(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const m = /^([^:]+):\s+(\d+)/.exec(line);
-    if (m && MEMINFO_KEYS.includes(m[1])) out.set(m[1], m[2]);
-  }
-  return out;
-}
 
 async function freeName(client: MmsimClient, base: string): Promise<string> {
   const names = new Set((await client.machines.listMachines({})).machines.map((m) => m.config?.ref?.machine));
@@ -65,19 +57,19 @@ async function runDemo(client: MmsimClient, o: Readonly<Record<string, unknown>>
   const machine: MachineRef = { tenant: client.tenant, machine: name };
   const scenario = demoScenario(name, ram, o.profile as string, o.seed as number);
   io.out(`== machine ${name}: ${ram} MiB RAM, no swap, ${o.profile}, overcommit_memory=0 ==\n\n`);
-  let before: Map<string, string> | undefined;
+  let before: Record<string, number> | undefined;
   let steps = 0;
   const result = await runScenario(client, scenario, {
     onStep: () => undefined,
     onCreated: async () => {
-      before = meminfoPick((await client.readProc(machine, '/proc/meminfo')).text);
+      before = meminfoFields((await client.readProc(machine, '/proc/meminfo')).text, MEMINFO_KEYS);
     },
     onProgress: io.isTty ? () => io.err(`\r${++steps} calls`) : undefined,
   });
   if (io.isTty) io.err('\n');
-  const after = meminfoPick((await client.readProc(machine, '/proc/meminfo')).text);
+  const after = meminfoFields((await client.readProc(machine, '/proc/meminfo')).text, MEMINFO_KEYS);
   io.out('/proc/meminfo          before        after\n');
-  for (const k of MEMINFO_KEYS) io.out(`${(k + ':').padEnd(16)} ${(before?.get(k) ?? '?').padStart(9)} kB ${(after.get(k) ?? '?').padStart(9)} kB\n`);
+  for (const k of MEMINFO_KEYS) io.out(`${(k + ':').padEnd(16)} ${String(before?.[k] ?? '?').padStart(9)} kB ${String(after[k] ?? '?').padStart(9)} kB\n`);
   io.out('\n');
   const kills = await client.oom.listKills({ machine });
   if (kills.kills.length === 0) {

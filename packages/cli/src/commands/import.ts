@@ -25,6 +25,7 @@ import { clientCommand } from '../client-command.js';
 import type { Io } from '../io.js';
 import { formatTable } from '../table.js';
 import { profileOption, readSnapshot } from './oom.js';
+import { meminfoFields } from '../meminfo-text.js';
 
 const PAGE = 4096;
 const REGION_PAGES = 512; // one page-table page maps 2 MiB
@@ -106,11 +107,7 @@ function procRecord(pid: number): Record<string, unknown> | null {
 
 /** This machine's /proc now: meminfo, the vm sysctls, every process. */
 export function captureProc(): unknown {
-  const meminfo: Record<string, number> = {};
-  for (const line of (readText('/proc/meminfo') ?? '').split('\n')) {
-    const i = line.indexOf(':');
-    if (i > 0) meminfo[line.slice(0, i)] = parseInt(line.slice(i + 1).trim().split(/\s+/)[0], 10);
-  }
+  const meminfo = meminfoFields(readText('/proc/meminfo') ?? '');
   const vm: Record<string, number> = {};
   for (const k of ['overcommit_memory', 'overcommit_ratio', 'overcommit_kbytes', 'admin_reserve_kbytes', 'user_reserve_kbytes', 'min_free_kbytes', 'swappiness', 'panic_on_oom', 'oom_kill_allocating_task', 'watermark_scale_factor']) {
     const v = readText(`/proc/sys/vm/${k}`);

@@ -8,6 +8,7 @@ import { UsageError, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { EMBEDDED_OPTIONS, withServerOrEmbedded } from '../embedded-fallback.js';
 import type { Io } from '../io.js';
+import { meminfoFields } from '../meminfo-text.js';
 
 const MEMINFO_KEYS = ['MemTotal', 'MemFree', 'MemAvailable', 'Cached', 'AnonPages', 'Shmem', 'SwapTotal', 'SwapFree', 'Committed_AS'];
 
@@ -102,7 +103,7 @@ async function runIt(client: MmsimClient, scenario: Scenario, args: ParsedArgs, 
   }
   if (io.isTty && !o.trace) io.err('\n');
   const kills = (await client.oom.listKills({ machine })).kills.map((k) => ({ seq: Number(k.seq), victim: k.victim, logLine: k.logLine }));
-  const meminfo = pick((await client.readProc(machine, '/proc/meminfo')).text);
+  const meminfo = meminfoFields((await client.readProc(machine, '/proc/meminfo')).text, MEMINFO_KEYS);
   const outcome: Outcome = {
     machine: machine.machine,
     steps: done,
@@ -121,15 +122,6 @@ async function runIt(client: MmsimClient, scenario: Scenario, args: ParsedArgs, 
 
 async function exists(client: MmsimClient, m: MachineRef): Promise<boolean> {
   return (await client.machines.listMachines({})).machines.some((x) => x.config?.ref?.machine === m.machine);
-}
-
-function pick(text: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    const m = /^([^:]+):\s+(\d+)/.exec(line);
-    if (m && MEMINFO_KEYS.includes(m[1])) out[m[1]] = Number(m[2]);
-  }
-  return out;
 }
 
 function report(r: Outcome, scenario: Scenario, server: AllInOne | undefined, io: Io, tenant: string): void {

@@ -1,6 +1,6 @@
 // Runs a scenario against mmsim through the SDK, one step at a time (commands of one machine
 // are serialized, so the same scenario and seed give the same log).
-import { parseNumber } from './size.js';
+import { durationOf, sizeOf } from './size.js';
 import type { MmsimClient } from '../client.js';
 import type { HeapResult, MachineRef } from '@mmsim/proto';
 import type { Ref, Scenario, ScenarioResult, Size, Step, Until } from './types.js';
@@ -229,16 +229,14 @@ export async function runScenario(client: MmsimClient, scenario: Scenario, optio
 }
 
 function size(s: Size): number {
-  const n = typeof s === 'number' ? s : parseNumber(s);
-  if (n === undefined || !Number.isSafeInteger(n) || n < 0) throw new ScenarioError(`"${s}" is not a size`);
+  const n = sizeOf(s);
+  if (n === undefined) throw new ScenarioError(`"${s}" is not a size`);
   return n;
 }
 
 /** "2s", "500ms", "1500us", "10ns" or a number of ns. */
 export function duration(s: Size | string): number {
-  if (typeof s === 'number') return s;
-  const m = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m)?$/.exec(s.trim());
-  if (!m) throw new ScenarioError(`"${s}" is not a duration (e.g. 2s, 500ms)`);
-  const mult = { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9 }[(m[2] ?? 'ns') as 'ns'];
-  return Math.round(Number(m[1]) * mult);
+  const n = durationOf(s);
+  if (n === undefined) throw new ScenarioError(`"${s}" is not a duration (e.g. 2s, 500ms)`);
+  return n;
 }

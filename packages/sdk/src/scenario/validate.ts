@@ -1,7 +1,7 @@
 // A scenario read from a file is checked whole before anything runs, so a typo in step 40 is
 // reported with its place (`steps[39].malloc.size: ...`) instead of failing after 39 steps have
 // already changed a machine.
-import { parseNumber } from './size.js';
+import { durationOf, sizeOf } from './size.js';
 import { ScenarioError } from './runner.js';
 import type { Scenario } from './types.js';
 
@@ -40,14 +40,11 @@ const fail = (path: string, what: string): never => {
 };
 
 function checkSize(path: string, x: unknown): void {
-  const n = typeof x === 'number' ? x : typeof x === 'string' ? parseNumber(x) : undefined;
-  if (n === undefined || !Number.isSafeInteger(n) || n < 0) fail(path, `expected a size (4096, "64k", "2M", "1G"), got ${show(x)}`);
+  if (sizeOf(x) === undefined) fail(path, `expected a size (4096, "64k", "2M", "1G"), got ${show(x)}`);
 }
 
 function checkDuration(path: string, x: unknown): void {
-  if (typeof x === 'number' && Number.isSafeInteger(x) && x >= 0) return;
-  if (typeof x === 'string' && /^\d+(?:\.\d+)?(ns|us|ms|s|m)?$/.test(x.trim())) return;
-  fail(path, `expected a duration ("2s", "500ms", or nanoseconds), got ${show(x)}`);
+  if (durationOf(x) === undefined) fail(path, `expected a duration ("2s", "500ms", or nanoseconds), got ${show(x)}`);
 }
 
 /** Names given with `as` so far, in document order: a `$name` must come after its `as`. */
