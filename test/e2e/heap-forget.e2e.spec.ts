@@ -60,8 +60,6 @@ describe('the heap forgets processes vma ended, without a call of theirs', () =>
     expect(forgot.map((e) => e.value.pid)).toEqual([pids.victim]);
     expect(String(forgot[0].value.reason)).toMatch(/killed|SIGKILL|reaped/i);
     // at the first multiple of SWEEP_EVERY the heap's events crossed, not at a call of the victim's
-    const crossedAt = ev.findIndex((e) => e.serviceSeq >= SWEEP_EVERY);
-    expect(crossedAt).toBeGreaterThan(0);
     expect(forgot[0].serviceSeq).toBeGreaterThanOrEqual(SWEEP_EVERY);
     expect(forgot[0].serviceSeq).toBeLessThan(SWEEP_EVERY + 16);
     const victimCalls = ev.filter((e) => e.type !== 'heapForgotten' && e.value.pid === pids.victim);
